@@ -1,0 +1,57 @@
+"""The ``slmbib`` command line: parse options, call the library, render its answer.
+
+Each command calls one library function and prints what it returns: data to
+stdout, messages to stderr.  Every :class:`SlmbibError` becomes a one-line
+message and exit status 1 here, in one place; exit 2 stays click's usage error.
+Heavy dependencies are imported inside the commands that need them, so that
+``slmbib --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import SlmbibError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SlmbibError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="slmbib")
+@click.option(
+    "--refs",
+    "refs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="refs",
+    show_default=True,
+    envvar="SLMBIB_REFS",
+    help="The reference database folder [env: SLMBIB_REFS].",
+)
+@click.option("-v", "--verbose", count=True, help="More messages on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.pass_context
+def main(ctx: click.Context, refs: Path, verbose: int, quiet: bool) -> None:
+    """Keep the survey's paper list as a reference database and export it as BibTeX."""
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s")
+    ctx.obj = {"refs": refs, "quiet": quiet}
+
+
+def _refs(ctx: click.Context) -> Path:
+    return Path(ctx.obj["refs"])
+
+
+def _say(ctx: click.Context, message: str) -> None:
+    if not ctx.obj["quiet"]:
+        click.echo(message, err=True)

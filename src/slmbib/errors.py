@@ -1,0 +1,46 @@
+"""The one error hierarchy of slmbib.
+
+::
+
+    SlmbibError                 anything slmbib reports to its user
+    ├── InputError              a file it was given: carries path and line
+    ├── ApiError                a remote service: carries service, URL and status
+    └── LockedError             another slmbib run holds refs/
+
+The command line turns every ``SlmbibError`` into a one-line message and a
+non-zero exit; nothing else is caught there.
+"""
+
+from __future__ import annotations
+
+
+class SlmbibError(Exception):
+    """Base of every error slmbib reports; ``str()`` is the one-line message."""
+
+
+class InputError(SlmbibError):
+    """A problem in a file: ``path:line: message`` (line is 1-based, 0 if unknown)."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+class ApiError(SlmbibError):
+    """A remote service failed or answered something unusable."""
+
+    def __init__(self, service: str, url: str, message: str, status: int | None = None) -> None:
+        self.service = service
+        self.url = url
+        self.status = status
+        self.message = message
+        where = f"{service} {url}"
+        if status is not None:
+            where += f" (HTTP {status})"
+        super().__init__(f"{where}: {message}")
+
+
+class LockedError(SlmbibError):
+    """Another slmbib process is writing the same refs/."""

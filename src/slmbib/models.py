@@ -1,0 +1,233 @@
+"""slmbib's own data: one :class:`Record` per citable paper.
+
+Everything outside this module (markdown rows, S2 and arXiv answers, BibTeX
+entries) is converted into these types once, at the edge, and every stage of
+the pipeline works on them.  Records are immutable; a stage that changes one
+returns a new one with :func:`dataclasses.replace`.
+
+The on-disk form (``refs/papers/<id>.yaml``) is produced by
+:func:`Record.to_dict` and read back by :func:`Record.from_dict`; both keep a
+fixed key order so that the files are byte-stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Mapping
+
+Provenance = Literal["readme", "s2", "arxiv", "bib", "manual"]
+PROVENANCES: tuple[str, ...] = ("readme", "s2", "arxiv", "bib", "manual")
+
+#: Identifier kinds, in the order they are written and preferred for record ids.
+IDENTIFIER_KINDS: tuple[str, ...] = (
+    "arxiv",
+    "doi",
+    "acl",
+    "openreview",
+    "pmlr",
+    "s2",
+    "corpus_id",
+)
+
+#: Link roles.  A link's role comes from its URL, never from the column it sat in.
+LINK_ROLES: tuple[str, ...] = ("paper", "code", "model", "data", "blog", "project", "other")
+
+#: Enrichment fields in their written order; fields not named here follow, sorted.
+FIELD_ORDER: tuple[str, ...] = (
+    "title",
+    "authors",
+    "authors_truncated",
+    "year",
+    "month",
+    "date",
+    "venue",
+    "venue_type",
+    "entry_type",
+    "journal",
+    "booktitle",
+    "volume",
+    "number",
+    "pages",
+    "publisher",
+    "doi",
+    "url",
+    "arxiv_version",
+    "arxiv_primary_class",
+    "journal_ref",
+    "publication_types",
+    "accessed",
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A URL as the list gave it (normalised), with the role its URL implies."""
+
+    url: str
+    role: str
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"url": self.url, "role": self.role}
+        if self.label:
+            data["label"] = self.label
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Link:
+        return cls(url=str(data["url"]), role=str(data["role"]), label=str(data.get("label", "")))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One place in a paper list that names the record: a table row or a list item."""
+
+    source: str
+    line: int
+    section: str
+    name: str
+    year: str = ""
+    #: The row's other cells (``#Params``, ``Bit``, ``Type``, ...) by column header.
+    cells: Mapping[str, str] = field(default_factory=dict)
+    #: The row's links as written: ``column`` is the header (or list label) it sat under.
+    links: tuple[Mapping[str, str], ...] = ()
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.source, self.line, self.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "source": self.source,
+            "line": self.line,
+            "section": self.section,
+            "name": self.name,
+        }
+        if self.year:
+            data["year"] = self.year
+        if self.cells:
+            data["cells"] = dict(self.cells)
+        if self.links:
+            data["links"] = [dict(link) for link in self.links]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Listing:
+        return cls(
+            source=str(data["source"]),
+            line=int(data["line"]),
+            section=str(data.get("section", "")),
+            name=str(data.get("name", "")),
+            year=str(data.get("year", "")),
+            cells={str(k): str(v) for k, v in (data.get("cells") or {}).items()},
+            links=tuple(
+                {"column": str(link.get("column", "")), "url": str(link["url"])}
+                for link in (data.get("links") or ())
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Value:
+    """An enrichment value and where it came from."""
+
+    value: Any
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Value:
+        return cls(value=data["value"], source=str(data["source"]))
+
+
+def _ordered(mapping: Mapping[str, Any], order: tuple[str, ...]) -> list[str]:
+    known = [name for name in order if name in mapping]
+    return known + sorted(name for name in mapping if name not in order)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A citable paper.
+
+    ``id`` names the record's file and never changes.  ``key`` is the citation
+    key, pinned the first time it is exported.  ``override`` is the maintainer's:
+    no command writes to it, and its values win over ``fields``.
+    """
+
+    id: str
+    identifiers: Mapping[str, str] = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    listings: tuple[Listing, ...] = ()
+    fields: Mapping[str, Value] = field(default_factory=dict)
+    override: Mapping[str, Any] = field(default_factory=dict)
+    key: str = ""
+    aliases: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    #: Outcome of the last sync: ``{"status": ..., "reason": ...}``.
+    sync: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The effective value of a field: the override if there is one."""
+        if name in self.override:
+            return self.override[name]
+        found = self.fields.get(name)
+        return default if found is None else found.value
+
+    def provenance(self, name: str) -> str | None:
+        if name in self.override:
+            return "manual"
+        found = self.fields.get(name)
+        return None if found is None else found.source
+
+    @property
+    def title(self) -> str:
+        """The best title known: a real one if any stage found it, else the listed name."""
+        title = self.get("title")
+        if title:
+            return str(title)
+        return self.listings[0].name if self.listings else ""
+
+    def links_with_role(self, role: str) -> list[str]:
+        return [link.url for link in self.links if link.role == role]
+
+    def with_flag(self, flag: str, present: bool = True) -> Record:
+        flags = set(self.flags)
+        if present:
+            flags.add(flag)
+        else:
+            flags.discard(flag)
+        return replace(self, flags=tuple(sorted(flags)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain data, in the fixed order of its YAML file."""
+        data: dict[str, Any] = {"id": self.id}
+        if self.key:
+            data["key"] = self.key
+        if self.aliases:
+            data["aliases"] = list(self.aliases)
+        data["identifiers"] = {k: self.identifiers[k] for k in _ordered(self.identifiers, IDENTIFIER_KINDS)}
+        data["links"] = [link.to_dict() for link in self.links]
+        data["listings"] = [listing.to_dict() for listing in self.listings]
+        data["fields"] = {k: self.fields[k].to_dict() for k in _ordered(self.fields, FIELD_ORDER)}
+        if self.flags:
+            data["flags"] = list(self.flags)
+        if self.sync:
+            data["sync"] = dict(self.sync)
+        data["override"] = dict(self.override)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Record:
+        return cls(
+            id=str(data["id"]),
+            key=str(data.get("key") or ""),
+            aliases=tuple(str(a) for a in data.get("aliases") or ()),
+            identifiers={str(k): str(v) for k, v in (data.get("identifiers") or {}).items()},
+            links=tuple(Link.from_dict(link) for link in data.get("links") or ()),
+            listings=tuple(Listing.from_dict(listing) for listing in data.get("listings") or ()),
+            fields={str(k): Value.from_dict(v) for k, v in (data.get("fields") or {}).items()},
+            flags=tuple(str(f) for f in data.get("flags") or ()),
+            sync={str(k): str(v) for k, v in (data.get("sync") or {}).items()},
+            override=dict(data.get("override") or {}),
+        )

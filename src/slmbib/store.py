@@ -1,0 +1,253 @@
+"""``refs/``: the reference database, one YAML file per paper.
+
+Layout::
+
+    refs/
+      papers/<record id>.yaml   one record each (see models.Record)
+      lists/*.md                the survey's paper lists, as imported
+      survey.yaml               the survey's own record
+
+Contract:
+
+* Loading uses safe YAML only and validates every file before returning any;
+  a broken file raises :class:`InputError` as ``refs/papers/x.yaml:LINE: ...``.
+* Writing serialises every record first, then replaces only the files whose
+  bytes change, each atomically (temporary file in the same folder, then
+  ``os.replace``), so a crash leaves every file either old or new.
+* The same records always give the same bytes (fixed key order, UTF-8, LF).
+* Record ids become file names, so they are checked to stay inside ``papers/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError, LockedError
+from .models import Record
+
+PAPERS_DIR = "papers"
+LISTS_DIR = "lists"
+SURVEY_FILE = "survey.yaml"
+LOCK_FILE = ".lock"
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+_RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
+# Names Windows refuses as files, whatever the extension: a clone there must not break.
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def check_record_id(record_id: str) -> str:
+    """Return ``record_id`` if it is safe as a file name under ``papers/``, else raise ValueError."""
+    if not _RECORD_ID.match(record_id) or ".." in record_id or record_id.split(".")[0] in _RESERVED:
+        raise ValueError(f"unsafe record id {record_id!r}")
+    return record_id
+
+
+def dump_yaml(data: Any) -> str:
+    return str(
+        yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=100_000,
+            default_flow_style=False,
+        )
+    )
+
+
+def dump_record(record: Record) -> str:
+    return dump_yaml(record.to_dict())
+
+
+def _display(path: Path) -> str:
+    """A path as the user would name it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def parse_record(text: str, path: Path) -> Record:
+    """Parse one record file's text; every problem names ``path`` and a line."""
+    shown = _display(path)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise InputError(shown, 1, "empty record file")
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        raise InputError(shown, line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(shown, 0, f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(shown, node.start_mark.line + 1, "a record must be a mapping of fields")
+    key_lines = {
+        key_node.value: key_node.start_mark.line + 1
+        for key_node, _ in getattr(node, "value", ())
+        if isinstance(key_node, yaml.ScalarNode)
+    }
+    _check_shape(data, shown, key_lines)
+    try:
+        record = Record.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(shown, 1, f"malformed record: {exc!r}") from None
+    if record.id != path.stem:
+        raise InputError(shown, key_lines.get("id", 1), f"id {record.id!r} does not match the file name")
+    return record
+
+
+_SHAPES: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "key": str,
+    "aliases": list,
+    "identifiers": dict,
+    "links": list,
+    "listings": list,
+    "fields": dict,
+    "flags": list,
+    "sync": dict,
+    "override": (dict, type(None)),
+}
+
+
+def _check_shape(data: dict[str, Any], shown: str, key_lines: dict[str, int]) -> None:
+    if "id" not in data:
+        raise InputError(shown, 1, "missing 'id'")
+    for name, value in data.items():
+        line = key_lines.get(name, 1)
+        expected = _SHAPES.get(name)
+        if expected is None:
+            raise InputError(shown, line, f"unknown key {name!r}")
+        if not isinstance(value, expected):
+            raise InputError(shown, line, f"{name!r} has the wrong type ({type(value).__name__})")
+    for name in ("links", "listings"):
+        for item in data.get(name) or ():
+            if not isinstance(item, dict) or "url" not in item and name == "links":
+                raise InputError(shown, key_lines.get(name, 1), f"every entry of {name!r} must be a mapping")
+            if name == "listings" and not {"source", "line"} <= item.keys():
+                raise InputError(shown, key_lines[name], "every listing needs 'source' and 'line'")
+    for name, value in (data.get("fields") or {}).items():
+        if not isinstance(value, dict) or not {"value", "source"} <= value.keys():
+            raise InputError(shown, key_lines.get("fields", 1), f"field {name!r} needs 'value' and 'source'")
+
+
+def papers_dir(root: Path) -> Path:
+    return root / PAPERS_DIR
+
+
+def record_path(root: Path, record_id: str) -> Path:
+    return papers_dir(root) / f"{check_record_id(record_id)}.yaml"
+
+
+def load_records(root: Path) -> dict[str, Record]:
+    """Every record under ``root/papers``, by id.  Raises on the first broken file."""
+    folder = papers_dir(root)
+    records: dict[str, Record] = {}
+    if not folder.is_dir():
+        return records
+    for path in sorted(folder.glob("*.yaml")):
+        records[path.stem] = read_record_file(path)
+    return records
+
+
+def read_record_file(path: Path) -> Record:
+    shown = _display(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(shown, 0, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(shown, line, "not UTF-8") from None
+    return parse_record(text, path)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = ()) -> list[str]:
+    """Write the records whose files change, then delete ``remove``; returns the ids written.
+
+    Everything is serialised and checked before the first file is touched.
+    """
+    pending: list[tuple[Path, bytes]] = []
+    for record in records:
+        path = record_path(root, record.id)
+        data = dump_record(record).encode("utf-8")
+        try:
+            if path.read_bytes() == data:
+                continue
+        except FileNotFoundError:
+            pass
+        pending.append((path, data))
+    doomed = [record_path(root, record_id) for record_id in remove]
+    for path, data in pending:
+        atomic_write(path, data)
+    for path in doomed:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return [path.stem for path, _ in pending]
+
+
+@contextlib.contextmanager
+def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the write lock of ``root`` for the block.
+
+    Waits up to ``wait`` seconds for another slmbib run to finish, then raises
+    :class:`LockedError`.  The lock is an advisory ``flock``, released by the
+    kernel when the holder dies, so a killed run never leaves it stuck.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    handle = open(root / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockedError(
+                        f"{_display(root)} is in use by another slmbib run; try again when it ends"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        handle.close()
