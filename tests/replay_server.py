@@ -519,7 +519,7 @@ class ReplayServer:
         self._httpd.replay = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="replay-server",
             daemon=True,
         )

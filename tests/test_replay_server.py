@@ -1,13 +1,14 @@
 """The loopback replay server answers like the recorded services, and misbehaves exactly when told to."""
 
 import json
+import time
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from defusedxml import ElementTree
 
-from replay_server import ReplayServer, fixtures_dir
+from replay_server import ReplayServer, fixtures_dir, synthetic_corpus
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FIXTURES = fixtures_dir()
@@ -177,3 +178,162 @@ def test_arxiv_malformed_id_is_a_400_error_feed(replay_server):
     assert entry.findtext(f"{ATOM}title") == "Error"
     assert entry.findtext(f"{ATOM}id") == "https://arxiv.org/api/errors#incorrect_id_format_for_not-an-id"
     assert entry.findtext(f"{ATOM}summary") == "incorrect id format for not-an-id"
+
+
+def test_semanticscholar_package_talks_to_s2_api_url(replay_server):
+    from semanticscholar import SemanticScholar
+
+    paper = replay_server.add_paper("2406.00001", "Little Giants", ["Kwame Rossi"], "2024-06-01")
+    client = SemanticScholar(api_url=replay_server.s2_api_url, retry=False, timeout=5)
+    (found,) = client.get_papers(["ARXIV:2406.00001"], fields=["title", "externalIds"])
+    assert (found.paperId, found.title) == (paper["paperId"], "Little Giants")
+    assert replay_server.requests[-1].path == "/s2/graph/v1/paper/batch"
+
+
+def test_requests_are_logged_with_their_answers(replay_server):
+    replay_server.add_synthetic(3)
+    with httpx.Client(headers={"x-api-key": "k-123"}) as client:
+        client.post(
+            s2(replay_server, "batch"), params={"fields": "title"}, json={"ids": ["ARXIV:2401.00002"]}
+        )
+        client.get(replay_server.arxiv_api_url, params={"id_list": "2401.00001,2401.00003"})
+        client.get(replay_server.arxiv_api_url, params={"id_list": "2401.00002v1"})
+    s2_request, *arxiv_requests = replay_server.requests
+    assert (s2_request.service, s2_request.method, s2_request.status) == ("s2", "POST", 200)
+    assert s2_request.query == {"fields": "title"}
+    assert s2_request.body == {"ids": ["ARXIV:2401.00002"]}
+    assert s2_request.headers["x-api-key"] == "k-123"
+    assert [r.service for r in arxiv_requests] == ["arxiv", "arxiv"]
+    assert arxiv_requests[0].time <= arxiv_requests[1].time
+    assert (replay_server.count("s2"), replay_server.count("arxiv")) == (1, 2)
+    assert replay_server.ids_requested("arxiv") == ["2401.00001", "2401.00003", "2401.00002v1"]
+
+
+def test_a_client_faster_than_the_interval_gets_429():
+    with ReplayServer(s2_interval=0.3, arxiv_interval=0.3) as server, httpx.Client() as client:
+        batch = s2(server, "batch")
+        assert client.post(batch, json={"ids": []}).status_code == 200
+        too_soon = client.post(batch, json={"ids": []})
+        assert too_soon.status_code == 429
+        assert too_soon.json()["message"].startswith("Too Many Requests")
+        # The intervals are per service: arXiv has not been asked yet.
+        assert client.get(server.arxiv_api_url, params={"id_list": "1707.08567"}).status_code == 200
+        assert server.pacing_violations == 1
+        time.sleep(0.3)
+        assert client.post(batch, json={"ids": []}).status_code == 200
+        assert server.pacing_violations == 1
+        assert [r.status for r in server.requests] == [200, 429, 200, 200]
+
+
+@pytest.mark.parametrize("retry_after", [2, None])
+def test_injected_429_carries_retry_after_when_given(replay_server, retry_after):
+    replay_server.inject("s2", "429", retry_after=retry_after)
+    answer = httpx.post(s2(replay_server, "batch"), json={"ids": []})
+    assert answer.status_code == 429
+    assert answer.headers.get("Retry-After") == (None if retry_after is None else "2")
+    assert httpx.post(s2(replay_server, "batch"), json={"ids": []}).status_code == 200  # consumed
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_injected_server_errors(replay_server, status):
+    replay_server.inject("s2", str(status), times=2)
+    replay_server.inject("arxiv", str(status))
+    answers = [httpx.post(s2(replay_server, "batch"), json={"ids": []}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [status, status, 200]
+    assert "message" in answers[0].json()  # the gateway's shape, which S2 clients read for 5xx
+    if status in (500, 504):
+        recorded = next(r for r in S2_RECORDINGS if r["response"]["status"] == status)
+        assert answers[0].content == (FIXTURES / recorded["file"]).read_bytes()
+    assert httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"}).status_code == status
+
+
+def test_faults_bypass_pacing_and_can_target_one_route():
+    with ReplayServer(s2_interval=10) as server, httpx.Client() as client:
+        server.inject("s2", "503", path_contains="/search/match")
+        assert client.post(s2(server, "batch"), json={"ids": []}).status_code == 200
+        assert client.get(s2(server, "search/match"), params={"query": "x"}).status_code == 503
+        assert server.pacing_violations == 0
+
+
+def test_slow_answer_makes_a_client_time_out(replay_server):
+    replay_server.inject("arxiv", "slow", delay=2)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"}, timeout=0.2)
+
+
+def test_truncated_body_is_a_protocol_error(replay_server):
+    replay_server.inject("s2", "truncate")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(s2(replay_server, "batch"), params={"fields": "title"}, json={"ids": ["CorpusId:470667"]})
+    assert replay_server.requests[-1].status == 200
+
+
+@pytest.mark.parametrize("mid_body", [False, True])
+def test_dropped_connection_is_reset(replay_server, mid_body):
+    replay_server.inject("arxiv", "drop", mid_body=mid_body)
+    with pytest.raises(httpx.ReadError, match="reset"):
+        httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"})
+    assert replay_server.requests[-1].status == (200 if mid_body else None)
+    assert httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"}).status_code == 200
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_html_error_page(replay_server, status):
+    replay_server.inject("s2", "html", status=status)
+    answer = httpx.get(s2(replay_server, "search/match"), params={"query": "Gravity hill"})
+    assert answer.status_code == status
+    assert answer.headers["Content-Type"] == "text/html"
+    with pytest.raises(json.JSONDecodeError):
+        answer.json()
+
+
+def test_wrong_shape_turns_the_batch_array_into_an_object(replay_server):
+    replay_server.inject("s2", "wrong_shape")
+    answer = httpx.post(s2(replay_server, "batch"), json={"ids": ["CorpusId:470667"]})
+    assert answer.status_code == 200
+    assert isinstance(answer.json(), dict)
+    replay_server.inject("arxiv", "wrong_shape")
+    feed = httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"})
+    assert ElementTree.fromstring(feed.content).tag != f"{ATOM}feed"
+
+
+def test_empty_feed_and_error_entry(replay_server):
+    replay_server.inject("arxiv", "empty_feed")
+    replay_server.inject("arxiv", "error_entry")
+    empty = httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"})
+    assert (empty.status_code, feed_entries(empty.content)) == (200, [])
+    error = httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"})
+    assert error.status_code == 400
+    assert feed_entries(error.content) == ["https://arxiv.org/api/errors#incorrect_id_format_for_1707.08567"]
+    with pytest.raises(ValueError, match="empty_feed"):
+        replay_server.inject("s2", "empty_feed")
+
+
+def test_raw_answer_is_sent_as_given(replay_server):
+    replay_server.inject(
+        "arxiv", "raw", body=b"<!DOCTYPE x [<!ENTITY a 'aa'>]><x>&a;</x>", content_type="text/xml"
+    )
+    answer = httpx.get(replay_server.arxiv_api_url, params={"id_list": "1707.08567"})
+    assert (answer.status_code, answer.content) == (200, b"<!DOCTYPE x [<!ENTITY a 'aa'>]><x>&a;</x>")
+
+
+def test_latency_delays_every_answer():
+    with ReplayServer(latency=0.2) as server:
+        started = time.monotonic()
+        httpx.get(server.arxiv_api_url, params={"id_list": "1707.08567"})
+        assert time.monotonic() - started >= 0.2
+
+
+def test_synthetic_corpus_is_deterministic_distinct_and_served(replay_server):
+    papers = synthetic_corpus(2000, seed=3)
+    assert papers == synthetic_corpus(2000, seed=3)
+    assert len({p.title for p in papers}) == len({p.arxiv_id for p in papers}) == 2000
+    assert any(not name.isascii() for p in papers for name in p.authors)
+    assert {p.venue is None for p in papers} == {True, False}
+    ids = replay_server.add_synthetic(2000, seed=3)
+    assert ids == [p.arxiv_id for p in papers]
+    answer = httpx.post(s2(replay_server, "batch"), json={"ids": [f"ARXIV:{i}" for i in ids[-500:]]})
+    assert [paper["title"] for paper in answer.json()] == [p.title for p in papers[-500:]]
+    published = next(p for p in papers if p.doi)
+    by_doi = httpx.get(s2(replay_server, f"DOI:{published.doi}"), params={"fields": "venue"})
+    assert by_doi.json()["venue"] == published.venue
