@@ -15,6 +15,7 @@ The fixtures directory is `<repo>/../shared/fixtures`, or `$SLMBIB_FIXTURES` whe
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import math
@@ -25,7 +26,9 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -88,6 +91,7 @@ FAULTS = frozenset(
 )
 ARXIV_ONLY = frozenset({"empty_feed", "error_entry"})
 SERVICES = ("s2", "arxiv")
+S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
 ARXIV_DEFAULTS = {"search_query": "", "id_list": "", "start": "0", "max_results": "10"}  # user manual
 
 
@@ -200,85 +204,6 @@ def _field_names(fields: str | None) -> list[str]:
     return [name.strip() for name in (fields if fields is not None else "title").split(",") if name.strip()]
 
 
-def s2_paper(
-    arxiv_id: str,
-    title: str,
-    authors: list[str] | tuple[str, ...],
-    published: str,
-    *,
-    doi: str | None = None,
-    venue: str | None = None,
-    publication_types: list[str] | tuple[str, ...] | None = None,
-    acl_id: str | None = None,
-) -> dict[str, Any]:
-    """An S2 paper object shaped like the recorded ones; `venue=None` makes it an arXiv preprint."""
-    paper_id = hashlib.sha1(f"arXiv:{arxiv_id}".encode()).hexdigest()
-    corpus_id = int(paper_id[:12], 16)  # 48 bits: no collisions among a benchmark's records
-    external: dict[str, Any] = {"ArXiv": arxiv_id}
-    if acl_id:
-        external["ACL"] = acl_id
-    # S2 gives preprints arXiv's DataCite DOI (recorded: "10.48550/arXiv.2312.07559").
-    external["DOI"] = doi or f"10.48550/arXiv.{arxiv_id}"
-    external["CorpusId"] = corpus_id
-    types = list(publication_types or (["JournalArticle"] if venue is None else ["Conference"]))
-    if venue is None:
-        publication_venue = None
-        journal: dict[str, str] | None = {"name": "ArXiv", "volume": f"abs/{arxiv_id}"}
-    else:
-        kind = "journal" if "JournalArticle" in types and "Conference" not in types else "conference"
-        venue_id = hashlib.md5(venue.encode()).hexdigest()
-        publication_venue = {"id": f"{venue_id[:8]}-{venue_id[8:12]}-{venue_id[12:16]}-{venue_id[16:20]}-"
-                             f"{venue_id[20:]}", "name": venue, "type": kind}  # fmt: skip
-        journal = {"name": venue} if kind == "journal" else None
-    return {
-        "paperId": paper_id, "externalIds": external, "corpusId": corpus_id,
-        "publicationVenue": publication_venue, "url": f"https://www.semanticscholar.org/paper/{paper_id}",
-        "title": title, "venue": venue or "arXiv.org", "year": int(published[:4]), "publicationTypes": types,
-        "publicationDate": published[:10], "journal": journal,
-        "authors": [{"authorId": str(int(hashlib.sha1(name.encode()).hexdigest()[:7], 16)), "name": name}
-                    for name in authors],
-    }  # fmt: skip
-
-
-def arxiv_entry_markup(
-    arxiv_id: str,
-    title: str,
-    authors: list[str] | tuple[str, ...],
-    published: str,
-    *,
-    doi: str | None = None,
-    journal_ref: str | None = None,
-    primary_category: str = "cs.CL",
-    version: int = 1,
-    summary: str = "",
-) -> str:
-    """An <entry> in the current (2026) feed format, element order as in the recorded feeds."""
-    stamp = published if "T" in published else f"{published}T00:00:00Z"
-    versioned = f"{arxiv_id}v{version}"
-    category = _attr(primary_category)
-    lines = [
-        "  <entry>",
-        f"    <id>http://arxiv.org/abs/{versioned}</id>",
-        f"    <title>{escape(title)}</title>",
-        f"    <updated>{stamp}</updated>",
-        f'    <link href="https://arxiv.org/abs/{versioned}" rel="alternate" type="text/html"/>',
-        f'    <link href="https://arxiv.org/pdf/{versioned}" rel="related" type="application/pdf"'
-        ' title="pdf"/>',
-        f"    <summary>{escape(summary)}</summary>",
-        f'    <category term="{category}" scheme="http://arxiv.org/schemas/atom"/>',
-        f"    <published>{stamp}</published>",
-        f'    <arxiv:primary_category term="{category}"/>',
-    ]
-    if journal_ref:
-        lines.append(f"    <arxiv:journal_ref>{escape(journal_ref)}</arxiv:journal_ref>")
-    for name in authors:
-        lines += ["    <author>", f"      <name>{escape(name)}</name>", "    </author>"]
-    if doi:
-        lines.append(f"    <arxiv:doi>{escape(doi)}</arxiv:doi>")
-        lines.append(f'    <link rel="related" href="https://doi.org/{_attr(doi)}" title="doi"/>')
-    return "\n".join([*lines, "  </entry>"]) + "\n"
-
-
 _GIVEN = ("Wei", "Ana", "José", "Zoë", "Łukasz", "Søren", "Chloé", "Mehmet", "Priya", "Hiroshi", "Olga",
           "François", "Björn", "Ayşe", "Kwame", "Mateo", "Yuki", "Ingrid", "Rafał", "Thảo")  # fmt: skip
 _FAMILY = ("Zhang", "Müller", "García", "Kowalski", "O'Brien", "van der Berg", "Nakamura", "Dubois", "Çelik",
@@ -352,6 +277,15 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     replay: ReplayServer
+    open_connections: set[socket.socket]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.open_connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.open_connections.discard(request)
+        super().shutdown_request(request)
 
 
 class ReplayServer:
@@ -453,49 +387,68 @@ class ReplayServer:
         paper = dict(paper)
         self._store_paper(paper)
         # A recorded answer that holds this paper would now contradict the corpus.
-        self._s2_replay = {k: v for k, v in self._s2_replay.items() if paper["paperId"] not in v[1]}
+        if any(paper["paperId"] in ids for _, ids in self._s2_replay.values()):
+            self._s2_replay = {k: v for k, v in self._s2_replay.items() if paper["paperId"] not in v[1]}
 
     def add_arxiv_entry(
-        self,
-        arxiv_id: str,
-        title: str,
-        authors: list[str] | tuple[str, ...],
-        published: str,
-        *,
-        doi: str | None = None,
-        journal_ref: str | None = None,
-        primary_category: str = "cs.CL",
-        version: int = 1,
-        summary: str = "",
-    ) -> None:
-        """Add an arXiv record; `arxiv_id` is unversioned, `version` its latest version."""
+        self, arxiv_id: str, title: str, authors: Sequence[str], published: str, *, doi: str | None = None,
+        journal_ref: str | None = None, primary_category: str = "cs.CL", version: int = 1, summary: str = "",
+    ) -> None:  # fmt: skip
+        """Add an arXiv record in the current feed format; `arxiv_id` is unversioned, `version` the latest."""
         matched = ARXIV_ID.fullmatch(arxiv_id)
         if not matched or matched["version"]:
             raise ValueError(f"not an unversioned arXiv id: {arxiv_id!r}")
-        markup = arxiv_entry_markup(
-            arxiv_id, title, authors, published, doi=doi, journal_ref=journal_ref,
-            primary_category=primary_category, version=version, summary=summary,
-        )  # fmt: skip
-        self._entries[arxiv_id] = _ArxivEntry(version, markup)
+        stamp = published if "T" in published else f"{published}T00:00:00Z"
+        versioned, category = f"{arxiv_id}v{version}", _attr(primary_category)
+        lines = [  # the element order of the recorded feeds
+            "  <entry>",
+            f"    <id>http://arxiv.org/abs/{versioned}</id>",
+            f"    <title>{escape(title)}</title>",
+            f"    <updated>{stamp}</updated>",
+            f'    <link href="https://arxiv.org/abs/{versioned}" rel="alternate" type="text/html"/>',
+            f'    <link href="https://arxiv.org/pdf/{versioned}" rel="related" type="application/pdf"'
+            ' title="pdf"/>',
+            f"    <summary>{escape(summary)}</summary>",
+            f'    <category term="{category}" scheme="http://arxiv.org/schemas/atom"/>',
+            f"    <published>{stamp}</published>",
+            f'    <arxiv:primary_category term="{category}"/>',
+        ]  # fmt: skip
+        if journal_ref:
+            lines.append(f"    <arxiv:journal_ref>{escape(journal_ref)}</arxiv:journal_ref>")
+        for name in authors:
+            lines += ["    <author>", f"      <name>{escape(name)}</name>", "    </author>"]
+        if doi:
+            lines.append(f"    <arxiv:doi>{escape(doi)}</arxiv:doi>")
+            lines.append(f'    <link rel="related" href="https://doi.org/{_attr(doi)}" title="doi"/>')
+        self._entries[arxiv_id] = _ArxivEntry(version, "\n".join([*lines, "  </entry>"]) + "\n")
 
     def add_paper(
-        self,
-        arxiv_id: str,
-        title: str,
-        authors: list[str] | tuple[str, ...],
-        published: str,
-        *,
-        doi: str | None = None,
-        venue: str | None = None,
-        publication_types: list[str] | tuple[str, ...] | None = None,
-        acl_id: str | None = None,
-        journal_ref: str | None = None,
-        primary_category: str = "cs.CL",
-        version: int = 1,
-    ) -> dict[str, Any]:
-        """One paper known to both services, consistently; returns its S2 object."""
-        paper = s2_paper(arxiv_id, title, authors, published, doi=doi, venue=venue,
-                         publication_types=publication_types, acl_id=acl_id)  # fmt: skip
+        self, arxiv_id: str, title: str, authors: Sequence[str], published: str, *, doi: str | None = None,
+        venue: str | None = None, publication_types: Sequence[str] | None = None, acl_id: str | None = None,
+        journal_ref: str | None = None, primary_category: str = "cs.CL", version: int = 1,
+    ) -> dict[str, Any]:  # fmt: skip
+        """One paper known to both services, consistently, its S2 side shaped like the recorded papers;
+        `venue=None` makes it a preprint. Returns the S2 paper object."""
+        paper_id = hashlib.sha1(f"arXiv:{arxiv_id}".encode()).hexdigest()
+        corpus_id = int(paper_id[:12], 16)  # 48 bits: no collisions among a benchmark's records
+        # S2 gives preprints arXiv's DataCite DOI (recorded: "10.48550/arXiv.2312.07559").
+        external = {"ArXiv": arxiv_id, "ACL": acl_id, "DOI": doi or f"10.48550/arXiv.{arxiv_id}"}
+        types = list(publication_types or (["JournalArticle"] if venue is None else ["Conference"]))
+        publication_venue, journal = None, {"name": "ArXiv", "volume": f"abs/{arxiv_id}"}
+        if venue is not None:
+            kind = "conference" if "Conference" in types else "journal"
+            venue_id = str(uuid.uuid5(uuid.NAMESPACE_URL, venue))
+            publication_venue = {"id": venue_id, "name": venue, "type": kind}
+            journal = {"name": venue} if kind == "journal" else None
+        external_ids = {kind: value for kind, value in external.items() if value} | {"CorpusId": corpus_id}
+        paper = {
+            "paperId": paper_id, "externalIds": external_ids, "corpusId": corpus_id,
+            "publicationVenue": publication_venue, "url": f"{S2_PAPER_PAGE}{paper_id}", "title": title,
+            "venue": venue or "arXiv.org", "year": int(published[:4]), "publicationTypes": types,
+            "publicationDate": published[:10], "journal": journal,
+            "authors": [{"authorId": str(int(hashlib.sha1(name.encode()).hexdigest()[:7], 16)), "name": name}
+                        for name in authors],
+        }  # fmt: skip
         self.add_s2_paper(paper)
         self.add_arxiv_entry(arxiv_id, title, authors, published, doi=doi, journal_ref=journal_ref,
                              primary_category=primary_category, version=version)  # fmt: skip
@@ -503,20 +456,17 @@ class ReplayServer:
 
     def add_synthetic(self, n: int, seed: int = 0) -> list[str]:
         """Add `synthetic_corpus(n, seed)` to both services; returns the arXiv ids."""
-        ids = []
-        for p in synthetic_corpus(n, seed):
-            paper = s2_paper(p.arxiv_id, p.title, p.authors, p.published, doi=p.doi, venue=p.venue,
-                             publication_types=p.publication_types, acl_id=p.acl_id)  # fmt: skip
-            self._store_paper(paper)  # synthetic ids never occur in a recording: no replay to invalidate
-            self.add_arxiv_entry(p.arxiv_id, p.title, p.authors, p.published, doi=p.doi)
-            ids.append(p.arxiv_id)
-        return ids
+        for p in (papers := synthetic_corpus(n, seed)):
+            self.add_paper(p.arxiv_id, p.title, p.authors, p.published, doi=p.doi, venue=p.venue,
+                           publication_types=p.publication_types, acl_id=p.acl_id)  # fmt: skip
+        return [p.arxiv_id for p in papers]
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> ReplayServer:
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.replay = self
+        self._httpd.replay, self._httpd.open_connections = self, set()
+        # A short poll lets stop() return within 10 ms: the tests start a server each.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.01},
@@ -531,6 +481,10 @@ class ReplayServer:
         if self._httpd is not None and self._thread is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            # A stopped service must not keep answering on a client's pooled keep-alive connection.
+            for connection in list(self._httpd.open_connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
             self._thread.join()
             self._httpd = self._thread = None
 

@@ -337,3 +337,12 @@ def test_synthetic_corpus_is_deterministic_distinct_and_served(replay_server):
     published = next(p for p in papers if p.doi)
     by_doi = httpx.get(s2(replay_server, f"DOI:{published.doi}"), params={"fields": "venue"})
     assert by_doi.json()["venue"] == published.venue
+
+
+def test_a_stopped_server_answers_no_more_even_on_an_open_connection():
+    with httpx.Client() as client:
+        with ReplayServer() as server:
+            url = server.arxiv_api_url
+            assert client.get(url, params={"id_list": "1707.08567"}).status_code == 200
+        with pytest.raises(httpx.TransportError):
+            client.get(url, params={"id_list": "1707.08567"})
