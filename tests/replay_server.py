@@ -289,6 +289,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class ReplayServer:
+    """See the module docstring. Intervals and latency are in seconds; 0 turns pacing off."""
+
     def __init__(self, *, s2_interval: float = 0.0, arxiv_interval: float = 0.0, latency: float = 0.0):
         self.intervals = {"s2": s2_interval, "arxiv": arxiv_interval}
         self.latency = latency
@@ -434,7 +436,8 @@ class ReplayServer:
         # S2 gives preprints arXiv's DataCite DOI (recorded: "10.48550/arXiv.2312.07559").
         external = {"ArXiv": arxiv_id, "ACL": acl_id, "DOI": doi or f"10.48550/arXiv.{arxiv_id}"}
         types = list(publication_types or (["JournalArticle"] if venue is None else ["Conference"]))
-        publication_venue, journal = None, {"name": "ArXiv", "volume": f"abs/{arxiv_id}"}
+        publication_venue: dict[str, str] | None = None
+        journal: dict[str, str] | None = {"name": "ArXiv", "volume": f"abs/{arxiv_id}"}  # as recorded
         if venue is not None:
             kind = "conference" if "Conference" in types else "journal"
             venue_id = str(uuid.uuid5(uuid.NAMESPACE_URL, venue))
@@ -594,21 +597,22 @@ class ReplayServer:
 
     @staticmethod
     def _s2_key(route: tuple[str, str], params: dict[str, str], ids: list[str] | None) -> tuple[Any, ...]:
-        """What makes two S2 requests the same request: fields in any order, match queries that differ
-        only in case and spacing."""
-        subject: Any = tuple(ids or ()) if route[0] == "batch" else route[1]
+        """What makes two S2 requests the same request: the same ids, the same fields in any order, match
+        queries that normalise to the same title."""
+        subject: Any = tuple(map(str, ids or ())) if route[0] == "batch" else route[1]
         if route[0] == "match":
             subject = normalise_title(params.get("query", ""))
         return (route[0], subject, frozenset(_field_names(params.get("fields"))))
 
     def _s2_answer(self, route: tuple[str, str], params: dict[str, str], raw_body: bytes) -> _Answer:
         kind, paper_ref = route
-        ids: list[Any] = []
+        ids: Any = []
         if kind == "batch":
             try:
                 ids = json.loads(raw_body)["ids"]
-                assert isinstance(ids, list)
-            except (ValueError, KeyError, TypeError, AssertionError):
+            except (ValueError, KeyError, TypeError):
+                ids = None
+            if not isinstance(ids, list):
                 # Not recorded; the wording is ours, the shape is S2's application error.
                 return _s2_error(400, 'Request body must be a JSON object with an "ids" list')
             if len(ids) > BATCH_LIMIT:
@@ -616,8 +620,8 @@ class ReplayServer:
         replay = self._s2_replay.get(self._s2_key(route, params, ids))
         if replay is not None:
             return _Answer(200, replay[0], S2_JSON)
-        found = self._resolve(paper_ref) if kind == "paper" else None
-        if kind == "paper" and found is None:
+        found = self._resolve(paper_ref) if kind == "paper" else ""
+        if found is None:
             # Recorded: an unknown id is a 404 even when the fields are nonsense, so ids are checked first.
             return _s2_error(404, f"Paper with id {paper_ref} not found")
         names = _field_names(params.get("fields"))
