@@ -215,7 +215,7 @@ def test_requests_are_logged_with_their_answers(replay_server):
 
 
 def test_a_client_faster_than_the_interval_gets_429():
-    with ReplayServer(s2_interval=0.3, arxiv_interval=0.3) as server, httpx.Client() as client:
+    with ReplayServer(s2_interval=0.5, arxiv_interval=0.5) as server, httpx.Client() as client:
         batch = s2(server, "batch")
         assert client.post(batch, json={"ids": []}).status_code == 200
         too_soon = client.post(batch, json={"ids": []})
@@ -224,7 +224,7 @@ def test_a_client_faster_than_the_interval_gets_429():
         # The intervals are per service: arXiv has not been asked yet.
         assert client.get(server.arxiv_api_url, params={"id_list": "1707.08567"}).status_code == 200
         assert server.pacing_violations == 1
-        time.sleep(0.3)
+        time.sleep(0.5)
         assert client.post(batch, json={"ids": []}).status_code == 200
         assert server.pacing_violations == 1
         assert [r.status for r in server.requests] == [200, 429, 200, 200]
