@@ -9,7 +9,15 @@ built in the same format from the corpus. Every request is logged (`requests`), 
 than a service's interval are answered 429 and counted (`pacing_violations`), and `inject()` queues faults
 (error statuses, slow, truncated, reset, malformed answers) that the next requests to a service receive.
 
-The fixtures directory is `<repo>/../shared/fixtures`, or `$SLMBIB_FIXTURES` when set.
+    with ReplayServer(s2_interval=1.0, arxiv_interval=3.0) as server:
+        server.add_synthetic(2000)
+        ...  # point the client at server.s2_api_url and server.arxiv_api_url
+        assert server.pacing_violations == 0 and server.count("s2") == 4
+
+Spacing is measured between request arrivals, per service, with 5 ms of tolerance. Where no recording
+shows what a service sends (the 429 bodies, the batch-size error's wording, arXiv's Content-Type), the
+code says what it is based on. The fixtures directory is `<repo>/../shared/fixtures`, or
+`$SLMBIB_FIXTURES` when set.
 """
 
 from __future__ import annotations
@@ -145,7 +153,7 @@ class SyntheticPaper:
     acl_id: str | None
 
 
-def normalise_title(text: str) -> str:
+def _normalise_title(text: str) -> str:
     """Case, punctuation and spacing differences do not make titles different."""
     return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
 
@@ -390,7 +398,7 @@ class ReplayServer:
         for kind, value in external.items():
             self._s2_keys[f"{kind.lower()}:{str(value).lower()}"] = paper_id
         if paper.get("title"):
-            self._titles[normalise_title(paper["title"])] = paper_id
+            self._titles[_normalise_title(paper["title"])] = paper_id
 
     def add_s2_paper(self, paper: dict[str, Any]) -> None:
         """Add or replace an S2 paper object (it must have a paperId)."""
@@ -608,7 +616,7 @@ class ReplayServer:
         queries that normalise to the same title."""
         subject: Any = tuple(map(str, ids or ())) if route[0] == "batch" else route[1]
         if route[0] == "match":
-            subject = normalise_title(params.get("query", ""))
+            subject = _normalise_title(params.get("query", ""))
         return (route[0], subject, frozenset(_field_names(params.get("fields"))))
 
     def _s2_answer(self, route: tuple[str, str], params: dict[str, str], raw_body: bytes) -> _Answer:
@@ -641,7 +649,7 @@ class ReplayServer:
         if kind == "batch":
             answer = [self._project(pid, wanted) if (pid := self._resolve(str(i))) else None for i in ids]
             return _Answer(200, _json_bytes(answer), S2_JSON)
-        query = normalise_title(params.get("query", ""))
+        query = _normalise_title(params.get("query", ""))
         hit = self._match_recordings.get(query)
         if hit is None and query in self._titles:
             hit = (self._titles[query], CORPUS_MATCH_SCORE)
