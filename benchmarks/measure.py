@@ -1,0 +1,154 @@
+"""Timing and memory of child processes, and the table the benchmarks print.
+
+Every figure comes from a separate process, so that one measurement's imports,
+caches and heap cannot flatter the next, and so that peak memory is the
+kernel's ``ru_maxrss`` of exactly that process (read with ``os.wait4``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "src"
+
+
+def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every measured process: the checkout's ``src`` first, whatever is installed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(SRC), env.get("PYTHONPATH"))))
+    env.setdefault("PYTHONHASHSEED", "0")
+    env.update(extra or {})
+    return env
+
+
+def slmbib_command() -> list[str]:
+    """How a user starts slmbib: its console script when installed beside this Python."""
+    script = Path(sys.executable).parent / "slmbib"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from slmbib.cli import main; sys.exit(main())"]
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss: int  # bytes
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def check(self, what: str) -> Run:
+        if self.returncode != 0:
+            tail = "\n".join(self.stderr.strip().splitlines()[-5:])
+            raise RuntimeError(f"{what} failed with exit status {self.returncode}:\n{tail}")
+        return self
+
+
+def run(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run ``command`` once: wall time, peak resident memory and its output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(command), stdout=out, stderr=err, env=env or child_env(), cwd=cwd)
+        # wait4 gives this child's own rusage; RUSAGE_CHILDREN would mix in every earlier child.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            seconds=seconds,
+            max_rss=usage.ru_maxrss * 1024,  # Linux reports KiB
+            returncode=process.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
+
+
+def repeat(command: Sequence[str], runs: int, warmup: int = 1, env: Mapping[str, str] | None = None) -> float:
+    """Median wall time of ``command`` over ``runs`` runs, after ``warmup`` untimed ones.
+
+    Uses hyperfine when it is installed (it corrects for its own shell-less
+    spawn cost); otherwise times ``subprocess`` runs, which is as good for ratios
+    because every command in a comparison pays the same spawn cost.
+    """
+    if shutil.which("hyperfine"):
+        return _hyperfine(command, runs, warmup, env)
+    for _ in range(warmup):
+        run(command, env).check(" ".join(command))
+    return statistics.median(run(command, env).check(" ".join(command)).seconds for _ in range(runs))
+
+
+def _hyperfine(command: Sequence[str], runs: int, warmup: int, env: Mapping[str, str] | None) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "hyperfine.json"
+        subprocess.run(
+            [
+                "hyperfine",
+                "--style=none",
+                "-N",
+                f"--warmup={warmup}",
+                f"--runs={runs}",
+                f"--export-json={report}",
+                subprocess.list2cmdline(command),
+            ],
+            env=env or child_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return float(json.loads(report.read_text())["results"][0]["median"])
+
+
+@dataclass
+class Row:
+    """One line of the table: slmbib's figure, the baseline's, and what they should satisfy."""
+
+    benchmark: str
+    slmbib: str
+    baseline: str = ""
+    ratio: float | None = None
+    target: str = ""
+    ok: bool | None = None
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def mebibytes(value: int) -> str:
+    return f"{value / 2**20:.0f} MiB"
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """A Markdown table, readable in a terminal and pasted as is into the README."""
+    header = ("benchmark", "slmbib", "baseline", "ratio", "target", "met")
+    cells = [header] + [
+        (
+            row.benchmark,
+            row.slmbib,
+            row.baseline,
+            "" if row.ratio is None else f"{row.ratio:.2f}x",
+            row.target,
+            "" if row.ok is None else ("yes" if row.ok else "**no**"),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[column]) for line in cells) for column in range(len(header))]
+
+    def line(values: Sequence[str]) -> str:
+        return (
+            "| " + " | ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)) + " |"
+        )
+
+    rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
+    return "\n".join([line(cells[0]), rule, *(line(values) for values in cells[1:])])

@@ -1,0 +1,37 @@
+"""Start-up: what a user waits for before slmbib does anything, against Python's own start-up.
+
+``slmbib --help`` must stay under twice ``python -c "import click"``: the CLI
+imports its heavy dependencies (httpx, bibtexparser, YAML) only inside the
+commands that use them.  ``slmbib export`` of the committed ``refs/`` is the
+everyday command; it runs on a copy, after one untimed run that pins the
+citation keys, so every timed run does the same work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from .measure import REPO, Row, repeat, seconds, slmbib_command
+
+
+def bench_startup(work: Path, runs: int) -> list[Row]:
+    python = sys.executable
+    bare = repeat([python, "-c", "pass"], runs)
+    click = repeat([python, "-c", "import click"], runs)
+    help_time = repeat([*slmbib_command(), "--help"], runs)
+
+    refs = work / "startup" / "refs"
+    shutil.rmtree(refs.parent, ignore_errors=True)
+    shutil.copytree(REPO / "refs", refs)
+    count = len(list((refs / "papers").glob("*.yaml")))
+    export = [*slmbib_command(), "--quiet", "--refs", str(refs), "export", str(refs.parent / "survey.bib")]
+    export_time = repeat(export, runs)
+
+    return [
+        Row("start-up: `slmbib --help`", seconds(help_time), f'`python -c "import click"` {seconds(click)}',
+            help_time / click, "< 2x", help_time < 2 * click),
+        Row(f"start-up: `slmbib export` of refs/ ({count} records)", seconds(export_time),
+            f"`python -c pass` {seconds(bare)}", export_time / bare),
+    ]  # fmt: skip
