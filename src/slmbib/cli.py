@@ -55,3 +55,38 @@ def _refs(ctx: click.Context) -> Path:
 def _say(ctx: click.Context, message: str) -> None:
     if not ctx.obj["quiet"]:
         click.echo(message, err=True)
+
+
+@main.command("import")
+@click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
+    """Read paper lists (markdown) into refs/.
+
+    With no LISTS, re-imports every list kept in refs/lists/.  Rows naming one
+    paper become one record; nothing is written when a list has an unreadable line.
+    """
+    from .listimport import default_lists, import_lists
+
+    paths = list(lists) or default_lists(_refs(ctx))
+    if not paths:
+        raise click.UsageError("no lists given and none in refs/lists/")
+    summary = import_lists(_refs(ctx), paths)
+    for line in summary.lines():
+        _say(ctx, line)
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Every record as JSON (the documented format).")
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> None:
+    """Show the records of refs/."""
+    from .listing import list_records, records_as_json
+
+    records = list_records(_refs(ctx))
+    if as_json:
+        click.echo(records_as_json(records))
+        return
+    for record in records:
+        flags = f"  [{', '.join(record.flags)}]" if record.flags else ""
+        click.echo(f"{record.id}\t{record.key or '-'}\t{record.title}{flags}")

@@ -12,8 +12,10 @@ fixed key order so that the files are byte-stable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 Provenance = Literal["readme", "s2", "arxiv", "bib", "manual"]
 PROVENANCES: tuple[str, ...] = ("readme", "s2", "arxiv", "bib", "manual")
@@ -65,17 +67,13 @@ class Link:
 
     url: str
     role: str
-    label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"url": self.url, "role": self.role}
-        if self.label:
-            data["label"] = self.label
-        return data
+        return {"url": self.url, "role": self.role}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Link:
-        return cls(url=str(data["url"]), role=str(data["role"]), label=str(data.get("label", "")))
+        return cls(url=str(data["url"]), role=str(data["role"]))
 
 
 @dataclass(frozen=True)
@@ -94,6 +92,10 @@ class Listing:
 
     def sort_key(self) -> tuple[str, int, str]:
         return (self.source, self.line, self.name)
+
+    def __hash__(self) -> int:
+        # cells and links are mappings; equal listings agree on these, which is all a hash needs.
+        return hash((self.source, self.line, self.section, self.name, self.year))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -141,6 +143,12 @@ class Value:
         return cls(value=data["value"], source=str(data["source"]))
 
 
+def is_usable_url(url: str) -> bool:
+    """False for placeholders a list was left with: ``URL``, ``#``, an empty link."""
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _ordered(mapping: Mapping[str, Any], order: tuple[str, ...]) -> list[str]:
     known = [name for name in order if name in mapping]
     return known + sorted(name for name in mapping if name not in order)
@@ -163,7 +171,6 @@ class Record:
     override: Mapping[str, Any] = field(default_factory=dict)
     key: str = ""
     aliases: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
     #: Outcome of the last sync: ``{"status": ..., "reason": ...}``.
     sync: Mapping[str, str] = field(default_factory=dict)
 
@@ -191,13 +198,17 @@ class Record:
     def links_with_role(self, role: str) -> list[str]:
         return [link.url for link in self.links if link.role == role]
 
-    def with_flag(self, flag: str, present: bool = True) -> Record:
-        flags = set(self.flags)
-        if present:
-            flags.add(flag)
-        else:
-            flags.discard(flag)
-        return replace(self, flags=tuple(sorted(flags)))
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """What a maintainer should look at, derived from the record itself so it cannot go stale."""
+        flags = []
+        if not self.listings:
+            flags.append("unlisted")
+        if not self.links_with_role("paper") and not self.identifiers:
+            flags.append("no-paper-link")
+        if any(not is_usable_url(link["url"]) for listing in self.listings for link in listing.links):
+            flags.append("placeholder-link")
+        return tuple(flags)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain data, in the fixed order of its YAML file."""
@@ -210,8 +221,6 @@ class Record:
         data["links"] = [link.to_dict() for link in self.links]
         data["listings"] = [listing.to_dict() for listing in self.listings]
         data["fields"] = {k: self.fields[k].to_dict() for k in _ordered(self.fields, FIELD_ORDER)}
-        if self.flags:
-            data["flags"] = list(self.flags)
         if self.sync:
             data["sync"] = dict(self.sync)
         data["override"] = dict(self.override)
@@ -227,7 +236,6 @@ class Record:
             links=tuple(Link.from_dict(link) for link in data.get("links") or ()),
             listings=tuple(Listing.from_dict(listing) for listing in data.get("listings") or ()),
             fields={str(k): Value.from_dict(v) for k, v in (data.get("fields") or {}).items()},
-            flags=tuple(str(f) for f in data.get("flags") or ()),
             sync={str(k): str(v) for k, v in (data.get("sync") or {}).items()},
             override=dict(data.get("override") or {}),
         )

@@ -124,7 +124,6 @@ _SHAPES: dict[str, type | tuple[type, ...]] = {
     "links": list,
     "listings": list,
     "fields": dict,
-    "flags": list,
     "sync": dict,
     "override": (dict, type(None)),
 }
@@ -142,7 +141,7 @@ def _check_shape(data: dict[str, Any], shown: str, key_lines: dict[str, int]) ->
             raise InputError(shown, line, f"{name!r} has the wrong type ({type(value).__name__})")
     for name in ("links", "listings"):
         for item in data.get(name) or ():
-            if not isinstance(item, dict) or "url" not in item and name == "links":
+            if not isinstance(item, dict) or (name == "links" and "url" not in item):
                 raise InputError(shown, key_lines.get(name, 1), f"every entry of {name!r} must be a mapping")
             if name == "listings" and not {"source", "line"} <= item.keys():
                 raise InputError(shown, key_lines[name], "every listing needs 'source' and 'line'")

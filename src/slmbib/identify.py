@@ -1,0 +1,165 @@
+"""What a URL is: its role (paper, code, model, ...) and the identifiers it carries.
+
+A link's role comes from its URL, not from the column it was listed under:
+paper lists put arXiv links under "Code" and model cards under "Paper".  Only
+when the host says nothing (a lab's own web site) does the link's label or
+column decide, and then between blog, project, paper and other.
+
+:func:`identify` is pure and total: any string gives an :class:`Identified`,
+with ``usable=False`` for placeholders such as ``URL`` or an empty link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .models import is_usable_url
+
+#: Query parameters that only track where a click came from.
+_TRACKING = re.compile(r"^(utm_.*|tab|ref|ref_src|source|fbclid|gclid|s|sharing)$")
+
+_NEW_ARXIV = r"\d{4}\.\d{4,5}"
+_OLD_ARXIV = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+ARXIV_ID = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d+))?$")
+_ARXIV_PATH = re.compile(
+    rf"^/(?:abs|pdf|html)/(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d+))?(?:\.pdf)?/?$"
+)
+_HF_PAPER = re.compile(rf"^/papers/(?P<id>{_NEW_ARXIV})/?$")
+_ACL_NEW = re.compile(r"^(?P<year>\d{4})\.(?P<venue>[a-z]+)(?:-[a-z0-9]+)*\.\d+$")
+_ACL_OLD = re.compile(r"^(?P<letter>[A-Z])(?P<yy>\d{2})-\d{4}$")
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_PMLR = re.compile(r"^/(?P<volume>v\d+)/(?P<name>[A-Za-z0-9_\-]+?)(?:\.html|\.pdf|/[^/]*\.pdf)?/?$")
+_ZENODO = re.compile(r"^/records?/(?P<id>\d+)/?$")
+_DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
+
+#: ACL Anthology venues whose DOIs are not 10.18653/v1/<id> (journals published elsewhere).
+_ACL_FOREIGN_DOI = {"tacl", "cl"}
+#: Old-style Anthology letters of journals (Q: TACL, J: CL), which the Anthology assigns no DOI.
+_ACL_OLD_JOURNALS = {"Q", "J"}
+
+
+@dataclass(frozen=True)
+class Identified:
+    url: str
+    role: str
+    identifiers: dict[str, str] = field(default_factory=dict)
+    #: arXiv version pinned in the link (``"3"`` for ``.../2306.17256v3``), if any.
+    arxiv_version: str = ""
+    #: False for placeholders: no scheme and host (``URL``, ``#``, empty).
+    usable: bool = True
+    #: The URL as written, when normalising changed it.
+    original: str = ""
+
+
+def normalise_arxiv_id(text: str) -> tuple[str, str] | None:
+    """``2306.17256v4`` -> (``2306.17256``, ``4``); None when it is no arXiv id."""
+    found = ARXIV_ID.match(text.strip())
+    if not found:
+        return None
+    return found.group("id"), found.group("version") or ""
+
+
+def acl_doi(acl_id: str) -> str:
+    """The DOI the ACL Anthology assigns to a paper id, or '' where it assigns none.
+
+    The Anthology has minted ``10.18653/v1/<id>`` for its own proceedings since
+    2017; TACL and Computational Linguistics have their publisher's DOIs instead.
+    """
+    new = _ACL_NEW.match(acl_id)
+    if new:
+        if int(new.group("year")) < 2017 or new.group("venue") in _ACL_FOREIGN_DOI:
+            return ""
+        return f"10.18653/v1/{acl_id}"
+    old = _ACL_OLD.match(acl_id)
+    if old and old.group("letter") not in _ACL_OLD_JOURNALS and int(old.group("yy")) >= 17:
+        return f"10.18653/v1/{acl_id}"
+    return ""
+
+
+def strip_tracking(url: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def _role_from_words(*words: str) -> str:
+    text = " ".join(words).lower()
+    for role, hints in (
+        ("code", ("code", "github")),
+        ("data", ("data",)),
+        ("model", ("model", "hf", "huggingface", "checkpoint")),
+        ("blog", ("blog",)),
+        ("project", ("website", "project", "homepage", "page", "demo")),
+        ("paper", ("paper", "pdf", "link")),
+    ):
+        if any(hint in text for hint in hints):
+            return role
+    return "other"
+
+
+def identify(url: str, label: str = "", column: str = "") -> Identified:
+    """Classify ``url``; ``label`` and ``column`` only decide for hosts that say nothing."""
+    written = url.strip()
+    if not is_usable_url(written):
+        return Identified(url=written, role=_role_from_words(label, column), usable=False)
+    clean = strip_tracking(written)
+    parts = urlsplit(clean)
+    host = (parts.hostname or "").removeprefix("www.")
+    path = parts.path
+    original = written if clean != written else ""
+
+    def found(role: str, arxiv_version: str = "", **identifiers: str) -> Identified:
+        return Identified(clean, role, dict(identifiers), arxiv_version, True, original)
+
+    if host in ("arxiv.org", "export.arxiv.org"):
+        match = _ARXIV_PATH.match(path)
+        if match:
+            return found("paper", match.group("version") or "", arxiv=match.group("id"))
+        return found("paper")
+    if host == "huggingface.co":
+        match = _HF_PAPER.match(path)
+        if match:
+            return found("paper", arxiv=match.group("id"))
+        if path.startswith("/datasets/"):
+            return found("data")
+        if path.startswith("/spaces/"):
+            return found("project")
+        if path.startswith(("/docs/", "/blog/")):
+            return found("blog")
+        return found("model")
+    if host == "aclanthology.org":
+        acl_id = path.strip("/").removesuffix(".pdf")
+        if _ACL_NEW.match(acl_id) or _ACL_OLD.match(acl_id):
+            doi = acl_doi(acl_id)
+            return found("paper", acl=acl_id, **({"doi": doi} if doi else {}))
+        return found("paper")
+    if host == "dl.acm.org":
+        doi = re.sub(r"^/doi/(?:abs/|pdf/|full/|epdf/)?", "", path)
+        if doi != path and _DOI.match(doi):
+            return found("paper", doi=doi)
+        return found("paper")
+    if host in ("doi.org", "dx.doi.org"):
+        doi = path.lstrip("/")
+        return found("paper", doi=doi) if _DOI.match(doi) else found("paper")
+    if host == "openreview.net":
+        forum = dict(parse_qsl(parts.query)).get("id", "")
+        return found("paper", openreview=forum) if forum else found("paper")
+    if host == "proceedings.mlr.press":
+        match = _PMLR.match(path)
+        if match:
+            return found("paper", pmlr=f"{match.group('volume')}/{match.group('name')}")
+        return found("paper")
+    if host == "zenodo.org":
+        match = _ZENODO.match(path)
+        if match:
+            return found("paper", doi=f"10.5281/zenodo.{match.group('id')}")
+        return found("paper")
+    if host in ("github.com", "gitlab.com", "bitbucket.org", "anonymous.4open.science"):
+        return found("code")
+    if host.endswith(".github.io"):
+        return found("project")
+    if "blog" in host.split(".") or "/blog" in path or _DATED_POST.search(path):
+        return found("blog")
+    return found(_role_from_words(label, column))

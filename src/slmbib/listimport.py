@@ -1,0 +1,269 @@
+"""``slmbib import LIST.md``: turn paper lists into records in ``refs/``.
+
+Contract:
+
+* Every list is read completely before ``refs/`` is touched; one unreadable
+  line in any of them stops the import with every such line reported, and
+  nothing is written.
+* A list owns the listings it produced: re-importing it replaces them, so a
+  row that moved section updates its listing and a re-import of unchanged
+  lists changes no byte.  Listings of other lists are left alone.
+* Rows naming the same paper become one record (see :mod:`merge`).  A row
+  with no paper identifier or paper link joins the one record already listed
+  under the same name, if there is exactly one (MobiLlama's placeholder row).
+* Fields read from a list (``readme`` provenance) are re-derived from its
+  rows on every import; fields of any other provenance and ``override`` are
+  never changed here.
+* A record whose rows all disappeared is kept, with no listings (flag
+  ``unlisted``), and reported: nothing is deleted by an import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .identify import identify
+from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
+from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
+from .readme import ListErrors, Row, read_list
+from .store import LISTS_DIR, load_records, locked, save_records
+
+
+@dataclass
+class ImportSummary:
+    rows_per_file: dict[str, int] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    identifiers: Counter[str] = field(default_factory=Counter)
+    #: ``file:line: reason`` for rows kept with a problem, and for repairs made.
+    flagged: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    merged: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"{source}: {count} rows read" for source, count in self.rows_per_file.items()]
+        out.append(
+            f"records: {len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        )
+        found = ", ".join(f"{kind} {self.identifiers[kind]}" for kind in sorted(self.identifiers))
+        out.append(f"identifiers found: {found or 'none'}")
+        out.extend(f"merged: {removed} into {kept}" for kept, removed in self.merged)
+        out.extend(f"unlisted (kept): {record_id}" for record_id in self.unlisted)
+        out.extend(self.flagged)
+        return out
+
+
+def project_root(refs_root: Path) -> Path:
+    return refs_root.resolve().parent
+
+
+def source_name(path: Path, refs_root: Path) -> str:
+    """How listings name their list: relative to the project, so any working folder gives the same."""
+    return Path(os.path.relpath(path.resolve(), project_root(refs_root))).as_posix()
+
+
+def default_lists(refs_root: Path) -> list[Path]:
+    return sorted((refs_root / LISTS_DIR).glob("*.md"))
+
+
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9.]+", "-", folded.lower()).strip("-.")[:80]
+
+
+def new_record_id(record: Record, taken: set[str]) -> str:
+    """A file name for a new record from its strongest identifier, else its paper link, else its name."""
+    for kind in IDENTIFIER_KINDS:
+        value = record.identifiers.get(kind)
+        if value:
+            base = f"{kind}-{_slug(value)}"
+            # Lower-casing would let two OpenReview ids share a file name: keep them apart.
+            if value != value.lower() and kind != "doi":
+                base += "-" + hashlib.sha1(value.encode()).hexdigest()[:6]
+            break
+    else:
+        papers = record.links_with_role("paper")
+        base = (
+            f"url-{_slug(paper_url_key(papers[0]))}"
+            if papers
+            else f"name-{_slug(record.title) or 'untitled'}"
+        )
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def identify_listing(listing: Listing) -> tuple[dict[str, str], list[Link]]:
+    """The identifiers and links (by role) that a listing's links carry."""
+    identifiers: dict[str, str] = {}
+    links: list[Link] = []
+    for raw in listing.links:
+        found = identify(raw["url"], "", raw["column"])
+        if not found.usable:
+            continue
+        for kind, value in found.identifiers.items():
+            identifiers.setdefault(kind, value)
+        link = Link(found.url, found.role)
+        if link not in links:
+            links.append(link)
+    return identifiers, links
+
+
+def links_of(listings: Iterable[Listing]) -> tuple[Link, ...]:
+    links: list[Link] = []
+    for listing in listings:
+        links.extend(link for link in identify_listing(listing)[1] if link not in links)
+    return tuple(links)
+
+
+def record_from_row(row: Row, record_id: str) -> tuple[Record, list[str]]:
+    """A provisional record for one row, and the notes to report for it."""
+    notes = [f"{row.source}:{row.line}: {note}" for note in row.notes]
+    listing = Listing(
+        source=row.source,
+        line=row.line,
+        section=row.section,
+        name=row.name,
+        year=row.year,
+        cells=dict(row.cells),
+        links=tuple({"column": raw.column or raw.label, "url": raw.url} for raw in row.links),
+    )
+    identifiers, links = identify_listing(listing)
+    for raw in row.links:
+        if not identify(raw.url).usable:
+            notes.append(
+                f"{row.source}:{row.line}: placeholder link {raw.url!r} under {raw.column or raw.label!r}"
+            )
+    if not any(link.role == "paper" for link in links) and not identifiers:
+        notes.append(f"{row.source}:{row.line}: no paper link for {row.name!r}")
+    record = Record(
+        id=record_id,
+        identifiers=identifiers,
+        links=tuple(links),
+        listings=(listing,),
+        fields=readme_fields([row]),
+    )
+    return record, notes
+
+
+def readme_fields(rows: Iterable[Row]) -> dict[str, Value]:
+    """What the list itself says of the paper: numbered items give title, authors and venue."""
+    fields: dict[str, Value] = {}
+    years = []
+    for row in rows:
+        if row.title and "title" not in fields:
+            fields["title"] = Value(row.title, "readme")
+        if row.authors and "authors" not in fields:
+            fields["authors"] = Value(list(row.authors), "readme")
+        if row.venue and "venue" not in fields:
+            fields["venue"] = Value(row.venue, "readme")
+        year = re.match(r"(19|20)\d{2}", row.year)
+        if year:
+            years.append(int(year.group(0)))
+    if years:
+        # Lists give a model's release date, often after the paper: the earliest is the paper's.
+        fields["year"] = Value(min(years), "readme")
+    return fields
+
+
+def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
+    """Import the lists at ``paths`` into ``refs_root``; see the module contract."""
+    summary = ImportSummary()
+    rows: list[Row] = []
+    problems = []
+    for path in paths:
+        source = source_name(path, refs_root)
+        try:
+            found = read_list(path, source)
+        except ListErrors as exc:
+            problems.extend(exc.problems)
+            continue
+        summary.rows_per_file[source] = len(found)
+        rows.extend(found)
+    if problems:
+        raise ListErrors(problems)
+    sources = set(summary.rows_per_file)
+
+    with locked(refs_root):
+        before = load_records(refs_root)
+        summary.unchanged = 0
+        provisional = []
+        for number, row in enumerate(rows):
+            record, notes = record_from_row(row, f"\0row{number:06d}")
+            summary.flagged.extend(notes)
+            provisional.append(record)
+        provisional = _attach_by_name(provisional, list(before.values()))
+        current = {record.listings[0] for record in provisional}
+        # Old listings of these lists still take part in the merge, so that a record keeps its
+        # identity across re-imports; they are dropped right after.
+        result = merge_records([*before.values(), *provisional], existing=before.keys())
+        taken = set(before)
+        final: list[Record] = []
+        rows_by_listing = {(row.source, row.line): row for row in rows}
+        for record in result.records:
+            fresh = tuple(x for x in record.listings if x.source not in sources or x in current)
+            record = replace(record, listings=fresh)
+            if record.id.startswith("\0"):
+                record = replace(record, id=new_record_id(record, taken))
+                taken.add(record.id)
+            mine = [
+                rows_by_listing[(x.source, x.line)]
+                for x in record.listings
+                if (x.source, x.line) in rows_by_listing
+            ]
+            if mine:
+                others = {k: v for k, v in record.fields.items() if v.source != "readme"}
+                record = replace(record, fields={**readme_fields(mine), **others})
+            if record.listings:
+                # Links are re-read from the listings, so a link fixed in the list is fixed here.
+                record = replace(record, links=links_of(record.listings))
+            final.append(record)
+        summary.merged = [
+            (k, r) for k, r in result.merged if not k.startswith("\0") and not r.startswith("\0")
+        ]
+        for record in final:
+            old = before.get(record.id)
+            if old is None:
+                summary.created.append(record.id)
+            elif old != record:
+                summary.updated.append(record.id)
+            else:
+                summary.unchanged += 1
+            if not record.listings and (old is None or old.listings):
+                summary.unlisted.append(record.id)
+        for record in final:
+            for kind in record.identifiers:
+                summary.identifiers[kind] += 1
+        save_records(refs_root, final, remove=[k for k, r in result.merged if r in before and r != k])
+    return summary
+
+
+def _names_a_paper(record: Record) -> bool:
+    return bool(record.identifiers or record.links_with_role("paper"))
+
+
+def _attach_by_name(provisional: list[Record], existing: list[Record]) -> list[Record]:
+    """Give a row that names no paper the identity of the one paper listed under its name."""
+    named: dict[str, list[Record]] = {}
+    for record in [*existing, *provisional]:
+        if _names_a_paper(record):
+            for listing in record.listings:
+                named.setdefault(listed_name_key(listing.name), []).append(record)
+    out = []
+    for record in provisional:
+        candidates = named.get(listed_name_key(record.listings[0].name), [])
+        if not _names_a_paper(record) and candidates:
+            first = identity_keys(candidates[0])
+            if all(first & identity_keys(other) for other in candidates[1:]):
+                record = replace(record, identifiers=dict(candidates[0].identifiers))
+        out.append(record)
+    return out

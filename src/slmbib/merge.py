@@ -1,0 +1,168 @@
+"""One record per paper: find records that name the same work and unite them.
+
+Identity is decided by strong identifiers (arXiv id, DOI, ACL Anthology id,
+OpenReview id, PMLR id, Semantic Scholar paperId/CorpusId) and by the URL of a
+paper link.  arXiv's own DOI (``10.48550/arXiv.<id>``) counts as the arXiv id,
+so a preprint known by either form is one paper.  Two records whose arXiv ids
+differ, or whose (non-arXiv) DOIs differ, are never united, whatever else they
+share: a shared paper link between two different papers is a copy-paste
+mistake in the list, not an identity.
+
+Merging is blocked by key (a dict from identity key to group), so it is linear
+in the number of records, and it is idempotent: merging a merged set changes
+nothing.  The survivor of a group is chosen without regard to input order:
+a record with a pinned citation key first, then one that already existed,
+then the smallest id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+from .models import Link, Listing, Record, Value
+
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.IGNORECASE)
+
+
+def arxiv_id_from_doi(doi: str) -> str:
+    """``10.48550/arXiv.2402.14905`` -> ``2402.14905``; '' for any other DOI."""
+    found = _ARXIV_DOI.match(doi.strip())
+    return found.group("id") if found else ""
+
+
+def paper_url_key(url: str) -> str:
+    """A paper URL without the differences that do not make it another page."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.rstrip("/")
+    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def listed_name_key(name: str) -> str:
+    """A listed name without case, punctuation or a model-size suffix: ``Alpaca 7B`` ~ ``Alpaca``."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    folded = re.sub(r"\b\d+(\.\d+)?[bm]\b", "", folded)
+    return re.sub(r"[^a-z0-9]+", "", folded)
+
+
+def identity_keys(record: Record) -> set[str]:
+    """Every key that identifies the paper: two records sharing one are the same paper.
+
+    A work known only by web pages (a blog post, a model card) is identified by
+    a page *and* its listed name: lists copy such links from the row above
+    (LaMini-LM carries Dolly's), so a page alone proves nothing.
+    """
+    keys = set()
+    for kind, value in record.identifiers.items():
+        if not value:
+            continue
+        if kind == "doi":
+            arxiv = arxiv_id_from_doi(value)
+            keys.add(f"arxiv:{arxiv}" if arxiv else f"doi:{value.lower()}")
+        else:
+            keys.add(f"{kind}:{value}")
+    papers = record.links_with_role("paper")
+    keys.update(f"url:{paper_url_key(url)}" for url in papers)
+    if not papers and not record.identifiers:
+        names = {listed_name_key(listing.name) for listing in record.listings} - {""}
+        keys.update(f"web:{paper_url_key(link.url)}|{name}" for link in record.links for name in names)
+        if not record.links:
+            keys.update(f"name:{name}" for name in names)
+    return keys
+
+
+def _distinct_ids(record: Record) -> dict[str, str]:
+    """The identifiers of which a paper has exactly one: a difference in any proves two papers."""
+    ids = {}
+    doi = record.identifiers.get("doi", "")
+    arxiv = record.identifiers.get("arxiv") or arxiv_id_from_doi(doi)
+    if arxiv:
+        ids["arxiv"] = arxiv
+    if doi and not arxiv_id_from_doi(doi):
+        ids["doi"] = doi.lower()
+    return ids
+
+
+def conflict(a: Record, b: Record) -> bool:
+    """True when ``a`` and ``b`` cannot be one paper."""
+    ids_a, ids_b = _distinct_ids(a), _distinct_ids(b)
+    return any(ids_a[kind] != ids_b[kind] for kind in ids_a.keys() & ids_b.keys())
+
+
+def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
+    seen: list[object] = []
+    for item in (*first, *second):
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def combine(kept: Record, other: Record) -> Record:
+    """``kept`` enriched with what ``other`` knows: the union of both, ``kept`` winning ties."""
+    identifiers = {**other.identifiers, **kept.identifiers}
+    fields: dict[str, Value] = {**other.fields, **kept.fields}
+    override = {**other.override, **kept.override}
+    links = tuple(link for link in _union(kept.links, other.links) if isinstance(link, Link))
+    listings = tuple(sorted(set(kept.listings) | set(other.listings), key=Listing.sort_key))
+    key = kept.key or other.key
+    aliases = [alias for alias in _union(kept.aliases, other.aliases) if isinstance(alias, str)]
+    if other.key and other.key != key and other.key not in aliases:
+        aliases.append(other.key)
+    return replace(
+        kept,
+        identifiers=identifiers,
+        fields=fields,
+        override=override,
+        links=links,
+        listings=listings,
+        key=key,
+        aliases=tuple(aliases),
+        sync=kept.sync or other.sync,
+    )
+
+
+@dataclass
+class MergeResult:
+    records: list[Record]
+    #: (kept id, removed id) for every record that was united into another.
+    merged: list[tuple[str, str]] = field(default_factory=list)
+
+
+def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> MergeResult:
+    """Unite the records that are one paper; ``existing`` names ids already in refs/."""
+
+    def rank(record: Record) -> tuple[bool, bool, str]:
+        return (not record.key, record.id not in existing, record.id)
+
+    ordered = sorted(records, key=rank)
+    parent = list(range(len(ordered)))
+    group = list(ordered)
+    members = [[record.id] for record in ordered]
+    by_key: dict[str, int] = {}
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for index, record in enumerate(ordered):
+        for key in sorted(identity_keys(record)):
+            if key not in by_key:
+                by_key[key] = index
+                continue
+            mine, theirs = find(index), find(by_key[key])
+            if mine == theirs or conflict(group[mine], group[theirs]):
+                continue
+            # The better-ranked group (lower index) survives, whichever record arrived first.
+            kept, gone = min(mine, theirs), max(mine, theirs)
+            parent[gone] = kept
+            group[kept] = combine(group[kept], group[gone])
+            members[kept].extend(members[gone])
+    roots = [index for index in range(len(ordered)) if find(index) == index]
+    merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
+    return MergeResult(records=[group[root] for root in roots], merged=merged)

@@ -1,0 +1,60 @@
+"""refs/ store: byte-stable writes, safe loading, one-line errors naming file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slmbib.errors import InputError
+from slmbib.models import Link, Listing, Record, Value
+from slmbib.store import check_record_id, dump_record, load_records, save_records
+
+
+def _record(record_id: str = "arxiv-2402.14905") -> Record:
+    return Record(
+        id=record_id,
+        identifiers={"arxiv": "2402.14905"},
+        links=(Link("https://arxiv.org/abs/2402.14905", "paper"),),
+        listings=(Listing("refs/lists/a.md", 3, "List > Part", "MobileLLM", "2024", {"Bit": "4"}),),
+        fields={"title": Value("MobileLLM: Optimizing Sub-billion Parameter Language Models", "arxiv")},
+        override={"year": 2024},
+    )
+
+
+def test_round_trip_is_byte_stable(tmp_path: Path) -> None:
+    record = _record()
+    assert save_records(tmp_path, [record]) == [record.id]
+    loaded = load_records(tmp_path)[record.id]
+    assert loaded == record
+    assert save_records(tmp_path, [loaded]) == []
+    assert (tmp_path / "papers" / f"{record.id}.yaml").read_bytes() == dump_record(record).encode()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("id: x\nfields: [\n", 3, "invalid YAML"),
+        ("id: x\ntitle: !!python/object:os.system {}\n", 2, "invalid YAML"),
+        ("id: x\nlistings: 3\n", 2, "'listings' has the wrong type"),
+        ("id: x\nsurprise: 1\n", 2, "unknown key 'surprise'"),
+        ("id: y\n", 1, "does not match the file name"),
+        ("- a\n- b\n", 1, "must be a mapping"),
+    ],
+)
+def test_broken_record_names_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "x.yaml").write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_records(tmp_path)
+    assert caught.value.line == line
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(f"{papers / 'x.yaml'}:{line}: ") or "x.yaml:" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", ["../evil", "/abs", "a/b", "con", "", "UPPER", "x" * 200])
+def test_unsafe_record_ids_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        check_record_id(bad)
