@@ -195,10 +195,11 @@ def rekey(records: Mapping[str, Record], targets: Iterable[str]) -> tuple[dict[s
 
 
 class KeyClashError(ValueError):
-    """Two records claim one key, or a pinned key is unsafe."""
+    """Two records claim one key (``other_id`` is the first claimant), or a pinned key is unsafe."""
 
-    def __init__(self, record_id: str, message: str) -> None:
+    def __init__(self, record_id: str, message: str, other_id: str = "") -> None:
         self.record_id = record_id
+        self.other_id = other_id
         super().__init__(message)
 
 
@@ -213,4 +214,6 @@ def check_pinned(records: Iterable[Record]) -> None:
                 raise KeyClashError(record.id, f"unsafe citation key {key!r}")
             owner = owners.setdefault(key.lower(), record.id)
             if owner != record.id:
-                raise KeyClashError(record.id, f"citation key {key!r} is also claimed by record {owner!r}")
+                raise KeyClashError(
+                    record.id, f"citation key {key!r} is also claimed by record {owner!r}", other_id=owner
+                )

@@ -30,25 +30,28 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 
-# Escapes for ASCII characters that mean something to TeX or to BibTeX.  The
-# braces themselves are written as text commands, never as ``\{``: BibTeX counts
-# every brace, escaped or not, so ``\{`` alone would unbalance a field.
+# Escapes for ASCII characters that mean something to TeX or to BibTeX.  Braces are
+# written as text commands, never as ``\{``: BibTeX counts every brace, escaped or
+# not.  Commands are followed by ``{}`` rather than wrapped in braces because biber
+# takes a wrapped ``{\textbackslash}`` at the start of a name for the name's
+# initial and writes a lone brace into the .bbl.  ``<``, ``>`` and ``|`` are drawn
+# in math: OT1 text fonts have other glyphs (¡ ¿ —) in their slots, and biber turns
+# ``\textless`` back into ``<``.  ``\$`` alone needs a TS1 font that plain
+# pdflatex must generate.
 _ASCII_ESCAPES = {
-    "\\": r"{\textbackslash}",
-    "{": r"{\textbraceleft}",
-    "}": r"{\textbraceright}",
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
     "&": r"\&",
     "%": r"\%",
-    # ``\$`` alone is drawn from a TS1 font that plain pdflatex has to generate.
-    "$": r"{\ensuremath{\$}}",
+    "$": r"\ensuremath{\$}",
     "#": r"\#",
     "_": r"\_",
-    "~": r"{\textasciitilde}",
-    "^": r"{\textasciicircum}",
-    # OT1 fonts put other glyphs (¡ ¿ —) in the slots of these three.
-    "<": r"{\textless}",
-    ">": r"{\textgreater}",
-    "|": r"{\textbar}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\ensuremath{<}",
+    ">": r"\ensuremath{>}",
+    "|": r"\ensuremath{|}",
 }
 
 # Accents that the OT1 encoding can build.  Others (ogonek, ...) are dropped.
@@ -68,8 +71,14 @@ _ACCENTS = {
     "\u0327": "c",
     "\u0331": "b",
 }
-# Accents written above a letter: on i and j they sit on the dotless form.
-_ABOVE = {"`", "'", "^", "~", "=", "u", ".", '"', "r", "H", "v"}
+# Accented letters that survive every path: pdflatex draws their accent macro with
+# OT1 fonts, and LaTeX's utf8 input encoding knows the character biber decodes the
+# macro into (tested against TeX Live's utf8enc.dfu).  Others are approximated.
+OT1_LETTERS = frozenset(
+    "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĆćĈĉĊċČčĎďĒēĔĕĖėĚěĜĝĞğĠġĢģ"
+    "ĤĥĨĩĪīĬĭİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŴŵŶŷŸŹźŻżŽžǍǎǏǐǑǒǓǔǦǧǨǩǰǴǵ"
+    "ȲȳḂḃḍḞḟḥḰḱḷẎẏṃṅṇṛṣṭẐẑỲỳḠḡ"
+)
 
 # Named in code point order from U+03B1 (alpha); omicron looks like an o and stays one.
 _GREEK_LOWER = [
@@ -199,21 +208,28 @@ def _encode_char(cluster: str, approximated: list[str]) -> str:
     base, marks = cluster[0], cluster[1:]
     if not marks:
         return _encode_base(base, approximated)
+    composed = unicodedata.normalize("NFC", cluster)
     if not base.isascii() or not base.isalpha():
-        approximated.append(unicodedata.normalize("NFC", cluster))
+        approximated.append(composed)
         return _encode_base(base, approximated)
-    inner = base
+    if len(marks) == 1 and composed in OT1_LETTERS:
+        return _accented(base, marks)
+    approximated.append(composed)
+    # Letters with two accents (Vietnamese) or an accent OT1 lacks keep the first accent that works.
     for mark in marks:
-        accent = _ACCENTS.get(mark)
-        if accent is None:
-            approximated.append(unicodedata.normalize("NFC", cluster))
-            continue
-        if accent in _ABOVE and inner in ("i", "j"):
-            inner = "\\" + inner
-        argument = inner if len(inner) == 1 or inner in ("\\i", "\\j") else "{" + inner + "}"
-        inner = f"\\{accent}{{{inner}}}" if accent.isalpha() else f"\\{accent}{argument}"
-    # One pair of braces around the whole letter: BibTeX's "special character".
-    return "{" + inner + "}" if inner != base else base
+        if unicodedata.normalize("NFC", base + mark) in OT1_LETTERS:
+            return _accented(base, mark)
+    return base
+
+
+def _accented(base: str, mark: str) -> str:
+    """``{\\"o}``, ``{\\v{c}}``: one accent on one letter, braced as BibTeX's special character."""
+    # ``\\"i`` rather than ``\\"\\i``: biber decodes the dotless form into a combining
+    # accent that LaTeX's utf8 input encoding rejects.
+    accent = _ACCENTS[mark]
+    if accent.isalpha():
+        return f"{{\\{accent}{{{base}}}}}"
+    return f"{{\\{accent}{base}}}"
 
 
 def _encode_base(char: str, approximated: list[str]) -> str:

@@ -42,8 +42,10 @@ KINDS = ("article", "inproceedings", "preprint", "online", "misc")
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_NAMES = {name: index for index, name in enumerate(MONTHS, start=1)}
-_FULL_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september")
-_FULL_MONTHS += ("october", "november", "december")
+_FULL_MONTHS = (
+    *("january", "february", "march", "april", "may", "june", "july", "august", "september"),
+    *("october", "november", "december"),
+)
 _MONTH_NAMES |= {full: index for index, full in enumerate(_FULL_MONTHS, start=1)}
 
 _ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
@@ -109,6 +111,8 @@ class Rendered:
     text: str
     keys: tuple[str, ...]
     missing_authors: tuple[str, ...] = ()
+    #: Entries with no year at all: natbib's author-year styles warn about each.
+    missing_year: tuple[str, ...] = ()
     approximated: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
@@ -176,9 +180,12 @@ def entry_kind(record: Record) -> str:
         return "preprint"
     if declared in KINDS:
         return declared
-    if booktitle is not None:
+    venue_type = str(record.get("venue_type") or "").lower()
+    if booktitle is not None or (venue_type == "conference" and _text(record, "venue")):
         return "inproceedings"
     if journal is not None and not _is_arxiv_venue(journal):
+        return "article"
+    if venue_type == "journal" and not _is_arxiv_venue(_text(record, "venue")):
         return "article"
     if arxiv_id(record):
         return "preprint"
@@ -262,12 +269,22 @@ def citation(record: Record) -> Citation:
     )
 
 
+# A listed name's words that only give its version or size: ``Qwen 1.5``, ``Alpaca 7B``, ``BitNet b1.58``.
+_VERSION_WORD = re.compile(r"^(v?\d[\w.]*|[a-z]\d[\d.]*|\(.*\))$")
+
+
 def listed_names(records: Iterable[Record]) -> frozenset[str]:
-    """Capitalised words of the names the survey lists (``Qwen``, ``Gemma``): kept capitalised in titles."""
+    """Model names the survey lists (``Qwen``, ``Gemma``): kept capitalised in titles.
+
+    Only one-word names count (a version or size may follow): longer listed names
+    are descriptions or titles, whose capitalised words are ordinary words.
+    """
     words: set[str] = set()
     for record in records:
         for listing in record.listings:
-            words.update(word for word in re.findall(r"[^\W\d_][\w-]*", listing.name) if word[0].isupper())
+            named = [word for word in listing.name.split() if not _VERSION_WORD.match(word)]
+            if len(named) == 1 and named[0][:1].isupper():
+                words.add(named[0])
     return frozenset(words)
 
 
@@ -332,7 +349,8 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
         fields.append(("year", cite.year, False))
     if cite.month:
         fields.append(("month", MONTHS[cite.month - 1], True))
-    if entry_type == "article" and kind == "article":
+    if entry_type == "article" and kind == "article" and cite.volume:
+        # Styles warn about a number without a volume, so it only goes with one.
         fields += _optional(("volume", cite.volume), ("number", cite.number))
     if cite.pages:
         fields.append(("pages", _pages_tex(cite.pages), False))
@@ -511,5 +529,6 @@ def render(
         text=text,
         keys=tuple(cite.key for cite in citations),
         missing_authors=tuple(cite.key for cite in citations if cite.missing_authors),
+        missing_year=tuple(cite.key for cite in citations if not cite.year),
         approximated=tuple((cite.key, "".join(cite.approximated)) for cite in citations if cite.approximated),
     )
