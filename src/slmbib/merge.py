@@ -8,11 +8,26 @@ differ, or whose (non-arXiv) DOIs differ, are never united, whatever else they
 share: a shared paper link between two different papers is a copy-paste
 mistake in the list, not an identity.
 
+A citation key (pinned or alias) identifies its record, and a real title (a
+``title`` field, not a listed model name) is an identity too,
+compared without case, accents, punctuation, LaTeX markup or spacing: a
+preprint and its published version are one paper.  A title match between
+records whose first authors' last names differ is not an identity.
+
 Merging is blocked by key (a dict from identity key to group), so it is linear
 in the number of records, and it is idempotent: merging a merged set changes
 nothing.  The survivor of a group is chosen without regard to input order:
 a record with a pinned citation key first, then one that already existed,
-then the smallest id.
+then the smallest id.  The survivor keeps its key (``refs/`` does not record
+when a key was pinned, so a key already in ``refs/`` counts as older than a new
+one, and between two the better-ranked record's wins); every other key of the
+group becomes an alias and is reported as ``old key -> kept key``.
+
+The merged record keeps the best data, not the first: field by field group
+(authors; the date; the venue with its volume, pages and DOI), a published
+version's data beats a preprint's, a complete author list beats a truncated or
+shorter one, and otherwise the better source wins (``manual`` > ``bib`` >
+``s2``/``arxiv`` > ``readme``), the survivor breaking ties.
 """
 
 from __future__ import annotations
@@ -23,6 +38,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from .latex import ascii_fold, person, to_text
 from .models import Link, Listing, Record, Value
 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.IGNORECASE)
@@ -49,6 +65,28 @@ def listed_name_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", folded)
 
 
+def normalised_title(record: Record) -> str:
+    """The title's words without case, accents, punctuation or LaTeX; '' when the record has no real title.
+
+    Only titles of three words or more count: shorter ones are names, not titles.
+    """
+    title = record.get("title")
+    if not title:
+        return ""
+    text = to_text(str(title)) if record.provenance("title") == "bib" else str(title)
+    words = re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
+    return " ".join(words) if len(words) >= 3 else ""
+
+
+def first_author_key(record: Record) -> str:
+    """The first author's last name, folded, or '' when no author is known."""
+    authors = record.get("authors") or []
+    if not authors:
+        return ""
+    last = to_text(person(str(authors[0]), latex=record.provenance("authors") == "bib").last)
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(last).lower())
+
+
 def identity_keys(record: Record) -> set[str]:
     """Every key that identifies the paper: two records sharing one are the same paper.
 
@@ -72,7 +110,15 @@ def identity_keys(record: Record) -> set[str]:
         keys.update(f"web:{paper_url_key(link.url)}|{name}" for link in record.links for name in names)
         if not record.links:
             keys.update(f"name:{name}" for name in names)
+    title = normalised_title(record)
+    if title:
+        keys.add(f"{_TITLE}{title}")
+    # A citation key names one paper: a .bib entry re-imported under its key is that record again.
+    keys.update(f"citekey:{key.lower()}" for key in (record.key, *record.aliases) if key)
     return keys
+
+
+_TITLE = "title:"
 
 
 def _distinct_ids(record: Record) -> dict[str, str]:
@@ -93,6 +139,73 @@ def conflict(a: Record, b: Record) -> bool:
     return any(ids_a[kind] != ids_b[kind] for kind in ids_a.keys() & ids_b.keys())
 
 
+def _other_authors(a: Record, b: Record) -> bool:
+    """True when both records name a first author and the two differ: one title, two papers."""
+    first_a, first_b = first_author_key(a), first_author_key(b)
+    return bool(first_a and first_b and first_a != first_b)
+
+
+_RANK = {"manual": 4, "bib": 3, "s2": 2, "arxiv": 2, "readme": 1}
+#: Fields that only make sense together, always taken from one record.
+_AUTHOR_GROUP = ("authors", "authors_truncated")
+_DATE_GROUP = ("year", "month", "date")
+_VENUE_GROUP = (
+    *("entry_type", "venue", "venue_type", "journal", "booktitle", "volume", "number", "pages"),
+    *("publisher", "doi", "journal_ref", "publication_types"),
+)
+_GROUPS = (_AUTHOR_GROUP, _DATE_GROUP, _VENUE_GROUP)
+_PREPRINT_VENUE = re.compile(r"^\s*(arxiv|corr)\b", re.IGNORECASE)
+
+
+def is_published(record: Record) -> bool:
+    """Whether the record describes a published version: a journal, proceedings, or a publisher's DOI."""
+    doi = str(record.get("doi") or record.identifiers.get("doi") or "")
+    if doi and not arxiv_id_from_doi(doi):
+        return True
+    if record.get("entry_type") not in (None, "article", "inproceedings"):
+        return False
+    venue = str(record.get("booktitle") or record.get("journal") or "")
+    return bool(venue) and not _PREPRINT_VENUE.match(venue)
+
+
+def _completeness(record: Record, group: tuple[str, ...]) -> tuple[int, ...]:
+    if group == _AUTHOR_GROUP:
+        return (not record.get("authors_truncated"), len(record.get("authors") or []))
+    return (sum(name in record.fields for name in group),)
+
+
+def _better_side(kept: Record, other: Record, group: tuple[str, ...]) -> Record:
+    """The record whose values of ``group`` the merged record takes."""
+    if not any(name in other.fields for name in group):
+        return kept
+    if not any(name in kept.fields for name in group):
+        return other
+    if group != _AUTHOR_GROUP and is_published(kept) != is_published(other):
+        return kept if is_published(kept) else other
+
+    def score(record: Record) -> tuple[tuple[int, ...], int]:
+        main = next(record.fields[name] for name in group if name in record.fields)
+        return (_completeness(record, group), _RANK.get(main.source, 0))
+
+    return other if score(other) > score(kept) else kept
+
+
+def best_fields(kept: Record, other: Record) -> dict[str, Value]:
+    """The fields of the merged record; see the module docstring."""
+    fields: dict[str, Value] = {}
+    grouped = {name for group in _GROUPS for name in group}
+    for group in _GROUPS:
+        side = _better_side(kept, other, group)
+        fields.update({name: side.fields[name] for name in group if name in side.fields})
+    for name in sorted((kept.fields.keys() | other.fields.keys()) - grouped):
+        mine, theirs = kept.fields.get(name), other.fields.get(name)
+        if mine is None or (theirs is not None and _RANK.get(theirs.source, 0) > _RANK.get(mine.source, 0)):
+            fields[name] = theirs  # type: ignore[assignment]
+        else:
+            fields[name] = mine
+    return fields
+
+
 def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
     seen: list[object] = []
     for item in (*first, *second):
@@ -102,9 +215,9 @@ def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
 
 
 def combine(kept: Record, other: Record) -> Record:
-    """``kept`` enriched with what ``other`` knows: the union of both, ``kept`` winning ties."""
+    """``kept`` enriched with what ``other`` knows: the union of both, the best data of each."""
     identifiers = {**other.identifiers, **kept.identifiers}
-    fields: dict[str, Value] = {**other.fields, **kept.fields}
+    fields = best_fields(kept, other)
     override = {**other.override, **kept.override}
     links = tuple(link for link in _union(kept.links, other.links) if isinstance(link, Link))
     listings = tuple(sorted(set(kept.listings) | set(other.listings), key=Listing.sort_key))
@@ -130,6 +243,8 @@ class MergeResult:
     records: list[Record]
     #: (kept id, removed id) for every record that was united into another.
     merged: list[tuple[str, str]] = field(default_factory=list)
+    #: (old key, kept key) for every pinned key that became an alias.
+    rekeyed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> MergeResult:
@@ -158,6 +273,8 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
             mine, theirs = find(index), find(by_key[key])
             if mine == theirs or conflict(group[mine], group[theirs]):
                 continue
+            if key.startswith(_TITLE) and _other_authors(group[mine], group[theirs]):
+                continue
             # The better-ranked group (lower index) survives, whichever record arrived first.
             kept, gone = min(mine, theirs), max(mine, theirs)
             parent[gone] = kept
@@ -165,4 +282,11 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
             members[kept].extend(members[gone])
     roots = [index for index in range(len(ordered)) if find(index) == index]
     merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
-    return MergeResult(records=[group[root] for root in roots], merged=merged)
+    keys = {record.id: record.key for record in ordered}
+    rekeyed = [
+        (keys[other], group[root].key)
+        for root in roots
+        for other in sorted(members[root][1:])
+        if keys[other] and keys[other] != group[root].key
+    ]
+    return MergeResult(records=[group[root] for root in roots], merged=merged, rekeyed=rekeyed)
