@@ -1,0 +1,101 @@
+"""The fast paths of slmbib.latex give exactly what the slow, general code gives.
+
+``to_text`` decodes the LaTeX most .bib fields hold itself and leaves the rest
+to pylatexenc; ``clean`` and ``braces_balanced`` skip work on ordinary text.
+Each is checked against the general definition on generated text, and the
+common forms are checked not to reach pylatexenc at all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slmbib import latex
+from slmbib.latex import braces_balanced, clean, to_text
+
+# Pieces of real .bib fields, and the pieces that make LaTeX hard: other commands,
+# math, ties, comments, ligatures, paragraph breaks, letters of other scripts.
+_PIECES = [
+    *("a", "B", "s", "i", "x", "1", " ", "  ", ",", ".", "-", "--", "'", "`", "!", "?", "é", "Ł"),
+    *("{", "}", "{", "}", "~", "$", "%", "\n", "\n\n", "\t", "\u00a0", "\x01", "\\\\", "\\ "),
+    *("\\&", "\\%", "\\$", "\\#", "\\_", "\\{", "\\}"),
+    *("\\'", '\\"', "\\`", "\\^", "\\~", "\\=", "\\."),
+    *("\\u", "\\v", "\\H", "\\c", "\\r", "\\d", "\\b", "\\k"),
+    *("\\L", "\\l", "\\o", "\\O", "\\ss", "\\ae", "\\AA", "\\OE", "\\i", "\\j", "\\textbf", "\\emph"),
+]
+latex_soup = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=10).map("".join)
+
+
+def pylatexenc_text(text: str) -> str:
+    """What to_text gave before it had a fast path: pylatexenc on anything with markup."""
+    if not any(char in text for char in "\\{}$~"):
+        return clean(text)
+    return clean(latex._converter().latex_to_text(text))  # type: ignore[attr-defined]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(latex_soup)
+def test_to_text_equals_pylatexenc(text: str) -> None:
+    assert to_text(text) == pylatexenc_text(text)
+
+
+@pytest.mark.parametrize(
+    ("written", "text"),
+    [
+        ('M{\\"u}ller', "Müller"),
+        ("{\\L}ukasz", "Łukasz"),
+        ("\\L ukasz", "Łukasz"),
+        ("Jos\\'e", "José"),
+        ("Jos{\\'e}", "José"),
+        ("{\\c{C}}a{\\u{g}}lar G{\\\"u}l{\\c{c}}ehre", "Çağlar Gülçehre"),
+        ("Stra{\\ss}e", "Straße"),
+        ("{\\O}yvind", "Øyvind"),
+        ("{BERT}: Pre-training of Deep {T}ransformers", "BERT: Pre-training of Deep Transformers"),
+        ("Theory \\& Practice in 50\\% Fewer Steps", "Theory & Practice in 50% Fewer Steps"),
+        ("{{Qwen}} {LLM}s\n  at Scale", "Qwen LLMs at Scale"),
+    ],
+)  # fmt: skip
+def test_common_latex_is_decoded_without_pylatexenc(written: str, text: str) -> None:
+    before = latex._decode_by_pylatexenc.cache_info()
+    assert to_text(written) == text
+    after = latex._decode_by_pylatexenc.cache_info()
+    assert (after.hits, after.misses) == (before.hits, before.misses)
+
+
+def test_other_latex_still_goes_to_pylatexenc() -> None:
+    assert to_text("Sparse $\\ell_1$ {\\em Models} -- Revisited") == pylatexenc_text(
+        "Sparse $\\ell_1$ {\\em Models} -- Revisited"
+    )
+    assert to_text("A~B") == "A B"  # a tie is a non-breaking space, then plain space
+
+
+def reference_clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if char.isspace() else char for char in text if char.isprintable() or char.isspace())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text())
+def test_clean_equals_its_definition(text: str) -> None:
+    assert clean(text) == reference_clean(text)
+
+
+def reference_balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="{}\\ab "))
+def test_braces_balanced_equals_its_definition(text: str) -> None:
+    assert braces_balanced(text) == reference_balanced(text)
