@@ -31,7 +31,7 @@ from typing import Any
 from .errors import InputError
 from .identify import identify, normalise_arxiv_id
 from .keys import KeyClashError, check_key, check_pinned
-from .latex import braces_balanced, clean
+from .latex import braces_balanced, clean, split_names
 from .listimport import new_record_id
 from .merge import merge_records
 from .models import Link, Record, Value
@@ -216,9 +216,7 @@ def entry_record(entry_type: str, key: str, values: dict[str, str]) -> Record:
 
 
 def _authors(names: str) -> list[str]:
-    from bibtexparser.middlewares.names import split_multiple_persons_names
-
-    return [clean(name) for name in split_multiple_persons_names(clean(names)) if clean(name)]
+    return split_names(clean(names))
 
 
 def _arxiv(values: dict[str, str]) -> str:

@@ -292,16 +292,16 @@ def listed_names(records: Iterable[Record]) -> frozenset[str]:
 
 
 def _tex(text: Text) -> str:
-    """LaTeX for a field: a user's LaTeX as written when BibTeX can read it, else encoded."""
+    """LaTeX for a field: a user's LaTeX as written when BibTeX can read it, else its characters escaped."""
     if text.latex and braces_balanced(text.value):
         return clean(text.value)
-    return encode(text.plain() if text.latex else text.value).latex
+    return encode(text.value).latex
 
 
 def _title_tex(text: Text, names: Collection[str]) -> str:
     if text.latex and braces_balanced(text.value):
         return clean(text.value)
-    return protect_title(text.plain() if text.latex else text.value, names).latex
+    return protect_title(text.value, names).latex
 
 
 def _pages_tex(text: Text) -> str:
