@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slmbib.bibread import BibErrors, import_bib, parse_bib
-from slmbib.cli import main
 from slmbib.store import load_records
 
-from .seeds import REPO
+from .workspace import run, snapshot
 
 MAINTAINER_BIB = r"""% A maintainer's own bibliography.
 @string{icml = "International Conference on Machine Learning"}
@@ -47,24 +44,15 @@ MAINTAINER_BIB = r"""% A maintainer's own bibliography.
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "refs", tmp_path / "refs")
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "mine.bib").write_text(MAINTAINER_BIB, encoding="utf-8")
-    return tmp_path
+def mine(project: Path) -> Path:
+    path = project / "mine.bib"
+    path.write_text(MAINTAINER_BIB, encoding="utf-8")
+    return path
 
 
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(path): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
-
-
-def test_entries_merge_into_refs_with_their_latex_as_written(project: Path) -> None:
-    code, _, err = _run("import", "mine.bib")
+def test_entries_merge_into_refs_with_their_latex_as_written(mine: Path) -> None:
+    project = mine.parent
+    code, _, err = run("import", "mine.bib")
     assert code == 0, err
     assert "mine.bib: 3 entries read" in err and "records: 2 created, 1 updated" in err
     records = load_records(project / "refs")
@@ -80,7 +68,7 @@ def test_entries_merge_into_refs_with_their_latex_as_written(project: Path) -> N
     godel = next(r for r in records.values() if r.key == "godel1931")
     assert godel.get("authors") == [r"G{\"o}del, Kurt", r"\c{C}elik, Ay\c{s}e"]
 
-    code, out, _ = _run("export", "-")
+    code, out, _ = run("export", "-")
     assert (
         r"title = {Mamba: Linear-Time Sequence Modeling with Selective State Spaces \& 100\% {SSM}s}" in out
     )
@@ -90,17 +78,19 @@ def test_entries_merge_into_refs_with_their_latex_as_written(project: Path) -> N
     assert "Tian, Yuandong and others}" in out
 
 
+@pytest.mark.usefixtures("mine")
 def test_reimporting_changes_nothing(project: Path) -> None:
-    _run("import", "mine.bib")
-    before = _snapshot(project / "refs")
-    code, _, err = _run("import", "mine.bib")
+    run("import", "mine.bib")
+    before = snapshot(project / "refs")
+    code, _, err = run("import", "mine.bib")
     assert code == 0 and "records: 0 created, 0 updated" in err
-    assert _snapshot(project / "refs") == before
+    assert snapshot(project / "refs") == before
 
 
+@pytest.mark.usefixtures("mine")
 def test_an_existing_key_is_kept_and_the_entry_key_becomes_an_alias(project: Path) -> None:
-    _run("export", "survey.bib")  # pins mobilellm2024 first
-    code, _, err = _run("import", "mine.bib")
+    run("export", "survey.bib")  # pins mobilellm2024 first
+    code, _, err = run("import", "mine.bib")
     assert code == 0 and "merged: liu2024mobilellm -> mobilellm2024" in err
     mobilellm = load_records(project / "refs")["arxiv-2402.14905"]
     assert mobilellm.key == "mobilellm2024" and mobilellm.aliases == ("liu2024mobilellm",)
@@ -126,10 +116,11 @@ BROKEN = r"""@article{ok2024,
 """
 
 
+@pytest.mark.usefixtures("mine")
 def test_every_problem_is_reported_by_line_and_nothing_is_imported(project: Path) -> None:
     (project / "broken.bib").write_text(BROKEN, encoding="utf-8")
-    before = _snapshot(project / "refs")
-    code, _, err = _run("import", "broken.bib", "mine.bib")
+    before = snapshot(project / "refs")
+    code, _, err = run("import", "broken.bib", "mine.bib")
     assert code == 1
     lines = err.removeprefix("Error: ").splitlines()
     assert [line.split(": ", 1)[0] for line in lines] == [
@@ -142,7 +133,7 @@ def test_every_problem_is_reported_by_line_and_nothing_is_imported(project: Path
     assert "key 'ok2024' is used twice" in lines[1]
     assert "title has unbalanced braces" in lines[2]
     assert "journal uses an undefined @string" in lines[3]
-    assert _snapshot(project / "refs") == before
+    assert snapshot(project / "refs") == before
 
 
 def test_a_file_that_is_not_utf8_names_its_line(project: Path) -> None:
@@ -152,9 +143,9 @@ def test_a_file_that_is_not_utf8_names_its_line(project: Path) -> None:
 
 
 def test_a_key_already_taken_by_another_paper_is_refused(project: Path) -> None:
-    _run("export", "survey.bib")
+    run("export", "survey.bib")
     (project / "clash.bib").write_text("@misc{mobilellm2024, title = {Another Paper Entirely Here}}\n")
-    code, _, err = _run("import", "clash.bib")
+    code, _, err = run("import", "clash.bib")
     assert code == 1
     assert err.startswith("Error: clash.bib:1: citation key 'mobilellm2024' is also claimed by record")
 

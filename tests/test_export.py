@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import bibtexparser
-import pytest
-from click.testing import CliRunner
 
-from slmbib.cli import main
 from slmbib.models import Value
 from slmbib.store import load_records, locked, save_records
 
-from .seeds import REPO
+from .workspace import run, snapshot
 
 _ENTRY = re.compile(r"^@(\w+)\{([^,]+),", re.MULTILINE)
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the committed refs/ (lists, imported papers, survey record) as the working folder."""
-    shutil.copytree(REPO / "refs", tmp_path / "refs")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(path): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def _entries(text: str) -> dict[str, dict[str, str]]:
@@ -45,7 +24,7 @@ def _entries(text: str) -> dict[str, dict[str, str]]:
 
 
 def test_every_paper_of_the_seeds_appears_exactly_once(project: Path) -> None:
-    code, _, err = _run("export", "survey.bib")
+    code, _, err = run("export", "survey.bib")
     assert code == 0, err
     text = (project / "survey.bib").read_text(encoding="utf-8")
     entries = _entries(text)
@@ -72,21 +51,21 @@ def test_every_paper_of_the_seeds_appears_exactly_once(project: Path) -> None:
 
 def test_export_pins_keys_once_and_then_changes_nothing(project: Path) -> None:
     refs = project / "refs"
-    assert _run("export", "survey.bib")[0] == 0
+    assert run("export", "survey.bib")[0] == 0
     first = (project / "survey.bib").read_bytes()
     keys = {record.id: record.key for record in load_records(refs).values()}
     assert all(keys.values())
     assert keys["arxiv-2402.14905"] == "mobilellm2024"
-    before = _snapshot(refs)
-    code, _, err = _run("export", "survey.bib")
+    before = snapshot(refs)
+    code, _, err = run("export", "survey.bib")
     assert code == 0 and "pinned" not in err
     assert (project / "survey.bib").read_bytes() == first
-    assert _snapshot(refs) == before
+    assert snapshot(refs) == before
 
 
 def test_keys_survive_a_sync_that_changes_titles_and_authors(project: Path) -> None:
     refs = project / "refs"
-    _run("export", "survey.bib")
+    run("export", "survey.bib")
     pinned = load_records(refs)
     synced = [
         replace(
@@ -102,59 +81,59 @@ def test_keys_survive_a_sync_that_changes_titles_and_authors(project: Path) -> N
     ]
     with locked(refs):
         save_records(refs, synced)
-    assert _run("export", "survey.bib")[0] == 0
+    assert run("export", "survey.bib")[0] == 0
     after = load_records(refs)
     assert {r.id: r.key for r in after.values()} == {r.id: r.key for r in pinned.values()}
     entries = _entries((project / "survey.bib").read_text(encoding="utf-8"))
     assert entries["mobilellm2024"]["author"] == "Hopper, Grace and Lovelace, Ada"
     # Only an explicit rekey moves a key; the old one stays an alias.
-    code, out, _ = _run("rekey", "mobilellm2024")
+    code, out, _ = run("rekey", "mobilellm2024")
     assert code == 0 and out == "mobilellm2024 -> hopper2031synced\n"
     assert load_records(refs)["arxiv-2402.14905"].aliases == ("mobilellm2024",)
 
 
 def test_strict_refuses_entries_without_authors_and_writes_nothing(project: Path) -> None:
     (project / "survey.bib").write_text("old\n", encoding="utf-8")
-    before = _snapshot(project)
-    code, _, err = _run("export", "--strict", "survey.bib")
+    before = snapshot(project)
+    code, _, err = run("export", "--strict", "survey.bib")
     assert code == 1
     assert re.fullmatch(r"Error: \d+ entries have no authors \(--strict\): [a-z0-9, .]+\n", err)
-    assert _snapshot(project) == before
+    assert snapshot(project) == before
 
 
 def test_stdout_formats_order_and_sections(project: Path) -> None:
-    code, out, err = _run("export", "--order", "survey", "-")
+    code, out, err = run("export", "--order", "survey", "-")
     assert code == 0 and out.startswith("% Written by `slmbib export`")
     assert "stdout: " in err and "@" not in err
     keys = [key for _, key in _ENTRY.findall(out)]
     assert keys[0] == "wang2024comprehensive"
     by_key = sorted(keys[1:])
     assert keys[1:] != by_key
-    code, out, _ = _run("export", "-")
+    code, out, _ = run("export", "-")
     assert [key for _, key in _ENTRY.findall(out)] == sorted(keys)
 
-    code, out, _ = _run("export", "--sections", "quantization", "--format", "csl-json", "-")
+    code, out, _ = run("export", "--sections", "quantization", "--format", "csl-json", "-")
     items = json.loads(out)
     records = {r.key: r for r in load_records(project / "refs").values()}
     chosen = [item["id"] for item in items if item["id"] != "wang2024comprehensive"]
     assert chosen and all(
         any(x.section.lower().endswith("quantization") for x in records[key].listings) for key in chosen
     )
-    code, _, err = _run("export", "--sections", "SLM Paper List > No Such Part", "-")
+    code, _, err = run("export", "--sections", "SLM Paper List > No Such Part", "-")
     assert code == 1 and "no paper is listed under" in err
 
-    code, out, _ = _run("export", "--format", "biblatex", "-")
+    code, out, _ = run("export", "--format", "biblatex", "-")
     assert "@online{mobilellm2024," in out and "eprinttype = {arxiv}" in out
 
 
 def test_duplicates_found_at_export_are_merged_and_reported(project: Path) -> None:
     refs = project / "refs"
-    _run("export", "survey.bib")
+    run("export", "survey.bib")
     records = load_records(refs)
     copy = replace(records["arxiv-2402.14905"], id="url-mobilellm-copy", key="mobilellmcopy", listings=())
     with locked(refs):
         save_records(refs, [copy])
-    code, _, err = _run("export", "survey.bib")
+    code, _, err = run("export", "survey.bib")
     assert code == 0
     assert "merged: mobilellmcopy -> mobilellm2024" in err
     assert "url-mobilellm-copy" not in load_records(refs)
@@ -166,7 +145,7 @@ def test_a_clashing_or_unsafe_pinned_key_is_an_error_naming_the_file(project: Pa
     records = load_records(refs)
     with locked(refs):
         save_records(refs, [replace(records["arxiv-2402.14905"], key="evil}key")])
-    code, _, err = _run("export", "survey.bib")
+    code, _, err = run("export", "survey.bib")
     assert code == 1
     assert err == "Error: refs/papers/arxiv-2402.14905.yaml: unsafe citation key 'evil}key'\n"
     assert not (project / "survey.bib").exists()
@@ -174,5 +153,5 @@ def test_a_clashing_or_unsafe_pinned_key_is_an_error_naming_the_file(project: Pa
 
 def test_export_refuses_while_another_run_holds_refs(project: Path) -> None:
     with locked(project / "refs"):
-        code, _, err = _run("export", "survey.bib")
+        code, _, err = run("export", "survey.bib")
     assert code == 1 and "in use by another slmbib run" in err

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from slmbib.cli import main
 from slmbib.survey import BEGIN, END, PLACEHOLDER, load_survey
 
 from .seeds import REPO, SEED_001
+from .workspace import run
 
 AUTHORS = [
     *("Fali Wang", "Zhiwei Zhang", "Xianren Zhang", "Zongyu Wu", "Tzuhao Mo", "Qiuhao Lu", "Wanjing Wang"),
     *("Rui Li", "Junjie Xu", "Xianfeng Tang", "Qi He", "Yao Ma", "Ming Huang", "Suhang Wang"),
 ]
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "refs", tmp_path / "refs")
-    shutil.copy(SEED_001, tmp_path / "README.md")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_the_survey_record_is_the_citable_arxiv_paper() -> None:
@@ -45,7 +30,7 @@ def test_the_survey_record_is_the_citable_arxiv_paper() -> None:
 
 
 def test_cite_prints_the_block(project: Path) -> None:
-    code, out, _ = _run("cite")
+    code, out, _ = run("cite")
     assert code == 0
     assert out.startswith("@article{wang2024comprehensive,\n  author = {Wang, Fali and Zhang, Zhiwei and ")
     assert "Huang, Ming and Wang, Suhang},\n" in out
@@ -56,23 +41,24 @@ def test_cite_prints_the_block(project: Path) -> None:
 
 def test_cite_replaces_the_readme_placeholder_then_its_own_block(project: Path) -> None:
     readme = project / "README.md"
+    readme.write_bytes(SEED_001.read_bytes())
     original = readme.read_text(encoding="utf-8")
-    code, _, err = _run("cite", "--readme", "README.md")
+    code, _, err = run("cite", "--readme", "README.md")
     assert code == 0 and err == "README.md: citation block written\n"
     text = readme.read_text(encoding="utf-8")
     assert PLACEHOLDER not in text
-    _, block, _ = _run("cite")
+    _, block, _ = run("cite")
     expected = f"{BEGIN}\n```bibtex\n{block}```\n{END}\n"
     assert text == original.replace(f"```\n{PLACEHOLDER}\n```\n", expected)
     # Idempotent: a second run changes no byte.
-    assert _run("cite", "--readme", "README.md")[2] == "README.md: citation block unchanged\n"
+    assert run("cite", "--readme", "README.md")[2] == "README.md: citation block unchanged\n"
     assert readme.read_text(encoding="utf-8") == text
     # The block between the markers follows the record.
     survey = project / "refs" / "survey.yaml"
     survey.write_text(
         survey.read_text(encoding="utf-8").replace("year:\n    value: 2024", "year:\n    value: 2025")
     )
-    assert _run("cite", "--readme", "README.md")[0] == 0
+    assert run("cite", "--readme", "README.md")[0] == 0
     assert "year = {2025}" in readme.read_text(encoding="utf-8")
     assert readme.read_text(encoding="utf-8").count(BEGIN) == 1
 
@@ -80,7 +66,7 @@ def test_cite_replaces_the_readme_placeholder_then_its_own_block(project: Path) 
 def test_crlf_readmes_keep_their_line_ends(project: Path) -> None:
     readme = project / "README.md"
     readme.write_bytes(b"# Survey\r\n\r\n" + PLACEHOLDER.encode() + b"\r\nmore\r\n")
-    assert _run("cite", "--readme", "README.md")[0] == 0
+    assert run("cite", "--readme", "README.md")[0] == 0
     data = readme.read_bytes()
     assert b"\r\n@article{wang2024comprehensive,\r\n" in data and b"\nmore\r\n" in data
     assert data.count(b"\n") == data.count(b"\r\n")
@@ -101,6 +87,6 @@ def test_crlf_readmes_keep_their_line_ends(project: Path) -> None:
 def test_a_readme_without_a_clear_place_is_left_alone(project: Path, text: str, message: str) -> None:
     readme = project / "README.md"
     readme.write_text(text, encoding="utf-8")
-    code, _, err = _run("cite", "--readme", "README.md")
+    code, _, err = run("cite", "--readme", "README.md")
     assert code == 1 and err.startswith(f"Error: {message}")
     assert readme.read_text(encoding="utf-8") == text

@@ -35,7 +35,7 @@ from .latex import braces_balanced, clean, split_names
 from .listimport import new_record_id
 from .merge import merge_records
 from .models import Link, Record, Value
-from .store import load_records, locked, save_records
+from .store import load_records, locked, save_records, sort_changes
 
 logger = logging.getLogger(__name__)
 
@@ -286,14 +286,7 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
         except KeyClashError as exc:
             where = origin.get(exc.record_id) or origin.get(exc.other_id) or str(paths[0])
             raise BibErrors([f"{where}: {exc}"]) from None
-        for record in final:
-            old = before.get(record.id)
-            if old is None:
-                summary.created.append(record.id)
-            elif old != record:
-                summary.updated.append(record.id)
-            else:
-                summary.unchanged += 1
+        summary.created, summary.updated, summary.unchanged = sort_changes(before, final)
         summary.rekeyed = result.rekeyed
         save_records(refs_root, final, remove=[r for k, r in result.merged if r in before and r != k])
     return summary

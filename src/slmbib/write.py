@@ -331,9 +331,10 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
     container = _tex(cite.container) if cite.container else ""
     if kind == "preprint":
         container = _arxiv_journal(cite) if cite.eprint else container
-    required = {"article": container, "inproceedings": container, "preprint": container}
     # An entry lacking what bibtex's styles demand of its type would draw warnings: @misc needs nothing.
-    complete = kind in required and bool(cite.authors and cite.year and required[kind])
+    complete = kind in ("article", "inproceedings", "preprint") and bool(
+        cite.authors and cite.year and container
+    )
     entry_type = {"inproceedings": "inproceedings"}.get(kind, "article") if complete else "misc"
     fields: FieldList = []
     if cite.authors:
@@ -352,24 +353,33 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
     if entry_type == "article" and kind == "article" and cite.volume:
         # Styles warn about a number without a volume, so it only goes with one.
         fields += _optional(("volume", cite.volume), ("number", cite.number))
+    fields += _locators(cite, ("archivePrefix", "arXiv"), "primaryClass")
+    if cite.accessed:
+        fields.append(("note", f"Accessed: {cite.accessed}", False))
+    if not cite.authors:
+        # plain.bst sorts, and natbib styles label, an author-less entry by this field.
+        fields.append(("key", encode(cite.title.plain()).latex, False))
+    return entry_type, fields
+
+
+def _locators(cite: Citation, eprint_type: tuple[str, str], eprint_class: str) -> FieldList:
+    """Pages, publisher and where to find the work, in the field names of one dialect."""
+    fields: FieldList = []
     if cite.pages:
         fields.append(("pages", _pages_tex(cite.pages), False))
-    if kind in ("article", "inproceedings") and cite.publisher:
+    if cite.kind in ("article", "inproceedings") and cite.publisher:
         fields.append(("publisher", _tex(cite.publisher), False))
     if cite.doi:
         fields.append(("doi", cite.doi, False))
     if cite.url:
         fields.append(("url", cite.url, False))
     if cite.eprint:
-        fields += [("eprint", cite.eprint, False), ("archivePrefix", "arXiv", False)]
+        fields += [("eprint", cite.eprint, False), (*eprint_type, False)]
         if cite.primary_class:
-            fields.append(("primaryClass", cite.primary_class, False))
+            fields.append((eprint_class, cite.primary_class, False))
     if cite.accessed:
-        fields += [("urldate", cite.accessed, False), ("note", f"Accessed: {cite.accessed}", False)]
-    if not cite.authors:
-        # plain.bst sorts, and natbib styles label, an author-less entry by this field.
-        fields.append(("key", encode(cite.title.plain()).latex, False))
-    return entry_type, fields
+        fields.append(("urldate", cite.accessed, False))
+    return fields
 
 
 def _optional(*pairs: tuple[str, Text | None]) -> FieldList:
@@ -403,20 +413,7 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
         fields.append(("date", date, False))
     if kind == "article":
         fields += _optional(("volume", cite.volume), ("number", cite.number))
-    if cite.pages:
-        fields.append(("pages", _pages_tex(cite.pages), False))
-    if kind in ("article", "inproceedings") and cite.publisher:
-        fields.append(("publisher", _tex(cite.publisher), False))
-    if cite.doi:
-        fields.append(("doi", cite.doi, False))
-    if cite.eprint:
-        fields += [("eprint", cite.eprint, False), ("eprinttype", "arxiv", False)]
-        if cite.primary_class:
-            fields.append(("eprintclass", cite.primary_class, False))
-    if cite.url:
-        fields.append(("url", cite.url, False))
-    if cite.accessed:
-        fields.append(("urldate", cite.accessed, False))
+    fields += _locators(cite, ("eprinttype", "arxiv"), "eprintclass")
     return entry_type, fields
 
 
