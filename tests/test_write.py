@@ -100,6 +100,15 @@ def test_authors_are_full_unless_the_source_truncated_them() -> None:
     assert "author = {Bai, Jinze and Bai, Shuai and Chu, Yunfei and others}" in qwen
 
 
+def test_authors_given_as_one_bibtex_string_are_split() -> None:
+    record = Record(
+        id="x",
+        key="x2024",
+        fields={"title": Value("T", "manual"), "authors": Value("Ada Lovelace and Turing, Alan", "manual")},
+    )
+    assert "author = {Lovelace, Ada and Turing, Alan}" in render([record], header=False).text
+
+
 def test_entries_without_authors_are_misc_with_a_sort_key() -> None:
     record = replace(KEYED["arxiv-2402.14905"], fields={"year": Value(2024, "readme")})
     entry = render([record], header=False).text

@@ -465,6 +465,15 @@ def split_names(value: str) -> list[str]:
     return [" ".join(name) for name in names if name]
 
 
+def author_list(value: object) -> list[str]:
+    """The names of an ``authors`` value: a list of names, or one string in BibTeX's ``A and B`` form."""
+    if isinstance(value, str):
+        return split_names(value)
+    if isinstance(value, (list, tuple)):
+        return [str(name) for name in value if str(name).strip()]
+    return []
+
+
 def bibtex_name(who: Person) -> str:
     """``von Last, Jr, First`` with empty parts left out."""
     return ", ".join(part for part in (who.family, who.suffix, who.given) if part)

@@ -41,7 +41,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from .latex import ascii_fold, person, to_text
+from .latex import ascii_fold, author_list, person, to_text
 from .models import Link, Listing, Record, Value
 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.IGNORECASE)
@@ -83,7 +83,7 @@ def normalised_title(record: Record, min_words: int = 3) -> str:
 
 def first_author_key(record: Record) -> str:
     """The first author's last name, folded, or '' when no author is known."""
-    authors = record.get("authors") or []
+    authors = author_list(record.get("authors"))
     if not authors:
         return ""
     last = to_text(person(str(authors[0]), latex=record.provenance("authors") == "bib").last)
@@ -176,7 +176,7 @@ def is_published(record: Record) -> bool:
 
 def _completeness(record: Record, group: tuple[str, ...]) -> tuple[int, ...]:
     if group == _AUTHOR_GROUP:
-        return (not record.get("authors_truncated"), len(record.get("authors") or []))
+        return (not record.get("authors_truncated"), len(author_list(record.get("authors"))))
     return (sum(name in record.fields for name in group),)
 
 

@@ -31,10 +31,20 @@ import json
 import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .keys import record_year
-from .latex import Person, bibtex_name, braces_balanced, clean, encode, person, protect_title, to_text
+from .latex import (
+    Person,
+    author_list,
+    bibtex_name,
+    braces_balanced,
+    clean,
+    encode,
+    person,
+    protect_title,
+    to_text,
+)
 from .models import Record
 
 FORMATS = ("bibtex", "biblatex", "csl-json")
@@ -113,7 +123,7 @@ class Rendered:
     missing_authors: tuple[str, ...] = ()
     #: Entries with no year at all: natbib's author-year styles warn about each.
     missing_year: tuple[str, ...] = ()
-    approximated: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    approximated: tuple[tuple[str, str], ...] = ()
 
 
 def _text(record: Record, name: str) -> Text | None:
@@ -226,7 +236,7 @@ def citation(record: Record) -> Citation:
     """Read a record into a :class:`Citation`; the record must have a key."""
     kind = entry_kind(record)
     title = _text(record, "title") or Text(record.title)
-    raw_authors = [str(name) for name in record.get("authors") or [] if str(name).strip()]
+    raw_authors = author_list(record.get("authors"))
     authors_latex = record.provenance("authors") == "bib"
     year = record_year(record)
     month = _month(record) if year else 0
