@@ -160,7 +160,12 @@ _VENUE_GROUP = (
     *("publisher", "doi", "journal_ref", "publication_types"),
 )
 _GROUPS = (_AUTHOR_GROUP, _DATE_GROUP, _VENUE_GROUP)
-_PREPRINT_VENUE = re.compile(r"^\s*(arxiv|corr)\b", re.IGNORECASE)
+# arXiv as a "venue" (S2's "ArXiv", DBLP's "CoRR", a .bib's "{arXiv} preprint ..."): not a publication.
+_PREPRINT_VENUE = re.compile(r"^[\s{]*(arxiv|corr)\b", re.IGNORECASE)
+
+
+def is_preprint_venue(venue: str) -> bool:
+    return bool(_PREPRINT_VENUE.match(venue))
 
 
 def is_published(record: Record) -> bool:
@@ -171,7 +176,7 @@ def is_published(record: Record) -> bool:
     if record.get("entry_type") not in (None, "article", "inproceedings"):
         return False
     venue = str(record.get("booktitle") or record.get("journal") or "")
-    return bool(venue) and not _PREPRINT_VENUE.match(venue)
+    return bool(venue) and not is_preprint_venue(venue)
 
 
 def _completeness(record: Record, group: tuple[str, ...]) -> tuple[int, ...]:

@@ -45,6 +45,7 @@ from .latex import (
     protect_title,
     to_text,
 )
+from .merge import is_preprint_venue
 from .models import Record
 
 FORMATS = ("bibtex", "biblatex", "csl-json")
@@ -67,7 +68,6 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGES = re.compile("^(\\w+)\\s*(?:-+|\u2013|\u2014)\\s*(\\w+)$")
 # Characters a URL may keep as they are inside a BibTeX field, \url{} and biber's verbatim fields.
 _URL_SAFE = "/:?#[]@!$&'()*+,;=-._~%"
-_ARXIV_VENUE = re.compile(r"^\s*(arxiv(\.org)?|corr)\b", re.IGNORECASE)
 
 HEADER = "% Written by `slmbib export` from refs/: edit refs/, not this file.\n"
 
@@ -178,7 +178,7 @@ def _day(record: Record, year: str, month: int) -> int:
 
 
 def _is_arxiv_venue(text: Text | None) -> bool:
-    return text is not None and bool(_ARXIV_VENUE.match(text.plain()))
+    return text is not None and is_preprint_venue(text.plain())
 
 
 def entry_kind(record: Record) -> str:
