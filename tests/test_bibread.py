@@ -76,7 +76,7 @@ def test_entries_merge_into_refs_with_their_latex_as_written(mine: Path) -> None
     )
     assert r"author = {G{\"o}del, Kurt and \c{C}elik, Ay\c{s}e}" in out
     assert r"howpublished = {\url{https://example.org/g_odel}}" in out
-    assert "@inproceedings{liu2024mobilellm," in out and "month = jul," in out
+    assert f"@inproceedings{{{mobilellm.key}," in out and "month = jul," in out
     assert "Tian, Yuandong and others}" in out
 
 
