@@ -172,6 +172,7 @@ HOSTILE_TITLES = [
     "@comment{not a comment} @article{fake, title={x}}",
     r"\end{document} \def\x{y} \catcode`\%=12 \\ \newline",
     "Pipes | less < greater > and a back\\slash at the end\\",
+    "Dashes -- and --- and ``quotes'' ?` !` stay as typed",
 ]
 HOSTILE_NAMES = [
     r"Evil \input{x} Person",
@@ -180,6 +181,7 @@ HOSTILE_NAMES = [
     r"Back\slash O'Brien",
     "Tom and Jerry",
     "Amp & Dollar$",
+    "Quote ``Double'' Dash--Name",
 ]
 
 HOSTILE = [

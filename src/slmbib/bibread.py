@@ -31,15 +31,15 @@ from typing import Any
 from .errors import InputError
 from .identify import identify, normalise_arxiv_id
 from .keys import KeyClashError, check_key, check_pinned
-from .latex import braces_balanced, clean
+from .latex import braces_balanced, clean, split_names
 from .listimport import new_record_id
-from .merge import merge_records
+from .merge import is_preprint_venue, merge_records
 from .models import Link, Record, Value
-from .store import load_records, locked, save_records
+from .store import load_records, locked, save_records, sort_changes
+from .write import MONTHS, safe_doi
 
 logger = logging.getLogger(__name__)
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _ENTRY_TYPES = {
     "article": "article",
     "inproceedings": "inproceedings",
@@ -50,7 +50,6 @@ _ENTRY_TYPES = {
     "webpage": "online",
 }
 _ARXIV_IN_TEXT = re.compile(r"(?:arxiv[:\s]*|abs/)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
-_PREPRINT_VENUE = re.compile(r"^\s*(?:\{*\s*)(arxiv|corr)\b", re.IGNORECASE)
 # Fields copied as they are, with the record field they become.
 _TEXT_FIELDS = {
     "title": "title",
@@ -165,8 +164,8 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[str]]:
 
 def _month(value: str) -> int:
     text = value.strip().lower()[:3]
-    if text in _MONTHS:
-        return _MONTHS.index(text) + 1
+    if text in MONTHS:
+        return MONTHS.index(text) + 1
     return int(text) if text.isdigit() and 1 <= int(text) <= 12 else 0
 
 
@@ -204,7 +203,7 @@ def entry_record(entry_type: str, key: str, values: dict[str, str]) -> Record:
         if found.usable:
             identifiers.update(found.identifiers)
             links.append(Link(found.url, found.role))
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", clean(values.get("doi", "")), flags=re.IGNORECASE)
+    doi = safe_doi(values.get("doi", ""))
     if doi:
         identifiers["doi"] = doi
         keep("doi", doi)
@@ -216,9 +215,7 @@ def entry_record(entry_type: str, key: str, values: dict[str, str]) -> Record:
 
 
 def _authors(names: str) -> list[str]:
-    from bibtexparser.middlewares.names import split_multiple_persons_names
-
-    return [clean(name) for name in split_multiple_persons_names(clean(names)) if clean(name)]
+    return split_names(clean(names))
 
 
 def _arxiv(values: dict[str, str]) -> str:
@@ -237,11 +234,7 @@ def _arxiv(values: dict[str, str]) -> str:
 
 def _entry_type(entry_type: str, values: dict[str, str], has_arxiv: bool) -> str:
     venue = values.get("journal") or values.get("booktitle") or ""
-    if (
-        has_arxiv
-        and (not venue or _PREPRINT_VENUE.match(venue))
-        and entry_type in ("article", "misc", "online")
-    ):
+    if has_arxiv and (not venue or is_preprint_venue(venue)) and entry_type in ("article", "misc", "online"):
         return "preprint"
     return _ENTRY_TYPES.get(entry_type, "misc")
 
@@ -288,14 +281,7 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
         except KeyClashError as exc:
             where = origin.get(exc.record_id) or origin.get(exc.other_id) or str(paths[0])
             raise BibErrors([f"{where}: {exc}"]) from None
-        for record in final:
-            old = before.get(record.id)
-            if old is None:
-                summary.created.append(record.id)
-            elif old != record:
-                summary.updated.append(record.id)
-            else:
-                summary.unchanged += 1
+        summary.created, summary.updated, summary.unchanged = sort_changes(before, final)
         summary.rekeyed = result.rekeyed
         save_records(refs_root, final, remove=[r for k, r in result.merged if r in before and r != k])
     return summary

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .latex import ascii_fold, person, to_text
+from .latex import ascii_fold, author_list, person, to_text
 from .models import Record
 
 #: Characters bibtex, biber and Zotero all accept in a key (DBLP's ``DBLP:conf/x/Y20`` included).
@@ -61,7 +61,7 @@ def record_year(record: Record) -> str:
 
 def first_author_family(record: Record) -> str:
     """The first author's last name as plain text, or '' when no author is known."""
-    authors = record.get("authors") or []
+    authors = author_list(record.get("authors"))
     if not authors:
         return ""
     who = person(str(authors[0]), latex=record.provenance("authors") == "bib")

@@ -16,9 +16,10 @@ Contract:
   sentence-case style in braces: ``{BERT}``, ``{LLM}s``, ``{Qwen}``.
 * :func:`to_text` reads LaTeX a user wrote (a ``.bib`` file) back to plain
   text, for matching titles, making keys and writing CSL-JSON.
-* :func:`person` splits an author's name the way BibTeX does (bibtexparser's
-  splitter, run on the encoded name so that escaped braces cannot mislead it)
-  and :func:`bibtex_name` writes it back as ``Family, Given``.
+* :func:`split_names` splits a BibTeX name list at ``and``; :func:`person`
+  splits one name the way BibTeX does (bibtexparser's splitter, run on the
+  encoded name so that escaped braces cannot mislead it) and
+  :func:`bibtex_name` writes it back as ``Family, Given``.
 * :func:`ascii_fold` reduces text to ASCII letters for citation keys.
 """
 
@@ -185,10 +186,19 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Pairs TeX's fonts would join into another glyph: ``--`` a dash, two quotes a curly quote.
+_LIGATURES = {("-", "-"), ("`", "`"), ("'", "'"), ("?", "`"), ("!", "`")}
+
+
 def encode(text: str) -> Encoded:
     """LaTeX for plain ``text``; see the module docstring."""
     approximated: list[str] = []
-    pieces = [_encode_char(char, approximated) for char in _decomposed_clusters(clean(text))]
+    clusters = _decomposed_clusters(clean(text))
+    pieces = []
+    for index, cluster in enumerate(clusters):
+        pieces.append(_encode_char(cluster, approximated))
+        if (cluster, clusters[index + 1] if index + 1 < len(clusters) else "") in _LIGATURES:
+            pieces.append("{}")
     return Encoded("".join(pieces), tuple(approximated))
 
 
@@ -475,6 +485,46 @@ def _encode_words(text: str) -> str:
         else:
             words.append(encode(word).latex.replace(",", "{,}"))
     return " ".join(word for word in words if word)
+
+
+def split_names(value: str) -> list[str]:
+    """The names of a BibTeX name list: split at ``and`` outside braces, as BibTeX does.
+
+    bibtexparser 2.1's ``split_multiple_persons_names`` drops the first two
+    characters of a name that starts with a command (``and \\c{C}elik``).
+    """
+    tokens: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in value:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        if char.isspace() and depth == 0:
+            if current:
+                tokens.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if current:
+        tokens.append("".join(current))
+    names: list[list[str]] = [[]]
+    for token in tokens:
+        if token.lower() == "and" and names[-1]:
+            names.append([])
+        else:
+            names[-1].append(token)
+    return [" ".join(name) for name in names if name]
+
+
+def author_list(value: object) -> list[str]:
+    """The names of an ``authors`` value: a list of names, or one string in BibTeX's ``A and B`` form."""
+    if isinstance(value, str):
+        return split_names(value)
+    if isinstance(value, (list, tuple)):
+        return [str(name) for name in value if str(name).strip()]
+    return []
 
 
 def bibtex_name(who: Person) -> str:

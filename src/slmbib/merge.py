@@ -8,20 +8,23 @@ differ, or whose (non-arXiv) DOIs differ, are never united, whatever else they
 share: a shared paper link between two different papers is a copy-paste
 mistake in the list, not an identity.
 
-A citation key (pinned or alias) identifies its record, and a real title (a
-``title`` field, not a listed model name) is an identity too,
-compared without case, accents, punctuation, LaTeX markup or spacing: a
-preprint and its published version are one paper.  A title match between
-records whose first authors' last names differ is not an identity.
+A real title (a ``title`` field, not a listed model name) of three words or
+more is an identity too, compared without case, accents, punctuation, LaTeX
+markup or spacing: a preprint and its published version are one paper.  A
+title match between records whose first authors' last names differ is not an
+identity.  A citation key (pinned or alias) identifies its record together
+with the same title, so a ``.bib`` entry imported again is found again.
 
-Merging is blocked by key (a dict from identity key to group), so it is linear
-in the number of records, and it is idempotent: merging a merged set changes
-nothing.  The survivor of a group is chosen without regard to input order:
-a record with a pinned citation key first, then one that already existed,
-then the smallest id.  The survivor keeps its key (``refs/`` does not record
-when a key was pinned, so a key already in ``refs/`` counts as older than a new
-one, and between two the better-ranked record's wins); every other key of the
-group becomes an alias and is reported as ``old key -> kept key``.
+Merging is blocked by key (a dict from identity key to the records holding
+it), so it is linear in the number of records when identifiers agree, and it
+is idempotent: merging a merged set changes nothing.  The survivor of a group
+is chosen without regard to input order: a record that already existed first,
+then one with a pinned citation key, then the smallest id.  The survivor keeps
+its key, or takes the first key of the group if it has none (``refs/`` does
+not record when a key was pinned, so a key already in ``refs/`` counts as
+older than a new one, and between two the better-ranked record's wins); every
+other key of the group becomes an alias and is reported as
+``old key -> kept key``.
 
 The merged record keeps the best data, not the first: field by field group
 (authors; the date; the venue with its volume, pages and DOI), a published
@@ -38,7 +41,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from .latex import ascii_fold, person, to_text
+from .latex import ascii_fold, author_list, person, to_text
 from .models import Link, Listing, Record, Value
 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.IGNORECASE)
@@ -65,22 +68,22 @@ def listed_name_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", folded)
 
 
-def normalised_title(record: Record) -> str:
+def normalised_title(record: Record, min_words: int = 3) -> str:
     """The title's words without case, accents, punctuation or LaTeX; '' when the record has no real title.
 
-    Only titles of three words or more count: shorter ones are names, not titles.
+    By default only titles of three words or more count: shorter ones are names, not titles.
     """
     title = record.get("title")
     if not title:
         return ""
     text = to_text(str(title)) if record.provenance("title") == "bib" else str(title)
     words = re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
-    return " ".join(words) if len(words) >= 3 else ""
+    return " ".join(words) if len(words) >= min_words else ""
 
 
 def first_author_key(record: Record) -> str:
     """The first author's last name, folded, or '' when no author is known."""
-    authors = record.get("authors") or []
+    authors = author_list(record.get("authors"))
     if not authors:
         return ""
     last = to_text(person(str(authors[0]), latex=record.provenance("authors") == "bib").last)
@@ -113,8 +116,11 @@ def identity_keys(record: Record) -> set[str]:
     title = normalised_title(record)
     if title:
         keys.add(f"{_TITLE}{title}")
-    # A citation key names one paper: a .bib entry re-imported under its key is that record again.
-    keys.update(f"citekey:{key.lower()}" for key in (record.key, *record.aliases) if key)
+    # A .bib entry imported again is that record again: same key and same title.  A key
+    # alone proves nothing, as two bibliographies may give one key to two papers.
+    full_title = normalised_title(record, min_words=1)
+    if full_title:
+        keys.update(f"citekey:{key.lower()}|{full_title}" for key in (record.key, *record.aliases) if key)
     return keys
 
 
@@ -154,7 +160,12 @@ _VENUE_GROUP = (
     *("publisher", "doi", "journal_ref", "publication_types"),
 )
 _GROUPS = (_AUTHOR_GROUP, _DATE_GROUP, _VENUE_GROUP)
-_PREPRINT_VENUE = re.compile(r"^\s*(arxiv|corr)\b", re.IGNORECASE)
+# arXiv as a "venue" (S2's "ArXiv", DBLP's "CoRR", a .bib's "{arXiv} preprint ..."): not a publication.
+_PREPRINT_VENUE = re.compile(r"^[\s{]*(arxiv|corr)\b", re.IGNORECASE)
+
+
+def is_preprint_venue(venue: str) -> bool:
+    return bool(_PREPRINT_VENUE.match(venue))
 
 
 def is_published(record: Record) -> bool:
@@ -165,12 +176,12 @@ def is_published(record: Record) -> bool:
     if record.get("entry_type") not in (None, "article", "inproceedings"):
         return False
     venue = str(record.get("booktitle") or record.get("journal") or "")
-    return bool(venue) and not _PREPRINT_VENUE.match(venue)
+    return bool(venue) and not is_preprint_venue(venue)
 
 
 def _completeness(record: Record, group: tuple[str, ...]) -> tuple[int, ...]:
     if group == _AUTHOR_GROUP:
-        return (not record.get("authors_truncated"), len(record.get("authors") or []))
+        return (not record.get("authors_truncated"), len(author_list(record.get("authors"))))
     return (sum(name in record.fields for name in group),)
 
 
@@ -251,13 +262,16 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
     """Unite the records that are one paper; ``existing`` names ids already in refs/."""
 
     def rank(record: Record) -> tuple[bool, bool, str]:
-        return (not record.key, record.id not in existing, record.id)
+        # A record already in refs/ survives (its file keeps its name), then one with a key.
+        return (record.id not in existing, not record.key, record.id)
 
     ordered = sorted(records, key=rank)
     parent = list(range(len(ordered)))
     group = list(ordered)
     members = [[record.id] for record in ordered]
-    by_key: dict[str, int] = {}
+    # Every record holding a key, not just the first: when the first holder cannot be
+    # united with a later one (two arXiv ids), two later holders may still be one paper.
+    by_key: dict[str, list[int]] = {}
 
     def find(index: int) -> int:
         while parent[index] != index:
@@ -267,19 +281,19 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
 
     for index, record in enumerate(ordered):
         for key in sorted(identity_keys(record)):
-            if key not in by_key:
-                by_key[key] = index
-                continue
-            mine, theirs = find(index), find(by_key[key])
-            if mine == theirs or conflict(group[mine], group[theirs]):
-                continue
-            if key.startswith(_TITLE) and _other_authors(group[mine], group[theirs]):
-                continue
-            # The better-ranked group (lower index) survives, whichever record arrived first.
-            kept, gone = min(mine, theirs), max(mine, theirs)
-            parent[gone] = kept
-            group[kept] = combine(group[kept], group[gone])
-            members[kept].extend(members[gone])
+            holders = by_key.setdefault(key, [])
+            for holder in holders:
+                mine, theirs = find(index), find(holder)
+                if mine == theirs or conflict(group[mine], group[theirs]):
+                    continue
+                if key.startswith(_TITLE) and _other_authors(group[mine], group[theirs]):
+                    continue
+                # The better-ranked group (lower index) survives, whichever record arrived first.
+                kept, gone = min(mine, theirs), max(mine, theirs)
+                parent[gone] = kept
+                group[kept] = combine(group[kept], group[gone])
+                members[kept].extend(members[gone])
+            holders.append(index)
     roots = [index for index in range(len(ordered)) if find(index) == index]
     merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
     keys = {record.id: record.key for record in ordered}

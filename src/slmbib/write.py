@@ -31,10 +31,21 @@ import json
 import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .keys import record_year
-from .latex import Person, bibtex_name, braces_balanced, clean, encode, person, protect_title, to_text
+from .latex import (
+    Person,
+    author_list,
+    bibtex_name,
+    braces_balanced,
+    clean,
+    encode,
+    person,
+    protect_title,
+    to_text,
+)
+from .merge import is_preprint_venue
 from .models import Record
 
 FORMATS = ("bibtex", "biblatex", "csl-json")
@@ -57,7 +68,6 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGES = re.compile("^(\\w+)\\s*(?:-+|\u2013|\u2014)\\s*(\\w+)$")
 # Characters a URL may keep as they are inside a BibTeX field, \url{} and biber's verbatim fields.
 _URL_SAFE = "/:?#[]@!$&'()*+,;=-._~%"
-_ARXIV_VENUE = re.compile(r"^\s*(arxiv(\.org)?|corr)\b", re.IGNORECASE)
 
 HEADER = "% Written by `slmbib export` from refs/: edit refs/, not this file.\n"
 
@@ -113,7 +123,7 @@ class Rendered:
     missing_authors: tuple[str, ...] = ()
     #: Entries with no year at all: natbib's author-year styles warn about each.
     missing_year: tuple[str, ...] = ()
-    approximated: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    approximated: tuple[tuple[str, str], ...] = ()
 
 
 def _text(record: Record, name: str) -> Text | None:
@@ -168,7 +178,7 @@ def _day(record: Record, year: str, month: int) -> int:
 
 
 def _is_arxiv_venue(text: Text | None) -> bool:
-    return text is not None and bool(_ARXIV_VENUE.match(text.plain()))
+    return text is not None and is_preprint_venue(text.plain())
 
 
 def entry_kind(record: Record) -> str:
@@ -226,7 +236,7 @@ def citation(record: Record) -> Citation:
     """Read a record into a :class:`Citation`; the record must have a key."""
     kind = entry_kind(record)
     title = _text(record, "title") or Text(record.title)
-    raw_authors = [str(name) for name in record.get("authors") or [] if str(name).strip()]
+    raw_authors = author_list(record.get("authors"))
     authors_latex = record.provenance("authors") == "bib"
     year = record_year(record)
     month = _month(record) if year else 0
@@ -292,16 +302,16 @@ def listed_names(records: Iterable[Record]) -> frozenset[str]:
 
 
 def _tex(text: Text) -> str:
-    """LaTeX for a field: a user's LaTeX as written when BibTeX can read it, else encoded."""
+    """LaTeX for a field: a user's LaTeX as written when BibTeX can read it, else its characters escaped."""
     if text.latex and braces_balanced(text.value):
         return clean(text.value)
-    return encode(text.plain() if text.latex else text.value).latex
+    return encode(text.value).latex
 
 
 def _title_tex(text: Text, names: Collection[str]) -> str:
     if text.latex and braces_balanced(text.value):
         return clean(text.value)
-    return protect_title(text.plain() if text.latex else text.value, names).latex
+    return protect_title(text.value, names).latex
 
 
 def _pages_tex(text: Text) -> str:
@@ -331,9 +341,10 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
     container = _tex(cite.container) if cite.container else ""
     if kind == "preprint":
         container = _arxiv_journal(cite) if cite.eprint else container
-    required = {"article": container, "inproceedings": container, "preprint": container}
     # An entry lacking what bibtex's styles demand of its type would draw warnings: @misc needs nothing.
-    complete = kind in required and bool(cite.authors and cite.year and required[kind])
+    complete = kind in ("article", "inproceedings", "preprint") and bool(
+        cite.authors and cite.year and container
+    )
     entry_type = {"inproceedings": "inproceedings"}.get(kind, "article") if complete else "misc"
     fields: FieldList = []
     if cite.authors:
@@ -352,24 +363,33 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
     if entry_type == "article" and kind == "article" and cite.volume:
         # Styles warn about a number without a volume, so it only goes with one.
         fields += _optional(("volume", cite.volume), ("number", cite.number))
+    fields += _locators(cite, ("archivePrefix", "arXiv"), "primaryClass")
+    if cite.accessed:
+        fields.append(("note", f"Accessed: {cite.accessed}", False))
+    if not cite.authors:
+        # plain.bst sorts, and natbib styles label, an author-less entry by this field.
+        fields.append(("key", encode(cite.title.plain()).latex, False))
+    return entry_type, fields
+
+
+def _locators(cite: Citation, eprint_type: tuple[str, str], eprint_class: str) -> FieldList:
+    """Pages, publisher and where to find the work, in the field names of one dialect."""
+    fields: FieldList = []
     if cite.pages:
         fields.append(("pages", _pages_tex(cite.pages), False))
-    if kind in ("article", "inproceedings") and cite.publisher:
+    if cite.kind in ("article", "inproceedings") and cite.publisher:
         fields.append(("publisher", _tex(cite.publisher), False))
     if cite.doi:
         fields.append(("doi", cite.doi, False))
     if cite.url:
         fields.append(("url", cite.url, False))
     if cite.eprint:
-        fields += [("eprint", cite.eprint, False), ("archivePrefix", "arXiv", False)]
+        fields += [("eprint", cite.eprint, False), (*eprint_type, False)]
         if cite.primary_class:
-            fields.append(("primaryClass", cite.primary_class, False))
+            fields.append((eprint_class, cite.primary_class, False))
     if cite.accessed:
-        fields += [("urldate", cite.accessed, False), ("note", f"Accessed: {cite.accessed}", False)]
-    if not cite.authors:
-        # plain.bst sorts, and natbib styles label, an author-less entry by this field.
-        fields.append(("key", encode(cite.title.plain()).latex, False))
-    return entry_type, fields
+        fields.append(("urldate", cite.accessed, False))
+    return fields
 
 
 def _optional(*pairs: tuple[str, Text | None]) -> FieldList:
@@ -403,20 +423,7 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
         fields.append(("date", date, False))
     if kind == "article":
         fields += _optional(("volume", cite.volume), ("number", cite.number))
-    if cite.pages:
-        fields.append(("pages", _pages_tex(cite.pages), False))
-    if kind in ("article", "inproceedings") and cite.publisher:
-        fields.append(("publisher", _tex(cite.publisher), False))
-    if cite.doi:
-        fields.append(("doi", cite.doi, False))
-    if cite.eprint:
-        fields += [("eprint", cite.eprint, False), ("eprinttype", "arxiv", False)]
-        if cite.primary_class:
-            fields.append(("eprintclass", cite.primary_class, False))
-    if cite.url:
-        fields.append(("url", cite.url, False))
-    if cite.accessed:
-        fields.append(("urldate", cite.accessed, False))
+    fields += _locators(cite, ("eprinttype", "arxiv"), "eprintclass")
     return entry_type, fields
 
 
