@@ -16,9 +16,8 @@ from typing import Any
 import click
 
 from . import __version__
+from .choices import FORMATS, ORDERS
 from .errors import SlmbibError
-from .export import ORDERS
-from .write import FORMATS
 
 
 class _Group(click.Group):

@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import store
+from .choices import FORMATS, ORDERS
 from .errors import InputError, SlmbibError
 from .keys import KeyChange, KeyClashError, assign_keys, rekey, survey_order
 from .merge import merge_records
 from .models import Record
 from .survey import SURVEY_ID, load_survey, save_survey, survey_path
-from .write import FORMATS, listed_names, render
+from .write import listed_names, render
 
 logger = logging.getLogger(__name__)
 
-ORDERS = ("key", "survey")
 SECTION_SEPARATOR = " > "
 
 

@@ -33,6 +33,7 @@ import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from .choices import FORMATS
 from .keys import record_year
 from .latex import (
     Person,
@@ -48,7 +49,6 @@ from .latex import (
 from .merge import is_preprint_venue
 from .models import Record
 
-FORMATS = ("bibtex", "biblatex", "csl-json")
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

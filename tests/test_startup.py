@@ -1,0 +1,50 @@
+"""``slmbib --help`` loads only click and the CLI itself.
+
+Start-up time is measured by ``python -m benchmarks``; what this test guards is
+its cause: a heavy import at the top of cli.py (or of a module it imports)
+would make every command, and every ``--help``, pay for YAML, bibtexparser,
+httpx and the rest.  Each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from slmbib.cli import main
+
+HEAVY = ("yaml", "httpx", "bibtexparser", "pylatexenc", "semanticscholar", "defusedxml", "ftfy", "sqlite3")
+#: The only parts of slmbib that ``--help`` may load.
+LIGHT = {"slmbib", "slmbib.cli", "slmbib.choices", "slmbib.errors"}
+
+_PROBE = """
+import json, sys
+from slmbib.cli import main
+try:
+    main(sys.argv[1:], prog_name="slmbib")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def modules_loaded_by(*args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+COMMANDS = [(), *((name,) for name in sorted(main.commands))]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "-")
+def test_help_loads_no_heavy_module(command: tuple[str, ...]) -> None:
+    loaded = modules_loaded_by(*command, "--help")
+    assert "click" in loaded  # the probe did run the CLI
+    heavy = sorted(name for name in loaded if name.split(".")[0] in HEAVY)
+    ours = sorted(name for name in loaded if name.split(".")[0] == "slmbib" and name not in LIGHT)
+    assert heavy == [] and ours == []
