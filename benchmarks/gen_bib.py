@@ -86,10 +86,16 @@ _TASKS = (
     "Mathematical Word Problems", "Low-Resource Languages", "Speculative Decoding", "Search",
     "Sentiment Analysis", "Text-to-{SQL}", "Open-Domain Chat", "Scientific Claims", "Legal Documents",
 )  # fmt: skip
+# One title in about thirty has math, as in real bibliographies: it is the LaTeX that
+# only pylatexenc decodes, so its share matters.
 _TWISTS = (
-    "", ": A Survey", " at Scale", " with $O(n \\log n)$ Memory", " in 50\\% Fewer Steps",
-    ": Theory \\& Practice", " via $\\ell_1$ Regularization", " Without Labels", ": Lessons Learned",
-    " on a Single {GPU}", " for the Rest of Us", " {\\&} Beyond", " Revisited",
+    "", ": A Survey", " at Scale", " in 50\\% Fewer Steps", ": Theory \\& Practice", " Without Labels",
+    ": Lessons Learned", " on a Single {GPU}", " for the Rest of Us", " {\\&} Beyond", " Revisited",
+    ": An Empirical Study", " in the Wild", ": A Benchmark", " under Distribution Shift", " in Practice",
+    ": Pitfalls and Remedies", " with Human Feedback", ": Towards a Unified View", " from Scratch",
+    " for Everyone", " on Mobile Devices", ": What Matters?", " via Distillation", " with Synthetic Data",
+    " in Low-Resource Settings", ": A Reproducibility Study", " Done Right", " at the Edge",
+    ": Is Attention All You Need?", " with $O(n \\log n)$ Memory",
 )  # fmt: skip
 _JOURNALS = (
     ("tacl", "Transactions of the Association for Computational Linguistics"),

@@ -99,3 +99,39 @@ def reference_balanced(text: str) -> bool:
 @given(st.text(alphabet="{}\\ab "))
 def test_braces_balanced_equals_its_definition(text: str) -> None:
     assert braces_balanced(text) == reference_balanced(text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aAnd \t\n\u00a0\u2003,.\\~"))))
+def test_names_without_braces_split_as_with_the_brace_aware_scan(text: str) -> None:
+    assert text.split() == latex._words_outside_braces(text)
+
+
+def reference_ascii_fold(text: str) -> str:
+    kept = []
+    for char in unicodedata.normalize("NFKD", text):
+        if char.isascii():
+            kept.append(char)
+        elif char in latex._FOLD_EXTRA:
+            kept.append(latex._FOLD_EXTRA[char])
+    return "".join(kept)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ ßæÆœŒøØłŁıȷþÞđĸ©€«ǿéÅﬁ①²\u0301\u00a0-"))) | st.text())
+def test_ascii_fold_equals_its_definition(text: str) -> None:
+    assert latex.ascii_fold(text) == reference_ascii_fold(text)
+
+
+_NAME_WORDS = ["Ada", "Lovelace", "van", "der", "de", "la", "Jr.", "III", "O'Neil", "Ødegaard", "ǅemal"]
+_NAME_WORDS += ["émile", "1st", "-", "J.", "Yu-Xiang", "ß", "Łukasz", "von", ",", ",", " ", "  ", "~"]
+names = st.lists(st.sampled_from(_NAME_WORDS), max_size=9).map(" ".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(names)
+def test_names_split_as_bibtexparser_splits_them(name: str) -> None:
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    parts = parse_single_name_into_parts(name, strict=False)
+    assert latex.name_parts(name) == (parts.first, parts.von, parts.last, parts.jr)

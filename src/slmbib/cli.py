@@ -9,6 +9,7 @@ Heavy dependencies are imported inside the commands that need them, so that
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,13 @@ import click
 from . import __version__
 from .choices import FORMATS, ORDERS
 from .errors import SlmbibError
+
+
+#: Cycle-collector thresholds for a run (Python's defaults: 700, 10, 10).  A run builds
+#: one large graph of long-lived records and exits; with the defaults the collector
+#: re-scans that graph over and over, a third of the time of importing and exporting
+#: 100,000 entries, to free almost nothing.
+GC_THRESHOLDS = (50_000, 20, 20)
 
 
 class _Group(click.Group):
@@ -47,6 +55,7 @@ def main(ctx: click.Context, refs: Path, verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     logging.basicConfig(level=level, format="%(message)s")
     ctx.obj = {"refs": refs, "quiet": quiet}
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _refs(ctx: click.Context) -> Path:

@@ -163,6 +163,7 @@ _FOLD_EXTRA = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø":
 _FOLD_EXTRA |= {"ı": "i", "ȷ": "j"}
 _FOLD_EXTRA |= {char: text for char, text in _APPROXIMATE.items() if text.isalpha()}
 
+_FOLD_TABLE = str.maketrans(_FOLD_EXTRA)
 _SPACES = re.compile(r"\s+")
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ", "0123456789+-=()n", strict=True))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()", strict=True))
@@ -405,13 +406,12 @@ def _decode_by_pylatexenc(latex: str) -> str:
 
 def ascii_fold(text: str) -> str:
     """ASCII approximation of plain text: accents dropped, ``ß`` as ``ss``, others removed."""
-    out = []
-    for char in unicodedata.normalize("NFKD", text):
-        if char.isascii():
-            out.append(char)
-        elif char in _FOLD_EXTRA:
-            out.append(_FOLD_EXTRA[char])
-    return "".join(out)
+    if text.isascii():
+        return text
+    # Mapped and dropped by C string methods, not character by character: every title
+    # of a large .bib is folded for matching.
+    folded = unicodedata.normalize("NFKD", text).translate(_FOLD_TABLE)
+    return folded.encode("ascii", "ignore").decode("ascii")
 
 
 _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
@@ -436,8 +436,6 @@ def person(name: str, latex: bool = False) -> Person:
     ``latex`` says the name is LaTeX a user wrote (kept as written); otherwise it is
     plain text, encoded first.
     """
-    from bibtexparser.middlewares.names import parse_single_name_into_parts
-
     written = clean(name)
     if latex and braces_balanced(written):
         source = written
@@ -448,14 +446,71 @@ def person(name: str, latex: bool = False) -> Person:
             # Mononyms and organisations: one last name, never split into given/family.
             source = "{" + source + "}" if len(words) > 1 else source
             return Person(family=source, last=source)
-    parts = parse_single_name_into_parts(source, strict=False)
-    last = " ".join(parts.last)
+    first, von, last, jr = name_parts(source)
     return Person(
-        family=" ".join([*parts.von, *parts.last]),
-        given=" ".join(parts.first),
-        suffix=" ".join(parts.jr),
-        last=last,
+        family=" ".join([*von, *last]),
+        given=" ".join(first),
+        suffix=" ".join(jr),
+        last=" ".join(last),
     )
+
+
+# bibtexparser's word separators in a name, and its section separator.
+_NAME_TOKEN = re.compile(r"[^ ~\r\n\t,]+|,")
+_Words = list[str]
+
+
+def name_parts(source: str) -> tuple[_Words, _Words, _Words, _Words]:
+    """The (first, von, last, jr) words of a BibTeX name, as bibtexparser's splitter gives them.
+
+    Which words go where depends only on the comma-separated sections and on each
+    word's case.  A name without braces or backslashes (most names) is cut into words
+    here, and bibtexparser's character-by-character splitter runs once per *shape*
+    (``A, A A``) instead of once per name: a large .bib has hundreds of thousands.
+    """
+    if "{" in source or "}" in source or "\\" in source:
+        return _bibtexparser_parts(source)
+    sections: list[_Words] = [[]]
+    for token in _NAME_TOKEN.findall(source):
+        if token != ",":
+            sections[-1].append(token)
+        elif len(sections) < 3:  # a fourth section is bibtexparser's error case: it keeps three
+            sections.append([])
+    shape = ", ".join(" ".join(_case_of(word) for word in section) for section in sections)
+    first, von, last, jr = _shape_counts(shape)
+    if not sections[-1]:
+        sections.pop()  # a trailing comma, dropped as bibtexparser drops it
+    if len(sections) <= 1:
+        words = sections[0] if sections else []
+        return words[:first], words[first : first + von], words[first + von :], []
+    # "von Last, First" and "von Last, Jr, First": the last section is first, a middle one jr.
+    return (
+        sections[-1][:first],
+        sections[0][:von],
+        sections[0][von : von + last],
+        sections[1][:jr] if len(sections) == 3 else [],
+    )
+
+
+def _case_of(word: str) -> str:
+    """A one-letter word of the case bibtexparser gives ``word``: its first letter's, '1' for none."""
+    for char in word:
+        if char.isalpha():
+            return "A" if char.isupper() else "a"
+    return "1"
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_counts(shape: str) -> tuple[int, int, int, int]:
+    first, von, last, jr = _bibtexparser_parts(shape)
+    return len(first), len(von), len(last), len(jr)
+
+
+def _bibtexparser_parts(source: str) -> tuple[_Words, _Words, _Words, _Words]:
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    parts = parse_single_name_into_parts(source, strict=False)
+    return parts.first, parts.von, parts.last, parts.jr
 
 
 def _encode_name(name: str) -> str:
@@ -493,6 +548,19 @@ def split_names(value: str) -> list[str]:
     bibtexparser 2.1's ``split_multiple_persons_names`` drops the first two
     characters of a name that starts with a command (``and \\c{C}elik``).
     """
+    # Without braces every space is at depth 0: the words are str.split()'s, found in C
+    # rather than character by character (a long author list has thousands of characters).
+    tokens = value.split() if "{" not in value and "}" not in value else _words_outside_braces(value)
+    names: list[list[str]] = [[]]
+    for token in tokens:
+        if token.lower() == "and" and names[-1]:
+            names.append([])
+        else:
+            names[-1].append(token)
+    return [" ".join(name) for name in names if name]
+
+
+def _words_outside_braces(value: str) -> list[str]:
     tokens: list[str] = []
     current: list[str] = []
     depth = 0
@@ -509,13 +577,7 @@ def split_names(value: str) -> list[str]:
             current.append(char)
     if current:
         tokens.append("".join(current))
-    names: list[list[str]] = [[]]
-    for token in tokens:
-        if token.lower() == "and" and names[-1]:
-            names.append([])
-        else:
-            names[-1].append(token)
-    return [" ".join(name) for name in names if name]
+    return tokens
 
 
 def author_list(value: object) -> list[str]:
