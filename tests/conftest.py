@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from replay_server import ReplayServer
+from .replay_server import ReplayServer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from defusedxml import ElementTree
 
-from replay_server import ReplayServer, fixtures_dir, synthetic_corpus
+from .replay_server import ReplayServer, fixtures_dir, synthetic_corpus
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FIXTURES = fixtures_dir()
