@@ -12,9 +12,11 @@ PROVENANCE.md), and how it is handled:
   "not found", not an error.
 * A malformed id makes the whole request fail with one error entry (HTTP 400,
   ``…/api/errors#incorrect_id_format_for_<id>``).  Ids are therefore checked
-  before they are sent; if the service still names one of ours, that id is
-  answered "not found" with arXiv's message and the others are asked again.
-  An error entry naming none of ours is treated as a broken answer (retried).
+  before they are sent.  If the service still names one of ours, or answers
+  an empty feed to several ids, the request is made once more (arXiv is
+  known to give such answers spuriously); if it says so again, the named id
+  is answered "not found" with arXiv's message and the others are asked
+  again.  An error entry naming none of ours is a broken answer (retried).
 * Two feed formats exist (the current one, and the legacy one recorded in 2016
   and 2019 with per-element namespace declarations and hard-wrapped titles);
   both use the same namespaces, and all text is whitespace-normalised.
@@ -24,6 +26,7 @@ PROVENANCE.md), and how it is handled:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +37,8 @@ import httpx
 from defusedxml.ElementTree import fromstring
 
 from .pacing import PacedClient, RefusedAnswer, UnusableAnswer
+
+log = logging.getLogger(__name__)
 
 SERVICE = "arxiv"
 DEFAULT_API_URL = "https://export.arxiv.org/api/query"
@@ -150,18 +155,23 @@ class ArxivClient:
         """
         answers: dict[str, dict[str, Any] | None] = {}
         asking = list(dict.fromkeys(i.lower() for i in ids))
+        doubted = False
         while asking:
             feed = self._query(asking)
             # _query retried any error naming none of ours, so every error here names one.
-            rejected = [i for i in asking if any(_names(message, i) for message in feed.errors)]
-            for arxiv_id in rejected:
-                message = next(m for m in feed.errors if _names(m, arxiv_id))
-                answers[arxiv_id] = {"error": message}
+            rejected = {i: m for i in asking for m in feed.errors if _names(m, i)}
+            # The ids were checked before they were sent, and arXiv is known to answer an empty feed
+            # now and then (arxiv.py retries those): such an answer is asked once more before it is
+            # believed.  An id it still rejects, or ids still missing, are then its real answer.
+            if not doubted and (rejected or (len(asking) > 1 and not feed.entries)):
+                doubted = True
+                log.info("arxiv: %s; asking once more", "an error entry" if rejected else "an empty feed")
+                continue
+            answers.update((arxiv_id, {"error": message}) for arxiv_id, message in rejected.items())
             if rejected:
                 asking = [i for i in asking if i not in rejected]
                 continue
-            for arxiv_id in asking:
-                answers[arxiv_id] = feed.entries.get(arxiv_id)
+            answers.update((arxiv_id, feed.entries.get(arxiv_id)) for arxiv_id in asking)
             break
         return answers
 

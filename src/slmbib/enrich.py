@@ -38,7 +38,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -189,13 +189,13 @@ def _arxiv_worker(
         outbox.put(_DONE)
 
 
-def _unpublished(service: str, answer: Any) -> bool:
-    """Answers that go stale sooner: not found, or a paper not (yet) shown peer-reviewed."""
+def _published(service: str, answer: Any) -> bool:
+    """Whether an answer shows a peer-reviewed paper; others (preprints, not found) go stale sooner."""
     if not isinstance(answer, dict) or "error" in answer:
-        return True
+        return False
     if service == s2.SERVICE:
-        return not s2_fields(answer)[1]
-    return not ("journal_ref" in arxiv_fields(answer) or "doi" in arxiv_fields(answer))
+        return s2_fields(answer)[1]
+    return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
 
 
 class _Run:
@@ -206,6 +206,9 @@ class _Run:
         self.started = time.time()
         self.records = load_records(refs)
         self.original = dict(self.records)
+        #: What each record file holds now, to write a record only when it changes.
+        self.saved = dict(self.records)
+        self.written: set[str] = set()
         unknown = [rid for rid in options.only if rid not in self.records]
         if unknown:
             raise SlmbibError(f"no record {unknown[0]!r} in {refs}")
@@ -215,23 +218,29 @@ class _Run:
         self.failures: dict[str, ApiError] = {}
         self.finished = False
         self.hits: set[tuple[str, str]] = set()
+        #: The records whose outcome is known (every lookup answered, or given up).
         self.settled: set[str] = set()
+        #: Which records read which cache entry: an answer stored there concerns exactly these.
+        self.readers: dict[tuple[str, str], set[str]] = {}
+        self.conflicts: dict[str, list[str]] = {}
         self.queued_arxiv: set[str] = set()
-        self.arxiv_records: dict[str, set[str]] = {}
+        self.arxiv_done = False
         self.message = ""
 
     # -- what the cache knows ----------------------------------------------------------------------
 
-    def _fresh(self, service: str, key: str) -> Cached | None:
+    def _fresh(self, reader: str, service: str, key: str, published: bool = False) -> Cached | None:
+        """The cached answer for ``key`` unless it is too old (``published`` papers keep longer)."""
+        self.readers.setdefault((service, key), set()).add(reader)
         cached = self.cache.get(service, key)
         if cached is None:
             return None
         if cached.fetched < self.started:
-            if self.options.refresh:
-                return None
             options = self.options
-            limit = options.preprint_max_age if _unpublished(service, cached.answer) else options.max_age
-            if self.started - cached.fetched > limit:
+            published = published or _published(service, cached.answer)
+            if options.refresh or self.started - cached.fetched > (
+                options.max_age if published else options.preprint_max_age
+            ):
                 return None
             self.hits.add((service, key))
         return cached
@@ -246,7 +255,7 @@ class _Run:
     def _s2_state(self, record: Record) -> tuple[Lookup, str | None]:
         """The S2 lookup of ``record`` as far as the cache knows, and the key still to ask, if any."""
         keys = s2.record_keys(record.identifiers)
-        answers = [(key, self._fresh(s2.SERVICE, key)) for key in keys]
+        answers = [(key, self._fresh(record.id, s2.SERVICE, key)) for key in keys]
         found = next((c.answer for _, c in answers if c is not None and c.answer is not None), None)
         if found is not None:
             return Lookup("found", found, "found"), None
@@ -260,20 +269,22 @@ class _Run:
         if not isinstance(title, str) or not normalise_title(title):
             return Lookup("not_found", reason=f"{unknown}, and no title to search by"), None
         title_key = s2.title_key(normalise_title(title))
-        cached = self._fresh(s2.SERVICE, title_key)
+        cached = self._fresh(record.id, s2.SERVICE, title_key)
         if cached is None:
             return self._waiting(s2.SERVICE), title_key
         if cached.answer is None:
             return Lookup("not_found", reason=f"{unknown}; no title match"), None
         return judge_title_match(record, cached.answer), None
 
-    def _arxiv_state(self, arxiv_id: str | None) -> tuple[Lookup, str | None]:
+    def _arxiv_state(
+        self, record_id: str, arxiv_id: str | None, published: bool
+    ) -> tuple[Lookup, str | None]:
         if not arxiv_id:
             return NOT_APPLICABLE, None
         parts = arxiv.split_id(arxiv_id)
         if parts is None:
             return Lookup("not_found", reason=f"{arxiv_id!r} is not an arXiv id"), None
-        cached = self._fresh(arxiv.SERVICE, parts[0])
+        cached = self._fresh(record_id, arxiv.SERVICE, parts[0], published)
         if cached is None:
             return self._waiting(arxiv.SERVICE), parts[0]
         if cached.answer is None:
@@ -288,37 +299,46 @@ class _Run:
         known = record.identifiers.get("arxiv")
         if not known and s2_lookup.state == "found" and s2_lookup.answer is not None:
             known = s2.paper_identifiers(s2_lookup.answer).get("arxiv")
-        arxiv_lookup, arxiv_missing = self._arxiv_state(known)
+        # A paper S2 shows published keeps its arXiv answer as long as its S2 one.
+        published = s2_lookup.state == "found" and _published(s2.SERVICE, s2_lookup.answer)
+        arxiv_lookup, arxiv_missing = self._arxiv_state(record.id, known, published)
         applied = apply(record, s2_lookup, arxiv_lookup)
-        updated = applied.record
+        self.conflicts[record.id] = applied.conflicts
         if s2_lookup.settled and arxiv_lookup.settled:
             self.settled.add(record.id)
-        elif not self.finished:
-            updated = replace(updated, sync=record.sync)  # the outcome is written once it is known
-        return _Settled(updated, s2_lookup, arxiv_lookup, applied.conflicts, arxiv_missing)
+        return _Settled(applied.record, s2_lookup, arxiv_lookup, applied.conflicts, arxiv_missing)
 
     # -- applying answers --------------------------------------------------------------------------
 
     def _update(self, record_ids: Iterable[str]) -> None:
-        """Recompute the records, save those that changed, and queue arXiv ids newly known."""
-        changed = []
-        for record_id in sorted(set(record_ids)):
+        """Recompute the records, queue the arXiv ids they need, and save those whose outcome is known.
+
+        A record is written once its every answer is in (or given up on), so a run writes each
+        file at most once; what arrived before a crash is in the cache, and the next run uses it.
+        """
+        ready = []
+        for record_id in sorted(set(record_ids) & set(self.targets)):
             settled = self._settle(self.records[record_id])
-            if settled.record != self.records[record_id]:
-                self.records[record_id] = settled.record
-                changed.append(settled.record)
-            arxiv_missing = settled.arxiv_missing
-            if arxiv_missing is not None:
-                self.arxiv_records.setdefault(arxiv_missing, set()).add(record_id)
-                if arxiv_missing not in self.queued_arxiv and arxiv.SERVICE not in self.failed:
-                    self.queued_arxiv.add(arxiv_missing)
-                    self.inbox.put(arxiv_missing)
-        if changed and not self.options.dry_run:
-            save_records(self.refs, changed)
+            self.records[record_id] = settled.record
+            if record_id in self.settled and settled.record != self.saved[record_id]:
+                ready.append(settled.record)
+            missing = settled.arxiv_missing
+            if missing is not None and missing not in self.queued_arxiv and arxiv.SERVICE not in self.failed:
+                self.queued_arxiv.add(missing)
+                self.inbox.put(missing)
+        self._save(ready)
         if self.progress is not None:
             self.progress(len(self.settled), len(self.targets), self.message)
 
-    def _store(self, service: str, answers: Mapping[str, Any]) -> None:
+    def _save(self, records: list[Record], remove: list[str] | None = None) -> None:
+        if self.options.dry_run or not (records or remove):
+            return
+        self.written.update(save_records(self.refs, records, remove=remove or ()))
+        self.written.update(remove or ())
+        self.saved.update((record.id, record) for record in records)
+
+    def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
+        """Store answers as they arrive, then update the records that read them."""
         stored = dict(answers)
         if service == s2.SERVICE:
             # A paper found by one id is stored under all of them, so that a record known by another
@@ -327,6 +347,8 @@ class _Run:
                 if answer is not None:
                     stored.update(dict.fromkeys(s2.paper_keys(answer), answer))
         self.cache.put(service, stored, time.time())
+        self.message = what
+        self._update(rid for key in stored for rid in self.readers.get((service, key), ()))
 
     def _fail(self, service: str, error: ApiError) -> None:
         short = error.message + (f" (HTTP {error.status})" if error.status is not None else "")
@@ -336,44 +358,37 @@ class _Run:
 
     # -- Semantic Scholar (this thread) -------------------------------------------------------------
 
-    def _s2_plan(self) -> tuple[dict[str, list[str]], dict[str, tuple[str, list[str]]]]:
-        """The id keys and title keys still to ask S2, each with the records waiting for it."""
-        by_id: dict[str, list[str]] = {}
-        by_title: dict[str, tuple[str, list[str]]] = {}
+    def _s2_plan(self) -> tuple[list[str], dict[str, str]]:
+        """The id keys still to ask S2, and the title keys with their titles."""
+        by_id: dict[str, None] = {}
+        by_title: dict[str, str] = {}
         for record_id in self.targets:
             record = self.records[record_id]
+            if record_id in self.settled:
+                continue
             _, missing = self._s2_state(record)
             if missing is None:
                 continue
             if missing.startswith("title:"):
-                by_title.setdefault(missing, (str(record.get("title")), []))[1].append(record_id)
+                by_title.setdefault(missing, str(record.get("title")))
             else:
-                by_id.setdefault(missing, []).append(record_id)
-        return by_id, by_title
-
-    def _accept(self, service: str, answers: Mapping[str, Any], record_ids: list[str], what: str) -> None:
-        self._store(service, answers)
-        self.message = what
-        self._update(record_ids)
-        self._drain(block=False)
+                by_id[missing] = None
+        return list(by_id), by_title
 
     def _run_s2(self, client: s2.S2Client) -> None:
         try:
             while True:
-                by_id, by_title = self._s2_plan()
-                keys = list(by_id)
+                keys, titles = self._s2_plan()
                 for start in range(0, len(keys), s2.BATCH_SIZE):
                     chunk = keys[start : start + s2.BATCH_SIZE]
-                    answers = client.batch(chunk)
-                    waiting = [rid for key in chunk for rid in by_id[key]]
-                    self._accept(s2.SERVICE, answers, waiting, f"s2: {len(chunk)} ids")
+                    self._accept(s2.SERVICE, client.batch(chunk), f"s2: {len(chunk)} ids")
+                    self._drain(block=False)
                 if keys:
                     continue  # records whose id S2 did not know are asked by their next one
-                for number, (key, (title, waiting)) in enumerate(by_title.items(), 1):
+                for number, (key, title) in enumerate(titles.items(), 1):
                     match = client.match(title)
-                    self._accept(
-                        s2.SERVICE, {key: match}, waiting, f"s2: title match {number}/{len(by_title)}"
-                    )
+                    self._accept(s2.SERVICE, {key: match}, f"s2: title match {number}/{len(titles)}")
+                    self._drain(block=False)
                 return
         except ApiError as exc:
             self._fail(s2.SERVICE, exc)
@@ -384,20 +399,19 @@ class _Run:
         """Apply what the arXiv worker has answered; with ``block``, until it is done."""
         while True:
             try:
-                message = self.outbox.get(block=block)
+                message = self.outbox.get(block=block and not self.arxiv_done)
             except queue.Empty:
                 return
             if message is _DONE:
-                return
+                self.arxiv_done = True
+                continue
             if isinstance(message, Exception):
                 raise message
             if isinstance(message, _Failed):
                 self._fail(arxiv.SERVICE, message.error)
                 continue
             assert isinstance(message, _Answers)
-            self._store(arxiv.SERVICE, message.answers)
-            self.message = f"arxiv: {len(message.answers)} ids"
-            self._update(rid for key in message.answers for rid in self.arxiv_records.get(key, ()))
+            self._accept(arxiv.SERVICE, message.answers, f"arxiv: {len(message.answers)} ids")
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -449,11 +463,11 @@ class _Run:
 
     def _finish(self, requests: dict[str, int]) -> SyncResult:
         result = SyncResult(requests=requests, dry_run=self.options.dry_run, records=len(self.targets))
+        unsettled = [rid for rid in self.targets if rid not in self.settled]
         unsynced: dict[str, list[str]] = {service: [] for service in self.failures}
-        for record_id in self.targets:
+        for record_id in unsettled:  # what was not answered is given up on now
             settled = self._settle(self.records[record_id])
             self.records[record_id] = settled.record
-            result.conflicts.extend(f"{record_id}: {line}" for line in settled.conflicts)
             for service, lookup in ((s2.SERVICE, settled.s2), (arxiv.SERVICE, settled.arxiv)):
                 if lookup.state == "unavailable" and service in unsynced:
                     unsynced[service].append(record_id)
@@ -471,18 +485,21 @@ class _Run:
             result.statuses[status] += 1
             if status != "resolved":
                 result.unresolved.append((record_id, status, record.sync.get("reason", "")))
+            result.conflicts.extend(f"{record_id}: {line}" for line in self.conflicts.get(record_id, ()))
             result.changed_values.extend(
                 f"{record_id}: {line}" for line in _changed_values(self.original[record_id], record)
             )
-        result.changed = sorted(
-            rid
-            for rid in self.original
-            if rid not in final or dump_record(final[rid]) != dump_record(self.original[rid])
-        )
+        self._save([record for rid, record in final.items() if record != self.saved[rid]], removed)
         if self.options.dry_run:
-            result.diff = "".join(self._diff(rid, final.get(rid)) for rid in result.changed)
+            diffs = {
+                rid: self._diff(rid, final.get(rid))
+                for rid in self.original
+                if final.get(rid) != self.original[rid]
+            }
+            result.changed = sorted(rid for rid, diff in diffs.items() if diff)
+            result.diff = "".join(diffs[rid] for rid in result.changed)
         else:
-            save_records(self.refs, final.values(), remove=removed)
+            result.changed = sorted(self.written)
         result.cache_hits = len(self.hits)
         result.elapsed = time.time() - self.started
         return result

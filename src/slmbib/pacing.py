@@ -3,8 +3,9 @@
 One :class:`PacedClient` per service per run.  Its contract:
 
 * Requests go one at a time over one connection, and each starts at least
-  ``interval`` seconds after the previous one started (retries included), so a
-  service that limits requests per second never sees us exceed it.
+  ``interval`` seconds (plus a small safety margin) after the previous one
+  started, retries included, so a service that limits requests per second
+  never sees us exceed it.
 * HTTP 429 and 5xx, dropped connections, read timeouts and bodies the caller
   cannot use are retried, at most ``tries`` attempts in all.  The wait before a
   retry is the server's ``Retry-After`` when it sends one, else
@@ -53,11 +54,20 @@ class RefusedAnswer(Exception):
     """Raised by a response parser: the body must not be used, and asking again will not help."""
 
 
+def safety_margin(interval: float) -> float:
+    """How much longer than ``interval`` to wait: 1 % of it, plus up to 10 ms.
+
+    A service judges spacing by when requests *arrive*, and network and scheduling jitter
+    can bring two arrivals closer together than they were sent.
+    """
+    return 0.01 * interval + min(0.01, 0.1 * interval)
+
+
 class Pacer:
-    """Spaces the starts of successive requests at least ``interval`` seconds apart."""
+    """Spaces the starts of successive requests at least ``interval`` seconds apart (plus a margin)."""
 
     def __init__(self, interval: float) -> None:
-        self.interval = interval
+        self.interval = interval + safety_margin(interval)
         self._last_start: float | None = None
         self._lock = threading.Lock()
 

@@ -194,21 +194,19 @@ def s2_fields(paper: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     if types:
         values["publication_types"] = types
     journal, place = _mapping(paper.get("journal")), _mapping(paper.get("publicationVenue"))
-    venue = next(
-        (
-            name
-            for name in (_text(place.get("name")), _text(paper.get("venue")), _text(journal.get("name")))
-            if name and not _is_arxiv_venue(name)
-        ),
-        "",
-    )
-    doi = _text(paper_identifiers(paper).get("doi"))
-    if doi and not is_arxiv_doi(doi):
-        values["doi"] = doi
     kind = _text(place.get("type")).lower()
     if kind not in ("journal", "conference"):
         kind = "conference" if "Conference" in types else "journal" if "JournalArticle" in types else ""
-    peer_reviewed = bool(venue and (kind or "doi" in values)) or "doi" in values
+    # A journal's full name is in ``journal.name`` (``venue`` is often abbreviated); a conference's
+    # ``journal.name`` is a proceedings series or empty, so its ``venue`` comes first.
+    names = [_text(place.get("name")), _text(paper.get("venue")), _text(journal.get("name"))]
+    if kind == "journal":
+        names[1:] = names[2], names[1]
+    venue = next((name for name in names if name and not _is_arxiv_venue(name)), "")
+    doi = _text(paper_identifiers(paper).get("doi"))
+    if doi and not is_arxiv_doi(doi):
+        values["doi"] = doi
+    peer_reviewed = bool(venue and kind) or "doi" in values
     if not peer_reviewed:
         return {k: v for k, v in values.items() if v not in ("", [])}, False
     if venue:
