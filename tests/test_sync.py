@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import socket
 import sqlite3
@@ -367,3 +368,34 @@ def test_a_broken_cache_file_is_replaced(served: ReplayServer, tmp_path: Path) -
     assert sync(refs, options(served, cache)).statuses == {"resolved": 1}
     save_records(refs, [])  # refs/ still loads and saves
     assert sqlite3.connect(cache).execute("SELECT count(*) FROM answers").fetchone()[0] > 0
+
+
+def test_the_api_key_is_sent_and_never_written_or_shown(
+    served: ReplayServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "slmbib-test-key-4f7a91"
+    caplog.set_level(logging.DEBUG)
+    refs = make_refs(tmp_path, seed_records())
+    cache = tmp_path / "cache.sqlite"
+    runner = CliRunner()
+    shown = []
+    served.inject("s2", "500", path_contains="/search/match")  # a retry, logged
+    for more in (["--dry-run"], [], ["--refresh"]):
+        if more == ["--refresh"]:
+            served.inject(
+                "s2", "raw", status=403, body=b'{"message":"Forbidden"}'
+            )  # S2's answer to a bad key
+        run = runner.invoke(main, ["-vv", *cli_args(served, refs, cache, *more)], env={"S2_API_KEY": key})
+        shown += [run.stdout, run.stderr]
+    assert "(HTTP 403): Forbidden" in shown[-1]
+    sent = [r.headers.get("x-api-key") for r in served.requests if r.service == "s2"]
+    assert sent and set(sent) == {key}
+    assert not [r for r in served.requests if r.service == "arxiv" and "x-api-key" in r.headers]
+    assert key not in "".join(shown) + caplog.text
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert cache in written and not [path for path in written if key.encode() in path.read_bytes()]
+    assert key not in repr(options(served, cache, s2_api_key=key))
+
+    bad = runner.invoke(main, cli_args(served, refs, cache, "--s2-api-key", "line\nbreak-7c1"))
+    assert bad.exit_code == 1 and "S2_API_KEY is not a valid API key" in bad.stderr
+    assert "break-7c1" not in bad.stderr
