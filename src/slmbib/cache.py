@@ -121,10 +121,11 @@ class Cache:
             self._memory[(service, key)] = Cached(answer, fetched)
         if not self.writable or self._db is None:
             return
-        rows = [
-            (service, key, fetched, json.dumps(answer, ensure_ascii=False, sort_keys=True))
-            for key, answer in answers.items()
-        ]
+        # One answer is often stored under several keys (a paper under each of its ids): encode it once.
+        encoded = {
+            id(answer): json.dumps(answer, ensure_ascii=False, sort_keys=True) for answer in answers.values()
+        }
+        rows = [(service, key, fetched, encoded[id(answer)]) for key, answer in answers.items()]
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO answers (service, key, fetched, answer) VALUES (?, ?, ?, ?)", rows

@@ -152,7 +152,6 @@ class _Settled:
     record: Record
     s2: Lookup
     arxiv: Lookup
-    conflicts: list[str]
     #: The arXiv id still to ask for this record, if any.
     arxiv_missing: str | None
 
@@ -294,7 +293,7 @@ class _Run:
         return Lookup("found", cached.answer, "found"), None
 
     def _settle(self, record: Record) -> _Settled:
-        """``record`` with every answer known so far applied."""
+        """Where ``record``'s lookups stand, and once all are answered (or given up), their result."""
         s2_lookup, _ = self._s2_state(record)
         known = record.identifiers.get("arxiv")
         if not known and s2_lookup.state == "found" and s2_lookup.answer is not None:
@@ -302,11 +301,12 @@ class _Run:
         # A paper S2 shows published keeps its arXiv answer as long as its S2 one.
         published = s2_lookup.state == "found" and _published(s2.SERVICE, s2_lookup.answer)
         arxiv_lookup, arxiv_missing = self._arxiv_state(record.id, known, published)
+        if not ((s2_lookup.settled and arxiv_lookup.settled) or self.finished):
+            return _Settled(record, s2_lookup, arxiv_lookup, arxiv_missing)  # applied once all are in
+        self.settled.add(record.id)
         applied = apply(record, s2_lookup, arxiv_lookup)
         self.conflicts[record.id] = applied.conflicts
-        if s2_lookup.settled and arxiv_lookup.settled:
-            self.settled.add(record.id)
-        return _Settled(applied.record, s2_lookup, arxiv_lookup, applied.conflicts, arxiv_missing)
+        return _Settled(applied.record, s2_lookup, arxiv_lookup, arxiv_missing)
 
     # -- applying answers --------------------------------------------------------------------------
 
