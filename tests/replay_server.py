@@ -9,12 +9,22 @@ built in the same format from the corpus. Every request is logged (`requests`), 
 than a service's interval are answered 429 and counted (`pacing_violations`), and `inject()` queues faults
 (error statuses, slow, truncated, reset, malformed answers) that the next requests to a service receive.
 
-The fixtures directory is `<repo>/../shared/fixtures`, or `$SLMBIB_FIXTURES` when set.
+    with ReplayServer(s2_interval=1.0, arxiv_interval=3.0) as server:
+        server.add_synthetic(2000)
+        ...  # point the client at server.s2_api_url and server.arxiv_api_url
+        assert server.pacing_violations == 0 and server.count("s2") == 4
+
+Spacing is measured between request arrivals, per service, with 5 ms of tolerance. Where no recording
+shows what a service sends (the 429 bodies, the batch-size error's wording, arXiv's Content-Type), the
+code says what it is based on. The fixtures directory is `<repo>/../shared/fixtures`, or
+`$SLMBIB_FIXTURES` when set.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -25,7 +35,9 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -88,6 +100,7 @@ FAULTS = frozenset(
 )
 ARXIV_ONLY = frozenset({"empty_feed", "error_entry"})
 SERVICES = ("s2", "arxiv")
+S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
 ARXIV_DEFAULTS = {"search_query": "", "id_list": "", "start": "0", "max_results": "10"}  # user manual
 
 
@@ -140,7 +153,7 @@ class SyntheticPaper:
     acl_id: str | None
 
 
-def normalise_title(text: str) -> str:
+def _normalise_title(text: str) -> str:
     """Case, punctuation and spacing differences do not make titles different."""
     return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
 
@@ -156,6 +169,11 @@ def _s2_error(status: int, message: str) -> _Answer:
 
 def _attr(text: str) -> str:
     return escape(text, {'"': "&quot;"})
+
+
+@functools.cache  # a benchmark corpus repeats a few hundred names thousands of times
+def _author_id(name: str) -> str:
+    return str(int(hashlib.sha1(name.encode()).hexdigest()[:7], 16))
 
 
 def _now() -> str:
@@ -198,85 +216,6 @@ def _s2_ref_key(ref: str) -> str | None:
 
 def _field_names(fields: str | None) -> list[str]:
     return [name.strip() for name in (fields if fields is not None else "title").split(",") if name.strip()]
-
-
-def s2_paper(
-    arxiv_id: str,
-    title: str,
-    authors: list[str] | tuple[str, ...],
-    published: str,
-    *,
-    doi: str | None = None,
-    venue: str | None = None,
-    publication_types: list[str] | tuple[str, ...] | None = None,
-    acl_id: str | None = None,
-) -> dict[str, Any]:
-    """An S2 paper object shaped like the recorded ones; `venue=None` makes it an arXiv preprint."""
-    paper_id = hashlib.sha1(f"arXiv:{arxiv_id}".encode()).hexdigest()
-    corpus_id = int(paper_id[:12], 16)  # 48 bits: no collisions among a benchmark's records
-    external: dict[str, Any] = {"ArXiv": arxiv_id}
-    if acl_id:
-        external["ACL"] = acl_id
-    # S2 gives preprints arXiv's DataCite DOI (recorded: "10.48550/arXiv.2312.07559").
-    external["DOI"] = doi or f"10.48550/arXiv.{arxiv_id}"
-    external["CorpusId"] = corpus_id
-    types = list(publication_types or (["JournalArticle"] if venue is None else ["Conference"]))
-    if venue is None:
-        publication_venue = None
-        journal: dict[str, str] | None = {"name": "ArXiv", "volume": f"abs/{arxiv_id}"}
-    else:
-        kind = "journal" if "JournalArticle" in types and "Conference" not in types else "conference"
-        venue_id = hashlib.md5(venue.encode()).hexdigest()
-        publication_venue = {"id": f"{venue_id[:8]}-{venue_id[8:12]}-{venue_id[12:16]}-{venue_id[16:20]}-"
-                             f"{venue_id[20:]}", "name": venue, "type": kind}  # fmt: skip
-        journal = {"name": venue} if kind == "journal" else None
-    return {
-        "paperId": paper_id, "externalIds": external, "corpusId": corpus_id,
-        "publicationVenue": publication_venue, "url": f"https://www.semanticscholar.org/paper/{paper_id}",
-        "title": title, "venue": venue or "arXiv.org", "year": int(published[:4]), "publicationTypes": types,
-        "publicationDate": published[:10], "journal": journal,
-        "authors": [{"authorId": str(int(hashlib.sha1(name.encode()).hexdigest()[:7], 16)), "name": name}
-                    for name in authors],
-    }  # fmt: skip
-
-
-def arxiv_entry_markup(
-    arxiv_id: str,
-    title: str,
-    authors: list[str] | tuple[str, ...],
-    published: str,
-    *,
-    doi: str | None = None,
-    journal_ref: str | None = None,
-    primary_category: str = "cs.CL",
-    version: int = 1,
-    summary: str = "",
-) -> str:
-    """An <entry> in the current (2026) feed format, element order as in the recorded feeds."""
-    stamp = published if "T" in published else f"{published}T00:00:00Z"
-    versioned = f"{arxiv_id}v{version}"
-    category = _attr(primary_category)
-    lines = [
-        "  <entry>",
-        f"    <id>http://arxiv.org/abs/{versioned}</id>",
-        f"    <title>{escape(title)}</title>",
-        f"    <updated>{stamp}</updated>",
-        f'    <link href="https://arxiv.org/abs/{versioned}" rel="alternate" type="text/html"/>',
-        f'    <link href="https://arxiv.org/pdf/{versioned}" rel="related" type="application/pdf"'
-        ' title="pdf"/>',
-        f"    <summary>{escape(summary)}</summary>",
-        f'    <category term="{category}" scheme="http://arxiv.org/schemas/atom"/>',
-        f"    <published>{stamp}</published>",
-        f'    <arxiv:primary_category term="{category}"/>',
-    ]
-    if journal_ref:
-        lines.append(f"    <arxiv:journal_ref>{escape(journal_ref)}</arxiv:journal_ref>")
-    for name in authors:
-        lines += ["    <author>", f"      <name>{escape(name)}</name>", "    </author>"]
-    if doi:
-        lines.append(f"    <arxiv:doi>{escape(doi)}</arxiv:doi>")
-        lines.append(f'    <link rel="related" href="https://doi.org/{_attr(doi)}" title="doi"/>')
-    return "\n".join([*lines, "  </entry>"]) + "\n"
 
 
 _GIVEN = ("Wei", "Ana", "José", "Zoë", "Łukasz", "Søren", "Chloé", "Mehmet", "Priya", "Hiroshi", "Olga",
@@ -352,9 +291,20 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     replay: ReplayServer
+    open_connections: set[socket.socket]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.open_connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.open_connections.discard(request)
+        super().shutdown_request(request)
 
 
 class ReplayServer:
+    """See the module docstring. Intervals and latency are in seconds; 0 turns pacing off."""
+
     def __init__(self, *, s2_interval: float = 0.0, arxiv_interval: float = 0.0, latency: float = 0.0):
         self.intervals = {"s2": s2_interval, "arxiv": arxiv_interval}
         self.latency = latency
@@ -369,6 +319,7 @@ class ReplayServer:
         self._titles: dict[str, str] = {}  # normalised title -> paperId
         # request key (`_s2_key`) -> recorded body, paperIds in it
         self._s2_replay: dict[tuple[Any, ...], tuple[bytes, frozenset[str]]] = {}
+        self._recorded_ids: set[str] = set()
         self._match_recordings: dict[str, tuple[str, float]] = {}  # normalised query -> paperId, matchScore
         self._entries: dict[str, _ArxivEntry] = {}  # unversioned arXiv id -> entry
         self._feed_updated: dict[str, str] = {}  # recorded feed query -> its <updated>
@@ -414,6 +365,7 @@ class ReplayServer:
                     self._s2_keys[ref_key] = paper["paperId"]
             key = self._s2_key(route, params, ids)
             self._s2_replay[key] = (raw, frozenset(p["paperId"] for p in papers))
+            self._recorded_ids.update(self._s2_replay[key][1])
             if route[0] == "match":
                 self._match_recordings[key[1]] = (papers[0]["paperId"], papers[0]["matchScore"])
 
@@ -446,56 +398,75 @@ class ReplayServer:
         for kind, value in external.items():
             self._s2_keys[f"{kind.lower()}:{str(value).lower()}"] = paper_id
         if paper.get("title"):
-            self._titles[normalise_title(paper["title"])] = paper_id
+            self._titles[_normalise_title(paper["title"])] = paper_id
 
     def add_s2_paper(self, paper: dict[str, Any]) -> None:
         """Add or replace an S2 paper object (it must have a paperId)."""
         paper = dict(paper)
         self._store_paper(paper)
         # A recorded answer that holds this paper would now contradict the corpus.
-        self._s2_replay = {k: v for k, v in self._s2_replay.items() if paper["paperId"] not in v[1]}
+        if paper["paperId"] in self._recorded_ids:
+            self._s2_replay = {k: v for k, v in self._s2_replay.items() if paper["paperId"] not in v[1]}
 
     def add_arxiv_entry(
-        self,
-        arxiv_id: str,
-        title: str,
-        authors: list[str] | tuple[str, ...],
-        published: str,
-        *,
-        doi: str | None = None,
-        journal_ref: str | None = None,
-        primary_category: str = "cs.CL",
-        version: int = 1,
-        summary: str = "",
-    ) -> None:
-        """Add an arXiv record; `arxiv_id` is unversioned, `version` its latest version."""
+        self, arxiv_id: str, title: str, authors: Sequence[str], published: str, *, doi: str | None = None,
+        journal_ref: str | None = None, primary_category: str = "cs.CL", version: int = 1, summary: str = "",
+    ) -> None:  # fmt: skip
+        """Add an arXiv record in the current feed format; `arxiv_id` is unversioned, `version` the latest."""
         matched = ARXIV_ID.fullmatch(arxiv_id)
         if not matched or matched["version"]:
             raise ValueError(f"not an unversioned arXiv id: {arxiv_id!r}")
-        markup = arxiv_entry_markup(
-            arxiv_id, title, authors, published, doi=doi, journal_ref=journal_ref,
-            primary_category=primary_category, version=version, summary=summary,
-        )  # fmt: skip
-        self._entries[arxiv_id] = _ArxivEntry(version, markup)
+        stamp = published if "T" in published else f"{published}T00:00:00Z"
+        versioned, category = f"{arxiv_id}v{version}", _attr(primary_category)
+        lines = [  # the element order of the recorded feeds
+            "  <entry>",
+            f"    <id>http://arxiv.org/abs/{versioned}</id>",
+            f"    <title>{escape(title)}</title>",
+            f"    <updated>{stamp}</updated>",
+            f'    <link href="https://arxiv.org/abs/{versioned}" rel="alternate" type="text/html"/>',
+            f'    <link href="https://arxiv.org/pdf/{versioned}" rel="related" type="application/pdf"'
+            ' title="pdf"/>',
+            f"    <summary>{escape(summary)}</summary>",
+            f'    <category term="{category}" scheme="http://arxiv.org/schemas/atom"/>',
+            f"    <published>{stamp}</published>",
+            f'    <arxiv:primary_category term="{category}"/>',
+        ]  # fmt: skip
+        if journal_ref:
+            lines.append(f"    <arxiv:journal_ref>{escape(journal_ref)}</arxiv:journal_ref>")
+        for name in authors:
+            lines += ["    <author>", f"      <name>{escape(name)}</name>", "    </author>"]
+        if doi:
+            lines.append(f"    <arxiv:doi>{escape(doi)}</arxiv:doi>")
+            lines.append(f'    <link rel="related" href="https://doi.org/{_attr(doi)}" title="doi"/>')
+        self._entries[arxiv_id] = _ArxivEntry(version, "\n".join([*lines, "  </entry>"]) + "\n")
 
     def add_paper(
-        self,
-        arxiv_id: str,
-        title: str,
-        authors: list[str] | tuple[str, ...],
-        published: str,
-        *,
-        doi: str | None = None,
-        venue: str | None = None,
-        publication_types: list[str] | tuple[str, ...] | None = None,
-        acl_id: str | None = None,
-        journal_ref: str | None = None,
-        primary_category: str = "cs.CL",
-        version: int = 1,
-    ) -> dict[str, Any]:
-        """One paper known to both services, consistently; returns its S2 object."""
-        paper = s2_paper(arxiv_id, title, authors, published, doi=doi, venue=venue,
-                         publication_types=publication_types, acl_id=acl_id)  # fmt: skip
+        self, arxiv_id: str, title: str, authors: Sequence[str], published: str, *, doi: str | None = None,
+        venue: str | None = None, publication_types: Sequence[str] | None = None, acl_id: str | None = None,
+        journal_ref: str | None = None, primary_category: str = "cs.CL", version: int = 1,
+    ) -> dict[str, Any]:  # fmt: skip
+        """One paper known to both services, consistently, its S2 side shaped like the recorded papers;
+        `venue=None` makes it a preprint. Returns the S2 paper object."""
+        paper_id = hashlib.sha1(f"arXiv:{arxiv_id}".encode()).hexdigest()
+        corpus_id = int(paper_id[:12], 16)  # 48 bits: no collisions among a benchmark's records
+        # S2 gives preprints arXiv's DataCite DOI (recorded: "10.48550/arXiv.2312.07559").
+        external = {"ArXiv": arxiv_id, "ACL": acl_id, "DOI": doi or f"10.48550/arXiv.{arxiv_id}"}
+        types = list(publication_types or (["JournalArticle"] if venue is None else ["Conference"]))
+        publication_venue: dict[str, str] | None = None
+        journal: dict[str, str] | None = {"name": "ArXiv", "volume": f"abs/{arxiv_id}"}  # as recorded
+        if venue is not None:
+            kind = "conference" if "Conference" in types else "journal"
+            venue_id = str(uuid.uuid5(uuid.NAMESPACE_URL, venue))
+            publication_venue = {"id": venue_id, "name": venue, "type": kind}
+            journal = {"name": venue} if kind == "journal" else None
+        external_ids = {kind: value for kind, value in external.items() if value} | {"CorpusId": corpus_id}
+        paper = {
+            "paperId": paper_id, "externalIds": external_ids, "corpusId": corpus_id,
+            "publicationVenue": publication_venue, "url": f"{S2_PAPER_PAGE}{paper_id}", "title": title,
+            "venue": venue or "arXiv.org", "year": int(published[:4]), "publicationTypes": types,
+            "publicationDate": published[:10], "journal": journal,
+            "authors": [{"authorId": _author_id(name), "name": name} for name in authors],
+        }  # fmt: skip
         self.add_s2_paper(paper)
         self.add_arxiv_entry(arxiv_id, title, authors, published, doi=doi, journal_ref=journal_ref,
                              primary_category=primary_category, version=version)  # fmt: skip
@@ -503,20 +474,17 @@ class ReplayServer:
 
     def add_synthetic(self, n: int, seed: int = 0) -> list[str]:
         """Add `synthetic_corpus(n, seed)` to both services; returns the arXiv ids."""
-        ids = []
-        for p in synthetic_corpus(n, seed):
-            paper = s2_paper(p.arxiv_id, p.title, p.authors, p.published, doi=p.doi, venue=p.venue,
-                             publication_types=p.publication_types, acl_id=p.acl_id)  # fmt: skip
-            self._store_paper(paper)  # synthetic ids never occur in a recording: no replay to invalidate
-            self.add_arxiv_entry(p.arxiv_id, p.title, p.authors, p.published, doi=p.doi)
-            ids.append(p.arxiv_id)
-        return ids
+        for p in (papers := synthetic_corpus(n, seed)):
+            self.add_paper(p.arxiv_id, p.title, p.authors, p.published, doi=p.doi, venue=p.venue,
+                           publication_types=p.publication_types, acl_id=p.acl_id)  # fmt: skip
+        return [p.arxiv_id for p in papers]
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> ReplayServer:
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.replay = self
+        self._httpd.replay, self._httpd.open_connections = self, set()
+        # A short poll lets stop() return within 10 ms: the tests start a server each.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.01},
@@ -531,6 +499,10 @@ class ReplayServer:
         if self._httpd is not None and self._thread is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            # A stopped service must not keep answering on a client's pooled keep-alive connection.
+            for connection in list(self._httpd.open_connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
             self._thread.join()
             self._httpd = self._thread = None
 
@@ -640,21 +612,22 @@ class ReplayServer:
 
     @staticmethod
     def _s2_key(route: tuple[str, str], params: dict[str, str], ids: list[str] | None) -> tuple[Any, ...]:
-        """What makes two S2 requests the same request: fields in any order, match queries that differ
-        only in case and spacing."""
-        subject: Any = tuple(ids or ()) if route[0] == "batch" else route[1]
+        """What makes two S2 requests the same request: the same ids, the same fields in any order, match
+        queries that normalise to the same title."""
+        subject: Any = tuple(map(str, ids or ())) if route[0] == "batch" else route[1]
         if route[0] == "match":
-            subject = normalise_title(params.get("query", ""))
+            subject = _normalise_title(params.get("query", ""))
         return (route[0], subject, frozenset(_field_names(params.get("fields"))))
 
     def _s2_answer(self, route: tuple[str, str], params: dict[str, str], raw_body: bytes) -> _Answer:
         kind, paper_ref = route
-        ids: list[Any] = []
+        ids: Any = []
         if kind == "batch":
             try:
                 ids = json.loads(raw_body)["ids"]
-                assert isinstance(ids, list)
-            except (ValueError, KeyError, TypeError, AssertionError):
+            except (ValueError, KeyError, TypeError):
+                ids = None
+            if not isinstance(ids, list):
                 # Not recorded; the wording is ours, the shape is S2's application error.
                 return _s2_error(400, 'Request body must be a JSON object with an "ids" list')
             if len(ids) > BATCH_LIMIT:
@@ -662,8 +635,8 @@ class ReplayServer:
         replay = self._s2_replay.get(self._s2_key(route, params, ids))
         if replay is not None:
             return _Answer(200, replay[0], S2_JSON)
-        found = self._resolve(paper_ref) if kind == "paper" else None
-        if kind == "paper" and found is None:
+        found = self._resolve(paper_ref) if kind == "paper" else ""
+        if found is None:
             # Recorded: an unknown id is a 404 even when the fields are nonsense, so ids are checked first.
             return _s2_error(404, f"Paper with id {paper_ref} not found")
         names = _field_names(params.get("fields"))
@@ -676,7 +649,7 @@ class ReplayServer:
         if kind == "batch":
             answer = [self._project(pid, wanted) if (pid := self._resolve(str(i))) else None for i in ids]
             return _Answer(200, _json_bytes(answer), S2_JSON)
-        query = normalise_title(params.get("query", ""))
+        query = _normalise_title(params.get("query", ""))
         hit = self._match_recordings.get(query)
         if hit is None and query in self._titles:
             hit = (self._titles[query], CORPUS_MATCH_SCORE)

@@ -14,18 +14,23 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 FIXTURES = fixtures_dir()
 S2_RECORDINGS = json.loads((FIXTURES / "s2" / "index.json").read_text())
 ARXIV_RECORDINGS = json.loads((FIXTURES / "arxiv" / "index.json").read_text())
-SERVED_S2 = ("/graph/v1/paper/batch", "/graph/v1/paper/search/match", "/graph/v1/paper/")
-# Recorded answers the server must reproduce: every success and application error of a route it serves.
-# Left out: /paper/search and /citations (not served), 403 (needs an API key check), 500 (a fault).
+
+
+def served_by_the_server(recording):
+    path = urlsplit(recording["request"]["url"]).path
+    return path == "/graph/v1/paper/batch" or (
+        path.startswith("/graph/v1/paper/") and not path.endswith(("/search", "/citations"))
+    )
+
+
+# Recorded answers the server must reproduce: every success and application error of a route it serves
+# (batch, single paper, title match). Left out: 403 (no API key check) and 500 (that is a fault).
 S2_REPLAYED = [
     r
     for r in S2_RECORDINGS
-    if r["request"]
-    and r["response"]["status"] in (200, 400, 404)
-    and urlsplit(r["request"]["url"]).path.startswith(SERVED_S2)
-    and not urlsplit(r["request"]["url"]).path.startswith("/graph/v1/paper/search?")
-    and urlsplit(r["request"]["url"]).path != "/graph/v1/paper/search"
+    if r["request"] and r["response"]["status"] in (200, 400, 404) and served_by_the_server(r)
 ]
+# Every current-format id_list recording; the one search_query recording is not an id_list query.
 ARXIV_REPLAYED = [
     r
     for r in ARXIV_RECORDINGS
@@ -210,7 +215,7 @@ def test_requests_are_logged_with_their_answers(replay_server):
 
 
 def test_a_client_faster_than_the_interval_gets_429():
-    with ReplayServer(s2_interval=0.3, arxiv_interval=0.3) as server, httpx.Client() as client:
+    with ReplayServer(s2_interval=0.5, arxiv_interval=0.5) as server, httpx.Client() as client:
         batch = s2(server, "batch")
         assert client.post(batch, json={"ids": []}).status_code == 200
         too_soon = client.post(batch, json={"ids": []})
@@ -219,7 +224,7 @@ def test_a_client_faster_than_the_interval_gets_429():
         # The intervals are per service: arXiv has not been asked yet.
         assert client.get(server.arxiv_api_url, params={"id_list": "1707.08567"}).status_code == 200
         assert server.pacing_violations == 1
-        time.sleep(0.3)
+        time.sleep(0.5)
         assert client.post(batch, json={"ids": []}).status_code == 200
         assert server.pacing_violations == 1
         assert [r.status for r in server.requests] == [200, 429, 200, 200]
@@ -337,3 +342,33 @@ def test_synthetic_corpus_is_deterministic_distinct_and_served(replay_server):
     published = next(p for p in papers if p.doi)
     by_doi = httpx.get(s2(replay_server, f"DOI:{published.doi}"), params={"fields": "venue"})
     assert by_doi.json()["venue"] == published.venue
+
+
+def test_a_stopped_server_answers_no_more_even_on_an_open_connection():
+    with httpx.Client() as client:
+        with ReplayServer() as server:
+            url = server.arxiv_api_url
+            assert client.get(url, params={"id_list": "1707.08567"}).status_code == 200
+        with pytest.raises(httpx.TransportError):
+            client.get(url, params={"id_list": "1707.08567"})
+
+
+def test_answers_built_from_the_corpus_have_the_recorded_format(replay_server):
+    # The same papers as a recorded batch, named by other id forms: no recording matches this request.
+    sha = "0f40b1f08821e22e859c6050916cec3667778613"
+    ids = ["CorpusID:470667", "DOI:10.2139/SSRN.2250500", f"URL:https://www.semanticscholar.org/paper/{sha}"]
+    answer = httpx.post(s2(replay_server, "batch"), params={"fields": "authors"}, json={"ids": ids})
+    assert answer.content == (FIXTURES / "s2" / "paper_batch__3-ids__fields-authors.json").read_bytes()
+
+
+def test_a_paper_added_over_a_recorded_one_wins_even_for_the_recorded_request(replay_server):
+    sha = "0f40b1f08821e22e859c6050916cec3667778613"
+    authors = [{"authorId": "1", "name": "Ana Müller"}]
+    replay_server.add_s2_paper({"paperId": sha, "title": "Retitled", "authors": authors})
+    recording = next(r for r in S2_RECORDINGS if r["file"].endswith("3-ids__fields-authors.json"))
+    url = urlsplit(recording["request"]["url"])
+    answer = httpx.post(
+        f"{replay_server.s2_api_url}{url.path}?{url.query}", content=recording["request"]["body"]
+    )
+    assert answer.json()[2] == {"paperId": sha, "authors": authors}
+    assert answer.json()[0]["authors"][0]["name"] == "Marianne Bertrand"
