@@ -36,7 +36,7 @@ import defusedxml
 import httpx
 from defusedxml.ElementTree import fromstring
 
-from .pacing import PacedClient, RefusedAnswer, UnusableAnswer
+from .pacing import PacedClient, RefusedAnswer, ServiceClient, UnusableAnswer
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def parse_feed(body: bytes) -> Feed:
     return Feed(entries, errors)
 
 
-class ArxivClient:
+class ArxivClient(ServiceClient):
     """``id_list`` queries against one arXiv endpoint, paced (at least 3 s apart by default)."""
 
     def __init__(
@@ -140,13 +140,6 @@ class ArxivClient:
     ) -> None:
         self.api_url = api_url
         self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries)
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    def close(self) -> None:
-        self.http.close()
 
     def fetch(self, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """Entries for well-formed base ids (at most :data:`IDS_PER_REQUEST`); ``None`` for unknown ones.

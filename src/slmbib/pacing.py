@@ -203,3 +203,17 @@ def _reason(exc: Exception) -> str:
     """An httpx exception as a short reason; httpx messages carry no headers, only the failure."""
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
+
+
+class ServiceClient:
+    """Base of the clients of one service: what they share is their :class:`PacedClient`."""
+
+    http: PacedClient
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far, retries included."""
+        return self.http.requests
+
+    def close(self) -> None:
+        self.http.close()

@@ -43,7 +43,7 @@ from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
 from .errors import ApiError, SlmbibError
-from .pacing import PacedClient, UnusableAnswer
+from .pacing import PacedClient, ServiceClient, UnusableAnswer
 
 SERVICE = "s2"
 DEFAULT_API_URL = "https://api.semanticscholar.org"
@@ -167,7 +167,7 @@ class _Requester(ApiRequester):  # type: ignore[misc]
         return data
 
 
-class S2Client:
+class S2Client(ServiceClient):
     """Batch lookups and title matches against one S2 endpoint, paced and retried."""
 
     def __init__(
@@ -188,13 +188,6 @@ class S2Client:
         )
         self._requester = _Requester(self.http)
         self._api._requester = self._requester
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    def close(self) -> None:
-        self.http.close()
 
     def batch(self, keys: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """Look up at most :data:`BATCH_SIZE` id keys in one request; ``None`` for the unknown ones."""
