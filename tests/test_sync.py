@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -17,8 +18,10 @@ from slmbib.cli import main
 from slmbib.enrich import sync
 from slmbib.models import Value
 from slmbib.store import load_records, save_records
+from slmbib.survey import load_survey
 
 from .replay_server import ReplayServer
+from .seeds import REPO
 from .sync_corpus import (
     MOBILELLM,
     SLMBIB,
@@ -191,7 +194,10 @@ def test_override_bib_and_manual_values_are_never_changed(served: ReplayServer, 
     assert (refs / "papers" / "mobilellm.yaml").read_text().split("override:")[1] == override_block
     assert "title" not in synced.fields and synced.fields["year"] == Value(2024, "readme")
     assert synced.fields["venue"] == Value("ICML", "bib")
-    assert synced.get("title") == "MobileLLM (ICML 2024)" and synced.get("booktitle") == MOBILELLM["venue"]
+    assert synced.get("title") == "MobileLLM (ICML 2024)"
+    # The venue the .bib gave keeps its group: no entry type or booktitle from S2 beside it.
+    assert not {"entry_type", "booktitle", "venue_type"} & synced.fields.keys()
+    assert synced.fields["authors"] == Value(MOBILELLM["authors"], "arxiv")  # other groups are filled
     assert sorted(line.split(": ")[1] for line in result.conflicts) == ["title", "venue", "year"]
     assert all(line.startswith("mobilellm: ") for line in result.conflicts)
 
@@ -405,3 +411,28 @@ def test_the_api_key_is_sent_and_never_written_or_shown(
     bad = runner.invoke(main, cli_args(served, refs, cache, "--s2-api-key", "line\nbreak-7c1"))
     assert bad.exit_code == 1 and "S2_API_KEY is not a valid API key" in bad.stderr
     assert "break-7c1" not in bad.stderr
+
+
+def test_the_survey_record_is_synced_in_its_own_file(replay_server: ReplayServer, tmp_path: Path) -> None:
+    survey = {
+        "arxiv_id": "2411.03350",
+        "title": "A Comprehensive Survey of Small Language Models in the Era of Large Language Models: "
+        "Techniques, Enhancements, Applications, Collaboration with LLMs, and Trustworthiness",
+        "authors": ["Fali Wang", "Zhiwei Zhang"],
+        "published": "2024-11-04",
+        "venue": "ACM Transactions on Intelligent Systems and Technology",
+        "publication_types": ["JournalArticle"],
+        "doi": "10.1145/3768165",  # a DOI of this test's server
+    }
+    replay_server.add_paper(**survey)
+    refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905")])
+    shutil.copy(REPO / "refs" / "survey.yaml", refs / "survey.yaml")
+    result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
+    synced = load_survey(refs)
+    assert synced is not None and synced.identifiers["doi"] == "10.1145/3768165"
+    assert synced.get("arxiv_primary_class") == "cs.CL" and synced.sync["status"] == "resolved"
+    # Its hand-entered values stay, with their groups; S2's published version is reported.
+    assert synced.fields["entry_type"] == Value("preprint", "manual") and "journal" not in synced.fields
+    assert "survey: entry_type: kept 'preprint' (manual), s2 says 'article'" in result.conflicts
+    assert sorted(p.name for p in (refs / "papers").iterdir()) == ["mobilellm.yaml"]
+    assert "survey" in result.changed

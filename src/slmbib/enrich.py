@@ -57,6 +57,7 @@ from .resolve import (
     s2_fields,
 )
 from .store import dump_record, load_records, locked, record_path, save_records
+from .survey import load_survey, save_survey, survey_path
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,12 @@ class _Run:
         self.progress = progress
         self.started = time.time()
         self.records = load_records(refs)
+        # The survey's own record (refs/survey.yaml) is synced like a paper, but saved in its own file
+        # and never merged with one.
+        survey = load_survey(refs)
+        self.survey_id = survey.id if survey is not None and survey.id not in self.records else None
+        if survey is not None and self.survey_id is not None:
+            self.records[self.survey_id] = survey
         self.original = dict(self.records)
         #: What each record file holds now, to write a record only when it changes.
         self.saved = dict(self.records)
@@ -333,9 +340,16 @@ class _Run:
     def _save(self, records: list[Record], remove: list[str] | None = None) -> None:
         if self.options.dry_run or not (records or remove):
             return
-        self.written.update(save_records(self.refs, records, remove=remove or ()))
+        papers = [record for record in records if not self._is_survey(record.id)]
+        self.written.update(save_records(self.refs, papers, remove=remove or ()))
         self.written.update(remove or ())
+        for survey in (record for record in records if self._is_survey(record.id)):
+            if save_survey(self.refs, survey):
+                self.written.add(survey.id)
         self.saved.update((record.id, record) for record in records)
+
+    def _is_survey(self, record_id: str) -> bool:
+        return record_id == self.survey_id
 
     def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
         """Store answers as they arrive, then update the records that read them."""
@@ -475,8 +489,11 @@ class _Run:
             ids = unsynced[service]
             shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
             result.errors.append(f"{error}; {len(ids)} records not synced{': ' + shown if ids else ''}")
-        merged = merge_records(self.records.values(), existing=self.original)
+        papers = [record for record in self.records.values() if not self._is_survey(record.id)]
+        merged = merge_records(papers, existing=self.original)
         final = {record.id: record for record in merged.records}
+        if self.survey_id is not None:
+            final[self.survey_id] = self.records[self.survey_id]
         removed = [gone for _, gone in merged.merged]
         result.merged = merged.merged
         for record_id in self.targets:
@@ -506,7 +523,9 @@ class _Run:
 
     def _diff(self, record_id: str, new: Record | None) -> str:
         old = self.original.get(record_id)
-        name = str(record_path(self.refs, record_id))
+        name = str(
+            survey_path(self.refs) if self._is_survey(record_id) else record_path(self.refs, record_id)
+        )
         return "".join(
             difflib.unified_diff(
                 dump_record(old).splitlines(keepends=True) if old else [],

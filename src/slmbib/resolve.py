@@ -20,8 +20,9 @@ Merge policy, field by field:
 
 * ``override`` is the maintainer's: never changed; a remote value that differs
   is reported as a conflict.
-* Values from a ``.bib`` or entered by hand (``bib``, ``manual``) are kept, and
-  differing remote values reported; ``readme`` values give way to remote ones.
+* Values from a ``.bib`` or entered by hand (``bib``, ``manual``) are kept, with
+  the rest of their group (:data:`FIELD_GROUPS`), and differing remote values
+  reported; ``readme`` values give way to remote ones.
 * A value from a service that could not be asked in this run is kept as it is.
 * A value from a service that answered but no longer gives it is removed.
 """
@@ -41,6 +42,17 @@ from .s2 import paper_identifiers
 REMOTE_SOURCES = ("s2", "arxiv")
 #: Sources that remote answers never overwrite (reported instead).
 KEPT_SOURCES = ("bib", "manual")
+#: Fields that only make sense together.  A group holding a kept value takes no remote value at
+#: all, so that a year from a .bib never sits beside a month from S2, nor a hand-set entry type
+#: beside S2's journal.
+FIELD_GROUPS = (
+    ("authors", "authors_truncated"),
+    ("year", "month", "date"),
+    (
+        *("entry_type", "venue", "venue_type", "journal", "booktitle", "volume", "number", "pages"),
+        *("publisher", "doi", "journal_ref", "publication_types"),
+    ),
+)
 
 #: Titles at least this similar (0..1, after normalisation) are the same title.
 SAME_TITLE = 0.9
@@ -74,8 +86,6 @@ class Applied:
     """A record after :func:`apply`, with what to report about it."""
 
     record: Record
-    #: ``field: 'old' -> 'new' (source)`` for stored values replaced by different ones.
-    changed_values: list[str] = field(default_factory=list)
     #: Values kept against a differing remote one (override, bib, identifiers).
     conflicts: list[str] = field(default_factory=list)
 
@@ -320,7 +330,6 @@ def status(s2: Lookup, arxiv: Lookup) -> dict[str, str]:
 
 def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
     """Merge the answers into ``record`` by the policy of the module docstring."""
-    changed: list[str] = []
     conflicts: list[str] = []
     paper = s2.answer if s2.state == "found" else None
     identifiers = (
@@ -330,28 +339,30 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
     remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")))
     settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
     fields = dict(record.fields)
+    kept_groups = {
+        name
+        for group in FIELD_GROUPS
+        if any(name in fields and fields[name].source in KEPT_SOURCES for name in group)
+        for name in group
+    }
     for name in sorted(set(remote) | {n for n, v in fields.items() if v.source in REMOTE_SOURCES}):
         new, old = remote.get(name), fields.get(name)
         if name in record.override:
             if new is not None and new.value != record.override[name]:
                 conflicts.append(f"{name}: kept the override, {new.source} says {_show(new.value)}")
-            continue
-        if old is not None and old.source in REMOTE_SOURCES and old.source not in settled:
-            continue
-        if new is None:
-            if old is not None and old.source in REMOTE_SOURCES:
-                del fields[name]
-            continue
-        if old is not None and old.source in KEPT_SOURCES:
-            if old.value != new.value:
+        elif old is not None and old.source in KEPT_SOURCES:
+            if new is not None and old.value != new.value:
                 kept = f"{_show(old.value)} ({old.source})"
                 conflicts.append(f"{name}: kept {kept}, {new.source} says {_show(new.value)}")
-            continue
-        if old is not None and old.value != new.value:
-            changed.append(f"{name}: {_show(old.value)} -> {_show(new.value)} ({new.source})")
-        fields[name] = new
-    truncated = fields.get("authors_truncated")
-    if truncated is not None and truncated.source == "readme" and fields["authors"].source in REMOTE_SOURCES:
+        elif old is not None and old.source in REMOTE_SOURCES and old.source not in settled:
+            continue  # that service was not heard from in this run
+        elif new is None or name in kept_groups:
+            if old is not None and old.source in REMOTE_SOURCES:
+                del fields[name]
+        else:
+            fields[name] = new
+    truncated, authors = fields.get("authors_truncated"), fields.get("authors")
+    if truncated and truncated.source == "readme" and authors and authors.source in REMOTE_SOURCES:
         del fields["authors_truncated"]  # the services give the whole author list
     updated = replace(record, identifiers=identifiers, fields=fields, sync=status(s2, arxiv))
-    return Applied(updated, changed, conflicts)
+    return Applied(updated, conflicts)
