@@ -14,6 +14,7 @@ from slmbib.arxiv import parse_feed, split_id
 from slmbib.models import Value
 from slmbib.pacing import RefusedAnswer, retry_after_seconds
 from slmbib.resolve import Lookup, apply, judge_title_match, remote_fields, s2_fields
+from slmbib.s2 import record_keys
 
 from .replay_server import fixtures_dir
 from .sync_corpus import record
@@ -169,3 +170,24 @@ def test_applying_the_same_answers_twice_changes_nothing() -> None:
     assert once.record.identifiers["arxiv"] == "2304.05376" and "authors_truncated" not in once.record.fields
     kept = apply(once.record, Lookup("unavailable", reason="down"), Lookup("unavailable", reason="down"))
     assert kept.record.fields == once.record.fields and kept.record.sync["status"] == "unavailable"
+
+
+def test_only_well_formed_ids_go_into_an_s2_batch() -> None:
+    sha = "a" * 40
+    good = {"arxiv": "2402.14905v2", "doi": "10.1145/3649217.3653554", "acl": "2022.emnlp-main.616"}
+    assert record_keys({**good, "corpus_id": "123", "s2": sha}) == [
+        f"s2:{sha}",
+        "corpus_id:123",
+        "arxiv:2402.14905",
+        "doi:10.1145/3649217.3653554",
+        "acl:2022.emnlp-main.616",
+    ]
+    bad = {
+        "arxiv": "URL",
+        "doi": "doi.org/x",
+        "corpus_id": "12a",
+        "s2": "xyz",
+        "acl": "a b",
+        "openreview": "Xy",
+    }
+    assert record_keys(bad) == []

@@ -42,6 +42,7 @@ from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
+from .arxiv import split_id
 from .errors import ApiError, SlmbibError
 from .pacing import PacedClient, ServiceClient, UnusableAnswer
 
@@ -70,6 +71,12 @@ _ID_FORMS: dict[str, str] = {
     "doi": "DOI:{}",
     "acl": "ACL:{}",
 }
+_WELL_FORMED = {
+    "s2": re.compile(r"[0-9a-f]{40}"),
+    "corpus_id": re.compile(r"\d+"),
+    "doi": re.compile(r"10\.\d{4,9}/\S+"),
+    "acl": re.compile(r"[\w.-]+"),
+}
 #: S2 ``externalIds`` names of the same kinds.
 _EXTERNAL_IDS = {"CorpusId": "corpus_id", "ArXiv": "arxiv", "DOI": "doi", "ACL": "acl"}
 _QUERY_BREAKERS = re.compile(r"[&#+=%]")
@@ -84,9 +91,21 @@ def key(kind: str, value: str) -> str:
     return f"{kind}:{value}"
 
 
+def _canonical(kind: str, value: str) -> str | None:
+    """``value`` in the form S2 documents for ``kind`` (arXiv ids without version), or None if malformed."""
+    if kind == "arxiv":
+        parts = split_id(value)
+        return parts[0] if parts else None
+    return value if _WELL_FORMED[kind].fullmatch(value) else None
+
+
 def record_keys(identifiers: Mapping[str, str]) -> list[str]:
-    """The keys by which S2 can find a record, most specific first."""
-    return [key(kind, identifiers[kind]) for kind in _ID_FORMS if identifiers.get(kind)]
+    """The keys by which S2 can find a record, most specific first.
+
+    Malformed ids are left out: one could make S2 refuse a whole batch of 500.
+    """
+    canonical = [(kind, _canonical(kind, identifiers.get(kind, "").strip())) for kind in _ID_FORMS]
+    return [key(kind, value) for kind, value in canonical if value]
 
 
 def title_key(normalised_title: str) -> str:
