@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from slmbib.cli import main
 from slmbib.enrich import sync
 from slmbib.models import Value
-from slmbib.store import load_records, save_records
+from slmbib.store import load_records, locked, save_records
 from slmbib.survey import load_survey
 
 from .replay_server import ReplayServer
@@ -436,3 +436,14 @@ def test_the_survey_record_is_synced_in_its_own_file(replay_server: ReplayServer
     assert "survey: entry_type: kept 'preprint' (manual), s2 says 'article'" in result.conflicts
     assert sorted(p.name for p in (refs / "papers").iterdir()) == ["mobilellm.yaml"]
     assert "survey" in result.changed
+
+
+def test_a_second_sync_on_the_same_refs_is_refused_while_one_runs(
+    served: ReplayServer, tmp_path: Path
+) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    before = snapshot(refs)
+    with locked(refs):  # another run holds refs/
+        run = CliRunner().invoke(main, cli_args(served, refs, tmp_path / "c.sqlite"))
+    assert run.exit_code == 1 and "in use by another slmbib run" in run.stderr
+    assert served.requests == [] and snapshot(refs) == before

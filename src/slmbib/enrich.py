@@ -463,7 +463,7 @@ class _Run:
             )
             worker.start()
             try:
-                self.message = "cache"
+                self.message = "answers already in the cache"
                 self._update(self.targets)
                 self._run_s2(s2_client)
                 self.inbox.put(None)
