@@ -11,14 +11,16 @@ One run, under ``refs/``' write lock:
 3. arXiv, in a worker thread alongside step 2 (the services are paced apart,
    so neither waits for the other): ``id_list`` queries of 100 ids for every
    record with an arXiv id, including ids S2 reveals during step 2.
-4. Each answer is committed to the cache as it arrives, and the records it
-   concerns are recomputed and saved (atomically, only files that change): a
-   run killed at any point loses nothing it had fetched, and the next run
-   continues from there.
-5. At the end every record is recomputed from the cache, so the result does
-   not depend on the order answers arrived in (an interrupted and resumed run
-   ends with the same ``refs/`` as an uninterrupted one); records that turned
-   out to be one paper are merged; the summary is returned.
+4. Each answer is committed to the cache as it arrives, and every record that
+   read that cache entry is recomputed; a record whose answers are all in is
+   written then (atomically, only if its file changes).  A record is applied
+   from the answers alone, never from the order they came in, so a run killed
+   at any point loses nothing it had fetched, and the next run continues from
+   there and ends with the same ``refs/`` as an uninterrupted one.
+5. At the end, records whose answers never came are marked ``unavailable``,
+   records that turned out to be one paper are merged, and the summary is
+   returned.  The survey's own record (``refs/survey.yaml``) is synced like a
+   paper but saved in its own file and never merged.
 
 A service that cannot be reached or keeps failing is given up at once (see
 ``pacing``), its records are marked ``unavailable``, everything fetched is
@@ -219,6 +221,7 @@ class _Run:
         if unknown:
             raise SlmbibError(f"no record {unknown[0]!r} in {refs}")
         self.targets = list(options.only) or sorted(self.records)
+        self.target_set = set(self.targets)
         #: Per failed service: the reason its records give, and the error that ended it.
         self.failed: dict[str, str] = {}
         self.failures: dict[str, ApiError] = {}
@@ -324,7 +327,7 @@ class _Run:
         file at most once; what arrived before a crash is in the cache, and the next run uses it.
         """
         ready = []
-        for record_id in sorted(set(record_ids) & set(self.targets)):
+        for record_id in sorted(set(record_ids) & self.target_set):
             settled = self._settle(self.records[record_id])
             self.records[record_id] = settled.record
             if record_id in self.settled and settled.record != self.saved[record_id]:
