@@ -122,7 +122,9 @@ class Row:
 
 
 def seconds(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.2f} s" if value < 100 else f"{value:.0f} s"
 
 
 def mebibytes(value: int) -> str:
@@ -137,7 +139,7 @@ def format_table(rows: Sequence[Row]) -> str:
             row.benchmark,
             row.slmbib,
             row.baseline,
-            "" if row.ratio is None else f"{row.ratio:.2f}x",
+            "" if row.ratio is None else f"{row.ratio:.{2 if row.ratio >= 0.1 else 3}f}x",
             row.target,
             "" if row.ok is None else ("yes" if row.ok else "**no**"),
         )
