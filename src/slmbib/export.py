@@ -92,9 +92,13 @@ def in_sections(record: Record, sections: Collection[str]) -> bool:
     return False
 
 
-def _prepare(root: Path) -> tuple[dict[str, Record], Record | None, list[KeyChange], list[tuple[str, str]]]:
-    """Records merged and keyed (not yet saved), the keyed survey record, keys given, keys retired."""
-    before = store.load_records(root)
+def _prepare(
+    root: Path, before: dict[str, Record]
+) -> tuple[dict[str, Record], Record | None, list[KeyChange], list[tuple[str, str]]]:
+    """Records merged and keyed (not yet saved), the keyed survey record, keys given, keys retired.
+
+    ``before`` is every record of ``root`` as loaded: reading a large refs/ twice doubled an export.
+    """
     merged = merge_records(before.values(), existing=before.keys())
     records = {record.id: record for record in merged.records}
     survey = load_survey(root)
@@ -111,6 +115,11 @@ def _prepare(root: Path) -> tuple[dict[str, Record], Record | None, list[KeyChan
         raise InputError(str(path), 0, str(exc)) from None
     survey = keyed.pop(SURVEY_ID, None) if survey is not None else None
     return keyed, survey, pinned, merged.rekeyed
+
+
+def _changed(before: dict[str, Record], after: dict[str, Record]) -> list[Record]:
+    """The records to save: serialising the unchanged ones only to compare bytes took seconds."""
+    return [record for record_id, record in after.items() if before.get(record_id) != record]
 
 
 def _removed(before: Collection[str], after: Collection[str]) -> list[str]:
@@ -132,7 +141,7 @@ def export(
         raise ValueError(f"unknown order {order!r}")
     with store.locked(root):
         before = store.load_records(root)
-        papers, survey, pinned, rekeyed = _prepare(root)
+        papers, survey, pinned, rekeyed = _prepare(root, before)
         chosen = [record for record in papers.values() if not sections or in_sections(record, sections)]
         if sections and not chosen:
             raise InputError(str(root), 0, f"no paper is listed under {', '.join(sections)}")
@@ -149,7 +158,7 @@ def export(
                 f"{len(rendered.missing_authors)} entries have no authors (--strict): "
                 + _some(rendered.missing_authors)
             )
-        store.save_records(root, papers.values(), remove=_removed(before, papers))
+        store.save_records(root, _changed(before, papers), remove=_removed(before, papers))
         if survey is not None:
             save_survey(root, survey)
         if output is not None:
@@ -174,7 +183,8 @@ def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -
     The only way a pinned key changes.  Old keys stay as aliases.
     """
     with store.locked(root):
-        papers, survey, _, _ = _prepare(root)
+        before = store.load_records(root)
+        papers, survey, _, _ = _prepare(root, before)
         records = dict(papers)
         if survey is not None:
             records[SURVEY_ID] = survey
@@ -184,8 +194,7 @@ def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -
         except KeyError as exc:
             raise SlmbibError(f"no record has the id or citation key {exc.args[0]!r}") from None
         keyed_survey = changed.pop(SURVEY_ID, None)
-        before = store.load_records(root)
-        store.save_records(root, changed.values(), remove=_removed(before, changed))
+        store.save_records(root, _changed(before, changed), remove=_removed(before, changed))
         if keyed_survey is not None:
             save_survey(root, keyed_survey)
     return changes

@@ -74,7 +74,10 @@ def dump_record(record: Record) -> str:
 
 
 def _display(path: Path) -> str:
-    """A path as the user would name it: relative to the working folder when inside it."""
+    """A path as the user would name it: relative to the working folder when inside it.
+
+    Called only when a message needs it: resolving every path read took seconds on a large refs/.
+    """
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -83,36 +86,37 @@ def _display(path: Path) -> str:
 
 def parse_record(text: str, path: Path) -> Record:
     """Parse one record file's text; every problem names ``path`` and a line."""
-    shown = _display(path)
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
-                raise InputError(shown, 1, "empty record file")
+                raise InputError(_display(path), 1, "empty record file")
             data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
-        raise InputError(shown, line, f"invalid YAML: {exc.problem or exc.context}") from None
+        raise InputError(_display(path), line, f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise InputError(shown, 0, f"invalid YAML: {exc}") from None
+        raise InputError(_display(path), 0, f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise InputError(shown, node.start_mark.line + 1, "a record must be a mapping of fields")
+        raise InputError(_display(path), node.start_mark.line + 1, "a record must be a mapping of fields")
     key_lines = {
         key_node.value: key_node.start_mark.line + 1
         for key_node, _ in getattr(node, "value", ())
         if isinstance(key_node, yaml.ScalarNode)
     }
-    _check_shape(data, shown, key_lines)
+    _check_shape(data, path, key_lines)
     try:
         record = Record.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(shown, 1, f"malformed record: {exc!r}") from None
+        raise InputError(_display(path), 1, f"malformed record: {exc!r}") from None
     if record.id != path.stem:
-        raise InputError(shown, key_lines.get("id", 1), f"id {record.id!r} does not match the file name")
+        raise InputError(
+            _display(path), key_lines.get("id", 1), f"id {record.id!r} does not match the file name"
+        )
     return record
 
 
@@ -129,25 +133,29 @@ _SHAPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def _check_shape(data: dict[str, Any], shown: str, key_lines: dict[str, int]) -> None:
+def _check_shape(data: dict[str, Any], path: Path, key_lines: dict[str, int]) -> None:
     if "id" not in data:
-        raise InputError(shown, 1, "missing 'id'")
+        raise InputError(_display(path), 1, "missing 'id'")
     for name, value in data.items():
         line = key_lines.get(name, 1)
         expected = _SHAPES.get(name)
         if expected is None:
-            raise InputError(shown, line, f"unknown key {name!r}")
+            raise InputError(_display(path), line, f"unknown key {name!r}")
         if not isinstance(value, expected):
-            raise InputError(shown, line, f"{name!r} has the wrong type ({type(value).__name__})")
+            raise InputError(_display(path), line, f"{name!r} has the wrong type ({type(value).__name__})")
     for name in ("links", "listings"):
         for item in data.get(name) or ():
             if not isinstance(item, dict) or (name == "links" and "url" not in item):
-                raise InputError(shown, key_lines.get(name, 1), f"every entry of {name!r} must be a mapping")
+                raise InputError(
+                    _display(path), key_lines.get(name, 1), f"every entry of {name!r} must be a mapping"
+                )
             if name == "listings" and not {"source", "line"} <= item.keys():
-                raise InputError(shown, key_lines[name], "every listing needs 'source' and 'line'")
+                raise InputError(_display(path), key_lines[name], "every listing needs 'source' and 'line'")
     for name, value in (data.get("fields") or {}).items():
         if not isinstance(value, dict) or not {"value", "source"} <= value.keys():
-            raise InputError(shown, key_lines.get("fields", 1), f"field {name!r} needs 'value' and 'source'")
+            raise InputError(
+                _display(path), key_lines.get("fields", 1), f"field {name!r} needs 'value' and 'source'"
+            )
 
 
 def papers_dir(root: Path) -> Path:
@@ -170,16 +178,15 @@ def load_records(root: Path) -> dict[str, Record]:
 
 
 def read_record_file(path: Path) -> Record:
-    shown = _display(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(shown, 0, f"cannot read: {exc.strerror}") from None
+        raise InputError(_display(path), 0, f"cannot read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(shown, line, "not UTF-8") from None
+        raise InputError(_display(path), line, "not UTF-8") from None
     return parse_record(text, path)
 
 
