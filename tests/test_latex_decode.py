@@ -125,6 +125,9 @@ def test_ascii_fold_equals_its_definition(text: str) -> None:
 
 _NAME_WORDS = ["Ada", "Lovelace", "van", "der", "de", "la", "Jr.", "III", "O'Neil", "Ødegaard", "ǅemal"]
 _NAME_WORDS += ["émile", "1st", "-", "J.", "Yu-Xiang", "ß", "Łukasz", "von", ",", ",", " ", "  ", "~"]
+# Braces that are not special characters, escapes outside braces, and what is left to bibtexparser.
+_NAME_WORDS += ["{van der Maaten}", "{BERT}", "a{b}c", "{{Nested}}", "{a {b {c {d}}}}", "{", "}", "\\"]
+_NAME_WORDS += ["\\{", "{\\'E}lodie", 'M{\\"u}ller', '{\\"u}ber', '\\"u', "\\L ukasz"]
 names = st.lists(st.sampled_from(_NAME_WORDS), max_size=9).map(" ".join)
 
 
@@ -135,3 +138,26 @@ def test_names_split_as_bibtexparser_splits_them(name: str) -> None:
 
     parts = parse_single_name_into_parts(name, strict=False)
     assert latex.name_parts(name) == (parts.first, parts.von, parts.last, parts.jr)
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "given"),
+    [
+        # bibtexparser 2.1 reads these first names as "von" parts, and the whole name as a family name.
+        ("{\\L}ukasz M. Kaiser", "Kaiser", "{\\L}ukasz M."),
+        ('{\\c{C}}a{\\u{g}}lar V. G{\\"u}l{\\c{c}}ehre', 'G{\\"u}l{\\c{c}}ehre', "{\\c{C}}a{\\u{g}}lar V."),
+        ("{\\DJ}or{\\dj}e Q. Cho", "Cho", "{\\DJ}or{\\dj}e Q."),
+        ("{\\O}yvind N. Tafjord", "Tafjord", "{\\O}yvind N."),
+        # A lower-case special character is a lower-case word, as in BibTeX.
+        ("Jean {\\'e}mile de la Fontaine", "{\\'e}mile de la Fontaine", "Jean"),
+        ("Ludwig van Beethoven", "van Beethoven", "Ludwig"),
+    ],
+)
+def test_special_characters_take_their_letters_case(name: str, family: str, given: str) -> None:
+    who = latex.person(name, latex=True)
+    assert (who.family, who.given) == (family, given)
+
+
+def test_names_from_plain_text_split_the_same_way() -> None:
+    who = latex.person("Łukasz M. Kaiser")
+    assert (who.family, who.given, who.last) == ("Kaiser", "{\\L}ukasz M.", "Kaiser")

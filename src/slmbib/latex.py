@@ -455,20 +455,36 @@ def person(name: str, latex: bool = False) -> Person:
     )
 
 
-# bibtexparser's word separators in a name, and its section separator.
-_NAME_TOKEN = re.compile(r"[^ ~\r\n\t,]+|,")
+# A brace group, nested up to three deep, and a name's tokens: words (separated, as
+# bibtexparser separates them, by spaces, ties and line ends outside braces) and commas.
+_GROUP = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
+_NAME_TOKEN = re.compile(rf"(?:[^ ~\r\n\t,{{}}]|{_GROUP})+|,")
+_NAME_SEPARATORS = re.compile(r"[ ~\r\n\t]*")
+_TOP_GROUP = re.compile(_GROUP)
+# BibTeX's foreign letters: a special character made of one of them has its case.
+_FOREIGN_LETTERS = frozenset({"i", "j", "oe", "OE", "ae", "AE", "aa", "AA", "o", "O", "l", "L", "ss"})
+_SPECIAL = re.compile(r"\{\\([A-Za-z]+|.)(.*)\}", re.DOTALL)
 _Words = list[str]
 
 
 def name_parts(source: str) -> tuple[_Words, _Words, _Words, _Words]:
-    """The (first, von, last, jr) words of a BibTeX name, as bibtexparser's splitter gives them.
+    """The (first, von, last, jr) words of a BibTeX name.
 
     Which words go where depends only on the comma-separated sections and on each
-    word's case.  A name without braces or backslashes (most names) is cut into words
-    here, and bibtexparser's character-by-character splitter runs once per *shape*
-    (``A, A A``) instead of once per name: a large .bib has hundreds of thousands.
+    word's case.  The words and their cases are found here, and bibtexparser's
+    character-by-character splitter runs once per *shape* (``A, A a A``) instead of
+    once per name: a large .bib has hundreds of thousands.  The case of a word that
+    starts with a special character (``{\\L}ukasz``, ``{\\c{C}}a{\\u{g}}lar``) is
+    BibTeX's, which bibtexparser 2.1 gets wrong (it makes ``{\\L}ukasz M. Kaiser`` a
+    family name).  Names it could misread otherwise (escaped braces, a backslash
+    outside braces, deeper nesting) go to bibtexparser whole.
     """
-    if "{" in source or "}" in source or "\\" in source:
+    if ("{" in source or "}" in source or "\\" in source) and (
+        "\\{" in source
+        or "\\}" in source
+        or "\\" in _TOP_GROUP.sub("", source)
+        or _NAME_SEPARATORS.fullmatch(_NAME_TOKEN.sub("", source)) is None
+    ):
         return _bibtexparser_parts(source)
     sections: list[_Words] = [[]]
     for token in _NAME_TOKEN.findall(source):
@@ -492,11 +508,31 @@ def name_parts(source: str) -> tuple[_Words, _Words, _Words, _Words]:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _case_of(word: str) -> str:
-    """A one-letter word of the case bibtexparser gives ``word``: its first letter's, '1' for none."""
-    for char in word:
-        if char.isalpha():
-            return "A" if char.isupper() else "a"
+    """A one-letter word of ``word``'s case: ``A``, ``a``, or ``1`` for none.
+
+    The first letter outside braces decides.  A group that is not a special
+    character (``{BERT}``) has no case; a special character (``{\'E}``) has its
+    foreign letter's case, else that of its first letter after the command, else
+    BibTeX's default, upper.
+    """
+    position = 0
+    while position < len(word):
+        group = _TOP_GROUP.match(word, position)
+        if group is None:
+            if word[position].isalpha():
+                return "A" if word[position].isupper() else "a"
+            position += 1
+            continue
+        special = _SPECIAL.fullmatch(group.group())
+        if special is not None:
+            command, rest = special.groups()
+            if command in _FOREIGN_LETTERS:
+                return "A" if command[0].isupper() else "a"
+            letter = next((char for char in rest if char.isalpha()), "A")
+            return "A" if letter.isupper() else "a"
+        position = group.end()
     return "1"
 
 
