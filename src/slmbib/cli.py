@@ -90,3 +90,44 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     for record in records:
         flags = f"  [{', '.join(record.flags)}]" if record.flags else ""
         click.echo(f"{record.id}\t{record.key or '-'}\t{record.title}{flags}")
+
+
+def _codes(values: tuple[str, ...]) -> set[str]:
+    """``--ignore a,b --ignore c`` -> {a, b, c}; an unknown code is a usage error."""
+    from .check import CODES
+
+    codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
+    unknown = sorted(codes - CODES.keys())
+    if unknown:
+        raise click.BadParameter(f"unknown code {unknown[0]!r} (see README.md, Check)", param_hint="--ignore")
+    return codes
+
+
+@main.command("check")
+@click.argument("lists", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: file:line: severity: code: message; json: one document; github: workflow annotations.",
+)
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]", help="Drop findings with these codes.")
+@click.pass_context
+def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, ignore: tuple[str, ...]) -> None:
+    """Find the mistakes of paper lists (markdown); exit 1 when one is an error.
+
+    With no LISTS, checks every list kept in refs/lists/.  Findings that need the
+    papers (year, title, unknown identifier) use the records `slmbib sync` filled.
+    """
+    from .check import FORMATS, check_lists
+    from .listimport import default_lists
+
+    paths = list(lists) or default_lists(_refs(ctx))
+    if not paths:
+        raise click.UsageError("no lists given and none in refs/lists/")
+    result = check_lists(paths, _refs(ctx), _codes(ignore))
+    click.echo(FORMATS[output](result), nl=False)
+    _say(ctx, result.summary())
+    ctx.exit(result.exit_code)
