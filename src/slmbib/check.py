@@ -38,7 +38,7 @@ from .identify import column_roles, identify, place_links, url_role
 from .listimport import record_from_row
 from .merge import conflict, identity_keys, listed_name_key, paper_url_key
 from .models import Record
-from .readme import ListErrors, Row, read_document, scan_text
+from .readme import ListErrors, Row, nothing_read, read_document, scan_text
 from .store import load_records
 
 SEVERITIES = ("error", "warning", "info")
@@ -150,7 +150,8 @@ def check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     except ListErrors as exc:
         return [finding(shown, p.line, "unreadable-line", p.message) for p in exc.problems]
     scan = scan_text(text, shown)
-    findings = [finding(shown, p.line, "unreadable-line", p.message) for p in scan.errors]
+    problems = scan.errors if scan.rows or scan.errors else (nothing_read(text, shown),)
+    findings = [finding(shown, p.line, "unreadable-line", p.message) for p in problems]
     provisional = {row.line: record_from_row(row, "row")[0] for row in scan.rows}
     for row in scan.rows:
         findings.extend(_link_findings(row))

@@ -131,3 +131,33 @@ def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, igno
     click.echo(FORMATS[output](result), nl=False)
     _say(ctx, result.summary())
     ctx.exit(result.exit_code)
+
+
+@main.command("render")
+@click.argument("readme", default="README.md", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when README is out of date.")
+@click.option(
+    "--init", is_flag=True, help="Put markers around each paper table refs/ has rows of (first run)."
+)
+@click.pass_context
+def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
+    """Write README's paper tables from refs/, between slmbib:begin/end markers.
+
+    Everything outside the markers is left as it is.
+    """
+    from .render import render_readme
+
+    result = render_readme(_refs(ctx), readme, init=init, write=not check_only)
+    for entry in result.unplaced:
+        _say(ctx, f"{readme}: not shown, its section has no markers: {entry}")
+    if result.up_to_date:
+        _say(ctx, f"{readme}: up to date")
+        return
+    sections = [*result.initialised, *(s for s in result.changed if s not in result.initialised)]
+    if check_only:
+        click.echo(f"{readme} is out of date (run `slmbib render`): {'; '.join(sections)}", err=True)
+        ctx.exit(1)
+    for section in result.initialised:
+        _say(ctx, f"{readme}: markers added: {section}")
+    for section in result.changed:
+        _say(ctx, f"{readme}: rendered: {section}")

@@ -333,14 +333,16 @@ class _Reader:
 
 def scan_text(text: str, source: str) -> Scan:
     """Everything the reader finds in one list's text, unreadable lines included."""
-    if not text.strip():
-        return Scan((), (), (), (InputError(source, 1, "the file is empty"),))
     reader = _Reader(source, text.splitlines())
     reader.read()
-    errors = list(reader.errors)
-    if not reader.rows and not errors:
-        errors.append(InputError(source, 1, "no paper table or numbered paper list found"))
-    return Scan(tuple(reader.rows), tuple(reader.tables), tuple(reader.sections), tuple(errors))
+    return Scan(tuple(reader.rows), tuple(reader.tables), tuple(reader.sections), tuple(reader.errors))
+
+
+def nothing_read(text: str, source: str) -> InputError:
+    """The error for a list in which no paper row was found."""
+    if not text.strip():
+        return InputError(source, 1, "the file is empty")
+    return InputError(source, 1, "no paper table or numbered paper list found")
 
 
 def read_text(text: str, source: str) -> list[Row]:
@@ -348,6 +350,8 @@ def read_text(text: str, source: str) -> list[Row]:
     scan = scan_text(text, source)
     if scan.errors:
         raise ListErrors(list(scan.errors))
+    if not scan.rows:
+        raise ListErrors([nothing_read(text, source)])
     return list(scan.rows)
 
 
