@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -498,3 +499,10 @@ def test_after_sync_a_close_title_is_quiet(tmp_path: Path) -> None:
     text += "arXiv 2023. "
     text += "[[pdf]](https://arxiv.org/abs/2310.15777)\n"
     assert _codes(tmp_path, text, refs) == [(6, "listed-elsewhere")]
+
+
+def test_every_code_is_documented_once_with_its_severity() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Check\n", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `([a-z-]+)` \| (error|warning|info) \| .+ \|$", section, re.MULTILINE)
+    assert documented == [(code, spec.severity) for code, spec in CODES.items()]
