@@ -306,7 +306,7 @@ def test_copied_links_points_at_the_copy_whichever_comes_first(tmp_path: Path) -
 
 
 def test_a_fine_tune_sharing_its_base_model_is_no_copy(tmp_path: Path) -> None:
-    # The model's link names both rows' work ("BioGPT"): only the family rule could tell, and it does not.
+    # The shared model link names both rows (both say "BioGPT"): no proof of a copy, a warning only.
     text = HEADER + _row(
         "BioGPT",
         "2022",
@@ -472,33 +472,35 @@ def test_after_sync_year_title_and_unknown_identifier(tmp_path: Path) -> None:
     assert result.exit_code == 0
 
 
-def test_after_sync_a_wrong_link_shows_as_a_far_title(tmp_path: Path) -> None:
-    refs = tmp_path / "refs"
-    save_records(
-        refs,
-        [_synced("2402.16840", "MobiLlama: Towards Accurate and Lightweight Fully Transparent GPT", 2024)],
-    )
-    text = HEADER + _row("MobileLLM", "2024", "[Link](https://arxiv.org/abs/2402.16840)", "", "")
-    text += "\n## Other\n1. **Calibrating Large Language Models.** *A. B*. ACL 2024. [[pdf]](https://arxiv.org/abs/2402.16840)\n"
-    assert _codes(tmp_path, text, refs) == [
-        (3, "title-mismatch"),
-        (6, "shared-links"),
-        (6, "title-mismatch"),
-        (6, "listed-elsewhere"),
-    ]
+# (arXiv id, synced title, table row name, list item title, findings): a wrong link shows as a far title.
+TITLES = [
+    (
+        "2402.16840",
+        "MobiLlama: Towards Accurate and Lightweight Fully Transparent GPT",
+        "MobileLLM",
+        "Calibrating Large Language Models.",
+        [(3, "title-mismatch"), (6, "shared-links"), (6, "title-mismatch"), (6, "listed-elsewhere")],
+    ),
+    (
+        "2310.15777",
+        "MindLLM: Pre-training Lightweight Large Language Model from Scratch",
+        "MindLLM",
+        "MindLLM: Pre-training lightweight large language model from scratch.",
+        [(6, "listed-elsewhere")],
+    ),
+]
 
 
-def test_after_sync_a_close_title_is_quiet(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("arxiv", "title", "name", "item", "expected"), TITLES, ids=["far", "close"])
+def test_after_sync_listed_names_against_the_title(
+    tmp_path: Path, arxiv: str, title: str, name: str, item: str, expected: list[tuple[int, str]]
+) -> None:
     refs = tmp_path / "refs"
-    save_records(
-        refs,
-        [_synced("2310.15777", "MindLLM: Pre-training Lightweight Large Language Model from Scratch", 2023)],
-    )
-    text = HEADER + _row("MindLLM", "2023", "[Link](https://arxiv.org/abs/2310.15777)", "", "")
-    text += "\n## Other\n1. **MindLLM: Pre-training lightweight large language model from scratch.** *A. B*. "
-    text += "arXiv 2023. "
-    text += "[[pdf]](https://arxiv.org/abs/2310.15777)\n"
-    assert _codes(tmp_path, text, refs) == [(6, "listed-elsewhere")]
+    save_records(refs, [_synced(arxiv, title, 2024)])
+    link = f"https://arxiv.org/abs/{arxiv}"
+    text = HEADER + _row(name, "2024", f"[Link]({link})", "", "")
+    text += f"\n## Other\n1. **{item}** *A. B*. arXiv 2024. [[pdf]]({link})\n"
+    assert _codes(tmp_path, text, refs) == expected
 
 
 def test_every_code_is_documented_once_with_its_severity() -> None:
