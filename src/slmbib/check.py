@@ -139,12 +139,12 @@ def check_lists(
     index = _RecordIndex(load_records(refs_root).values() if refs_root is not None else ())
     result = CheckResult(files=len(paths))
     for path in paths:
-        found = [f for f in check_file(path, str(path), index) if f.code not in ignore]
+        found = [f for f in _check_file(path, str(path), index) if f.code not in ignore]
         result.findings.extend(sorted(found, key=lambda f: (f.line, SEVERITIES.index(f.severity), f.code)))
     return result
 
 
-def check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
+def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     try:
         text = read_document(path, shown)
     except ListErrors as exc:
