@@ -10,6 +10,8 @@ Heavy dependencies are imported inside the commands that need them, so that
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,132 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     for record in records:
         flags = f"  [{', '.join(record.flags)}]" if record.flags else ""
         click.echo(f"{record.id}\t{record.key or '-'}\t{record.title}{flags}")
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def _age(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A duration in seconds from ``30d``, ``12h``, ``90m``, ``45s`` or ``2w``; a bare number is days."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    unit = _AGE_UNITS.get(text[-1:])
+    try:
+        seconds = float(text[:-1] if unit else text) * (unit or _AGE_UNITS["d"])
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a duration such as 30d, 12h or 90m") from None
+    if seconds < 0:
+        raise click.BadParameter(f"{value!r} is negative")
+    return seconds
+
+
+def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | None, bool]:
+    """A progress bar on a terminal, plain lines otherwise, nothing with -q; and whether it is a bar."""
+    if ctx.obj["quiet"]:
+        return None, False
+    if sys.stderr.isatty():
+
+        def bar(done: int, total: int, message: str) -> None:
+            filled = 30 * done // max(total, 1)
+            line = f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {message}"
+            click.echo(f"{line:<79}"[:79], nl=False, err=True)
+
+        return bar, True
+
+    def lines(done: int, total: int, message: str) -> None:
+        click.echo(f"sync: {done}/{total} records settled ({message})", err=True)
+
+    return lines, False
+
+
+@main.command("sync")
+@click.argument("record_ids", nargs=-1)
+@click.option(
+    "--s2-api-url",
+    envvar="SLMBIB_S2_API_URL",
+    help="Semantic Scholar root, to which /graph/v1/... is appended "
+    "[env: SLMBIB_S2_API_URL; default: https://api.semanticscholar.org].",
+)
+@click.option(
+    "--arxiv-api-url",
+    envvar="SLMBIB_ARXIV_API_URL",
+    help="The arXiv API query endpoint [env: SLMBIB_ARXIV_API_URL; default: https://export.arxiv.org/api/query].",
+)
+@click.option(
+    "--s2-api-key",
+    envvar="S2_API_KEY",
+    help="Semantic Scholar API key, sent as x-api-key and never written anywhere [env: S2_API_KEY].",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    envvar="SLMBIB_CACHE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The answer cache [env: SLMBIB_CACHE; default: .slmbib/cache.sqlite beside refs/].",
+)
+@click.option(
+    "--max-age", callback=_age, help="Reuse cached answers about published papers this long [default: 30d]."
+)
+@click.option(
+    "--preprint-max-age",
+    callback=_age,
+    help="Reuse cached answers about preprints and papers not found this long [default: 7d].",
+)
+@click.option("--refresh", is_flag=True, help="Ask the services again for every record, ignoring the cache.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would change as a diff; write nothing; exit 1 if any."
+)
+@click.option(
+    "--s2-interval",
+    type=click.FloatRange(min=0),
+    help="Seconds between Semantic Scholar requests [default: 1].",
+)
+@click.option(
+    "--arxiv-interval",
+    type=click.FloatRange(min=0),
+    help="Seconds between arXiv requests; arXiv's terms ask for 3 or more [default: 3].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait for an answer before retrying [default: 30].",
+)
+@click.pass_context
+def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: Any) -> None:
+    """Enrich records from Semantic Scholar and arXiv (all records, or RECORD_IDS).
+
+    Batched, paced, cached and resumable: answers are saved as they arrive, so
+    an interrupted sync continues where it stopped.  Exits 1 when a service
+    could not be reached (after saving what was fetched), and with --dry-run
+    when something would change.
+    """
+    from .arxiv import DEFAULT_API_URL, MIN_INTERVAL
+    from .enrich import SyncOptions, sync
+
+    # The services' client libraries log each request (httpx at INFO, semanticscholar a warning
+    # per unknown id): slmbib's summary reports those, and a log must never show request headers.
+    for noisy in ("httpx", "httpcore", "semanticscholar"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    options = SyncOptions(
+        only=record_ids, **{name: value for name, value in given.items() if value is not None}
+    )
+    if options.arxiv_api_url == DEFAULT_API_URL and options.arxiv_interval < MIN_INTERVAL:
+        raise click.BadParameter(
+            f"arXiv asks for {MIN_INTERVAL:g} s or more between requests", param_hint="--arxiv-interval"
+        )
+    progress, is_bar = _progress(ctx)
+    result = sync(_refs(ctx), options, progress=progress)
+    if is_bar:
+        click.echo(err=True)
+    if options.dry_run:
+        click.echo(result.diff, nl=False)
+    for line in result.lines():
+        _say(ctx, line)
+    if result.errors:
+        raise click.ClickException(" | ".join(result.errors))
+    if options.dry_run and result.changed:
+        ctx.exit(1)
 
 
 def _codes(values: tuple[str, ...]) -> set[str]:
