@@ -289,3 +289,50 @@ def render_command(ctx: click.Context, readme: Path, check_only: bool, init: boo
         _say(ctx, f"{readme}: markers added: {section}")
     for section in result.changed:
         _say(ctx, f"{readme}: rendered: {section}")
+
+
+#: What `add` needs of sync's options: where the services are, the key, the cache, how long to wait.
+_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout")
+
+
+@main.command("add")
+@click.argument("paper")
+@click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
+@click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
+@click.option(
+    "--list",
+    "list_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The list to place it in, when several have the section.",
+)
+@click.pass_context
+def add_command(
+    ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
+) -> None:
+    """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+
+    Prints the record id.  `slmbib render` then writes the new row into the list.
+    """
+    from .add import add_paper
+    from .enrich import SyncOptions
+    from .listimport import source_name
+
+    for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    chosen = source_name(list_path, _refs(ctx)) if list_path else ""
+    result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
+    click.echo(result.record_id)
+    record = (
+        f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+    )
+    if result.placed:
+        _say(ctx, f"added {record} to {result.source}: {section} as {result.name!r}")
+        _say(ctx, f"run `slmbib render {result.source}` to write the row")
+    else:
+        _say(ctx, f"{record} is in {result.source}: {section} already")
+    if result.sync.errors:
+        raise click.ClickException(" | ".join(result.sync.errors))
+
+
+add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)
