@@ -466,7 +466,7 @@ def test_after_sync_year_title_and_unknown_identifier(tmp_path: Path) -> None:
             8,
             "unknown-identifier",
             "warning",
-            "arxiv 2499.99999 is unknown to Semantic Scholar and arXiv (arXiv: no such id)",
+            "no service knows arxiv 2499.99999 (arXiv: no such id)",
         ),
     ]
     assert result.exit_code == 0

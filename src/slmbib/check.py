@@ -69,7 +69,7 @@ CODES: dict[str, Code] = {
     "anonymous-code-link": Code("warning", "an anonymous review mirror as code link"),
     "duplicate-row": Code("warning", "one paper listed twice under one name in one section"),
     "year-mismatch": Code("warning", "the row's year is neither the paper's year nor its arXiv year"),
-    "unknown-identifier": Code("warning", "the row's identifier is unknown to Semantic Scholar and arXiv"),
+    "unknown-identifier": Code("warning", "no service the sync asked knows the row's identifier"),
     "title-mismatch": Code("warning", "the listed name is far from the paper's title: is the link right?"),
     "bad-ignore": Code("warning", "an ignore comment names an unknown code"),
     "shared-paper": Code("info", "rows with different names in one section cite one paper"),
@@ -365,7 +365,7 @@ def _synced_findings(row: Row, provisional: Record, record: Record) -> Iterable[
     if record.sync.get("status") == "not_found" and provisional.identifiers:
         ids = ", ".join(f"{kind} {value}" for kind, value in provisional.identifiers.items())
         reason = record.sync.get("reason", "")
-        message = f"{ids} is unknown to Semantic Scholar and arXiv" + (f" ({reason})" if reason else "")
+        message = f"no service knows {ids}" + (f" ({reason})" if reason else "")
         yield finding(row.source, row.line, "unknown-identifier", message)
     year_source = record.provenance("year")
     written = _YEAR.match(row.year)
