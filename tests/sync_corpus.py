@@ -16,6 +16,7 @@ from slmbib.enrich import SyncOptions
 from slmbib.models import Listing, Record, Value
 from slmbib.store import save_records
 
+from . import workspace
 from .replay_server import ReplayServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -137,12 +138,8 @@ def cli_args(server: ReplayServer, refs: Path, cache: Path, *more: str) -> list[
 
 
 def snapshot(refs: Path) -> dict[str, bytes]:
-    """Every file under refs/ but the lock, by relative path."""
-    return {
-        str(p.relative_to(refs)): p.read_bytes()
-        for p in sorted(refs.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
+    """Every file under refs/ but the lock, by path relative to refs/: comparable across copies."""
+    return {str(Path(path).relative_to(refs)): data for path, data in workspace.snapshot(refs).items()}
 
 
 def subprocess_env() -> dict[str, str]:

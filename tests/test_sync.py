@@ -257,7 +257,7 @@ def test_records_found_to_be_one_paper_are_merged(served: ReplayServer, tmp_path
 
 
 def test_requests_are_batched_to_the_minimum_and_paced(tmp_path: Path) -> None:
-    with ReplayServer(s2_interval=0.1, arxiv_interval=0.1) as server:
+    with ReplayServer(s2_interval=0.5, arxiv_interval=0.5) as server:
         ids = server.add_synthetic(501)
         refs = make_refs(tmp_path, [record(f"arxiv-{i}", f"M{n}", arxiv=i) for n, i in enumerate(ids)])
         # In a process of its own, as against a real service: sharing the server's interpreter,

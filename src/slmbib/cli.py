@@ -314,3 +314,121 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
         raise click.ClickException(" | ".join(result.errors))
     if options.dry_run and result.changed:
         ctx.exit(1)
+
+
+def _codes(values: tuple[str, ...]) -> set[str]:
+    """``--ignore a,b --ignore c`` -> {a, b, c}; an unknown code is a usage error."""
+    from .check import CODES
+
+    codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
+    unknown = sorted(codes - CODES.keys())
+    if unknown:
+        raise click.BadParameter(f"unknown code {unknown[0]!r} (see README.md, Check)", param_hint="--ignore")
+    return codes
+
+
+@main.command("check")
+@click.argument("lists", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: file:line: severity: code: message; json: one document; github: workflow annotations.",
+)
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]", help="Drop findings with these codes.")
+@click.pass_context
+def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, ignore: tuple[str, ...]) -> None:
+    """Find the mistakes of paper lists (markdown); exit 1 when one is an error.
+
+    With no LISTS, checks every list kept in refs/lists/.  Findings that need the
+    papers (year, title, unknown identifier) use the records `slmbib sync` filled.
+    """
+    from .check import FORMATS, check_lists
+    from .listimport import default_lists
+
+    paths = list(lists) or default_lists(_refs(ctx))
+    if not paths:
+        raise click.UsageError("no lists given and none in refs/lists/")
+    result = check_lists(paths, _refs(ctx), _codes(ignore))
+    click.echo(FORMATS[output](result), nl=False)
+    _say(ctx, result.summary())
+    ctx.exit(result.exit_code)
+
+
+@main.command("render")
+@click.argument("readme", default="README.md", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when README is out of date.")
+@click.option(
+    "--init", is_flag=True, help="Put markers around each paper table refs/ has rows of (first run)."
+)
+@click.pass_context
+def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
+    """Write README's paper tables from refs/, between slmbib:begin/end markers.
+
+    Everything outside the markers is left as it is.
+    """
+    from .render import render_readme
+
+    result = render_readme(_refs(ctx), readme, init=init, write=not check_only)
+    for entry in result.unplaced:
+        _say(ctx, f"{readme}: not shown, its section has no markers: {entry}")
+    if result.up_to_date:
+        _say(ctx, f"{readme}: up to date")
+        return
+    sections = [*result.initialised, *(s for s in result.changed if s not in result.initialised)]
+    if check_only:
+        click.echo(f"{readme} is out of date (run `slmbib render`): {'; '.join(sections)}", err=True)
+        ctx.exit(1)
+    for section in result.initialised:
+        _say(ctx, f"{readme}: markers added: {section}")
+    for section in result.changed:
+        _say(ctx, f"{readme}: rendered: {section}")
+
+
+#: What `add` needs of sync's options: where the services are, the key, the cache, how long to wait.
+_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout")
+
+
+@main.command("add")
+@click.argument("paper")
+@click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
+@click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
+@click.option(
+    "--list",
+    "list_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The list to place it in, when several have the section.",
+)
+@click.pass_context
+def add_command(
+    ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
+) -> None:
+    """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+
+    Prints the record id.  `slmbib render` then writes the new row into the list.
+    """
+    from .add import add_paper
+    from .enrich import SyncOptions
+    from .listimport import source_name
+
+    for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    chosen = source_name(list_path, _refs(ctx)) if list_path else ""
+    result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
+    click.echo(result.record_id)
+    record = (
+        f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+    )
+    if result.placed:
+        _say(ctx, f"added {record} to {result.source}: {section} as {result.name!r}")
+        _say(ctx, f"run `slmbib render {result.source}` to write the row")
+    else:
+        _say(ctx, f"{record} is in {result.source}: {section} already")
+    if result.sync.errors:
+        raise click.ClickException(" | ".join(result.sync.errors))
+
+
+add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)

@@ -55,12 +55,12 @@ class RefusedAnswer(Exception):
 
 
 def safety_margin(interval: float) -> float:
-    """How much longer than ``interval`` to wait: 1 % of it, plus up to 10 ms.
+    """How much longer than ``interval`` to wait: 5 % of it, at most 50 ms.
 
     A service judges spacing by when requests *arrive*, and network and scheduling jitter
     can bring two arrivals closer together than they were sent.
     """
-    return 0.01 * interval + min(0.01, 0.1 * interval)
+    return min(0.05 * interval, 0.05)
 
 
 class Pacer:
