@@ -33,7 +33,7 @@ class Plan:
 FULL = Plan(
     startup_runs=20,
     bib=BibPlan(small=10_000, large=100_000, small_runs=5, large_runs=3, roundtrip_runs=3, tidy_large=True),
-    sync=SyncPlan(sizes=((200, 1.0), (2_000, 1.0), (20_000, 0.1)), sample=5),
+    sync=SyncPlan(sizes=((200, 1.0), (2_000, 1.0), (20_000, 0.2)), sample=5),
 )
 QUICK = Plan(
     startup_runs=5,
