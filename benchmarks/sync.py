@@ -10,7 +10,10 @@ record, which if anything flatters it (its first request waits for nothing).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .measure import Row, seconds
@@ -38,11 +41,30 @@ def bench_sync(plan: SyncPlan) -> list[Row]:
         s2, arxiv = REAL_S2_INTERVAL * scale, REAL_ARXIV_INTERVAL * scale
         latency = arxiv * LATENCY_SHARE
         print(f"  sync {records:,} records, spacing {s2:g} s / {arxiv:g} s", file=sys.stderr, flush=True)
-        figures = measure_sync(records, s2_interval=s2, arxiv_interval=arxiv, latency=latency)
+        with _collector_as_the_command_sets_it():
+            figures = measure_sync(records, s2_interval=s2, arxiv_interval=arxiv, latency=latency)
         if scale not in baselines:
             baselines[scale] = _per_entry(plan.sample, s2, arxiv, latency)
         rows.extend(_rows(figures, baselines[scale], scale, latency))
     return rows
+
+
+@contextlib.contextmanager
+def _collector_as_the_command_sets_it() -> Iterator[None]:
+    """The collector settings of the ``slmbib`` command, for the sync run in this process.
+
+    The replay server runs in this process too: with the default settings a full
+    collection over 20,000 records stops every thread long enough for the server to stamp
+    a request late and refuse the next, well-spaced one.  A real service shares no pauses.
+    """
+    from slmbib.cli import GC_THRESHOLDS
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def pacing_floor(figures: SyncFigures, latency: float) -> float:

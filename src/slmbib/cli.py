@@ -25,8 +25,10 @@ from .errors import SlmbibError
 #: Cycle-collector thresholds while a command runs (Python's defaults: 700, 10, 10).  A
 #: command builds one large graph of long-lived records; with the defaults the collector
 #: re-scans it over and over, a third of the time of importing and exporting 100,000
-#: entries, to free almost nothing.  Short-lived cycles still go at the young collections.
-GC_THRESHOLDS = (50_000, 100, 100)
+#: entries, to free almost nothing.  Short-lived cycles still go at the young collections,
+#: every 50,000 allocations; the older generations, where the records live, are left alone
+#: (a collection of them costs in proportion to everything read so far).
+GC_THRESHOLDS = (50_000, 1000, 100)
 
 
 class _Group(click.Group):
