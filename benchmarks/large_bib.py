@@ -41,6 +41,8 @@ class BibPlan:
     roundtrip_runs: int
     #: Also run bibtex-tidy on the large file (once: it takes about a minute at 100,000).
     tidy_large: bool
+    #: Hold the merge's growth to its limit: only medians of several runs are steady enough.
+    judge_growth: bool
 
 
 @dataclass
@@ -136,7 +138,7 @@ def bench_large_bib(work: Path, plan: BibPlan) -> list[Row]:
         big, little = large.median(f"{stage}_cpu"), small.median(f"{stage}_cpu")
         row = Row(f"bib growth {large.entries:,} / {small.entries:,}: {stage} (CPU)", seconds(big))
         row.baseline, row.ratio = seconds(little), big / little
-        if stage == "merge":
+        if stage == "merge" and plan.judge_growth:
             row.target, row.ok = f"<= {limit:.0f}x", big / little <= limit
         rows.append(row)
     rows.append(

@@ -32,12 +32,28 @@ class Plan:
 
 FULL = Plan(
     startup_runs=20,
-    bib=BibPlan(small=10_000, large=100_000, small_runs=5, large_runs=3, roundtrip_runs=3, tidy_large=True),
+    bib=BibPlan(
+        small=10_000,
+        large=100_000,
+        small_runs=5,
+        large_runs=3,
+        roundtrip_runs=3,
+        tidy_large=True,
+        judge_growth=True,
+    ),
     sync=SyncPlan(sizes=((200, 1.0), (2_000, 1.0), (20_000, 0.2)), sample=5),
 )
 QUICK = Plan(
     startup_runs=5,
-    bib=BibPlan(small=1_000, large=10_000, small_runs=3, large_runs=1, roundtrip_runs=1, tidy_large=True),
+    bib=BibPlan(
+        small=1_000,
+        large=10_000,
+        small_runs=3,
+        large_runs=1,
+        roundtrip_runs=1,
+        tidy_large=True,
+        judge_growth=False,
+    ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
 )
 
