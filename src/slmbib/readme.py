@@ -32,9 +32,10 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<body>.*)$")
-# [[pdf]](url) in lists, [Link](url) in tables; an image ![..](..) is not a link.
-_LINK = re.compile(r"(?<!!)\[(?:\[(?P<inner>[^\]]*)\]|(?P<label>[^\]\[]*))\]\((?P<url>[^()\s]*)\)")
-_OPEN_LINK = re.compile(r"(?<!!)\[[^\]]*\]\]?\(")
+# [[pdf]](url) in lists, [Link](url) in tables; an image ![..](..) is not a link.  A label
+# stops at the next bracket either way, so that a line of many "[" is matched in linear time.
+_LINK = re.compile(r"(?<!!)\[(?:\[(?P<inner>[^\]\[]*)\]|(?P<label>[^\]\[]*))\]\((?P<url>[^()\s]*)\)")
+_OPEN_LINK = re.compile(r"(?<!!)\[[^\]\[]*\]\]?\(")
 _LIST_ITEM = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:\*(?P<authors>[^*]+)\*)?\s*\.?\s*(?P<rest>.*)$")
 _YEAR_COLUMNS = ("year", "date")
 
@@ -228,6 +229,9 @@ class _Reader:
             self.error(line_no, "numbered item is not '**Title.** *Authors*. Venue. [[pdf]](url)'")
             return
         title = item.group("title").strip().rstrip(".").strip()
+        if not title:
+            self.error(line_no, "numbered item has an empty title")
+            return
         authors = tuple(
             name.strip() for name in re.split(r",|\band\b", item.group("authors") or "") if name.strip()
         )
@@ -264,7 +268,9 @@ def read_text(text: str, source: str) -> list[Row]:
     """Rows of one list's text; raises :class:`ListErrors` listing every unreadable line."""
     if not text.strip():
         raise ListErrors([InputError(source, 1, "the file is empty")])
-    reader = _Reader(source, text.splitlines())
+    # Only LF ends a line, as for editors and ``file:line``: str.splitlines() would also split
+    # at form feeds and U+2028 inside a cell, breaking the row and every later line number.
+    reader = _Reader(source, [line.removesuffix("\r") for line in text.split("\n")])
     reader.read()
     if reader.errors:
         raise ListErrors(reader.errors)
