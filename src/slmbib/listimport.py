@@ -76,7 +76,8 @@ def default_lists(refs_root: Path) -> list[Path]:
 
 def _slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9.]+", "-", folded.lower()).strip("-.")[:80]
+    # A run of dots is cut too: ".." from a DOI like 10.1234/../x is no part of a safe file name.
+    return re.sub(r"(?:[^a-z0-9.]|\.{2,})+", "-", folded.lower()).strip("-.")[:80]
 
 
 def new_record_id(record: Record, taken: set[str]) -> str:
