@@ -11,6 +11,9 @@ Contract:
 
 * Loading uses safe YAML only and validates every file before returning any;
   a broken file raises :class:`InputError` as ``refs/papers/x.yaml:LINE: ...``.
+  A record holds plain data: strings, finite numbers, booleans, null, lists
+  and mappings.  Other tags, anchors and aliases, and nesting deeper than 32
+  levels are refused; dates stay the text they were written as.
 * Writing serialises every record first, then replaces only the files whose
   bytes change, each atomically (temporary file in the same folder, then
   ``os.replace``), so a crash leaves every file either old or new.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import math
 import os
 import re
 import tempfile
@@ -42,7 +46,22 @@ SURVEY_FILE = "survey.yaml"
 LOCK_FILE = ".lock"
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# Shared objects are written out in full: a record file never holds an anchor or alias,
+# which lets loading refuse them (see _check_plain_yaml).
+_Dumper: Any = type(
+    "_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {"ignore_aliases": lambda self, data: True}
+)
+
+_CORE_TAG = "tag:yaml.org,2002:"
+#: Explicit YAML tags a record file may use: plain data, never objects, bytes or sets.
+_PLAIN_TAGS = {
+    "!",
+    *(_CORE_TAG + name for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")),
+}
+#: A record nests about four levels deep; the limit keeps a crafted file from exhausting the stack.
+_MAX_DEPTH = 32
+#: Characters YAML refuses in a stream (its "printable" set, inverted).
+_NOT_YAML_TEXT = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
 # Names Windows refuses as files, whatever the extension: a clone there must not break.
@@ -54,6 +73,59 @@ def check_record_id(record_id: str) -> str:
     if not _RECORD_ID.match(record_id) or ".." in record_id or record_id.split(".")[0] in _RESERVED:
         raise ValueError(f"unsafe record id {record_id!r}")
     return record_id
+
+
+def _checked_scalar(kind: str) -> Any:
+    """The safe constructor of ``kind``, failing with the node's line instead of a bare exception."""
+    construct = getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{kind}")
+
+    def checked(loader: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            value = construct(loader, node)
+        except (ValueError, KeyError, OverflowError):
+            value = None  # an int of more than 4300 digits, !!float x, !!bool maybe
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            written = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{written!r} is not a usable {kind}", node.start_mark
+            )
+        return value
+
+    return checked
+
+
+# Safe loading narrowed to the plain data a record holds.  A date stays the text it was
+# written as, because the records pass through JSON and BibTeX, which have no date type.
+_RecordLoader: Any = type("_RecordLoader", (_Loader,), {})
+_RecordLoader.add_constructor(_CORE_TAG + "timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)
+for _kind in ("int", "float", "bool"):
+    _RecordLoader.add_constructor(_CORE_TAG + _kind, _checked_scalar(_kind))
+
+
+def _check_plain_yaml(text: str, shown: str) -> None:
+    """Refuse what safe loading allows but a record must not hold, before anything is built.
+
+    Aliases are refused because a few lines of them expand to billions of
+    values once the record is copied or printed, tags because a record holds
+    plain data only, and deep nesting because building it recurses (in C).
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.events.AliasEvent) or getattr(event, "anchor", None):
+            raise InputError(
+                shown, line, "invalid YAML: anchors and aliases (&x, *x) are not allowed in a record file"
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _PLAIN_TAGS:
+            written = tag.replace(_CORE_TAG, "!!", 1)
+            raise InputError(shown, line, f"invalid YAML: tag {written!r} is not allowed in a record file")
+        if isinstance(event, yaml.events.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise InputError(shown, line, f"invalid YAML: nested more than {_MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.events.CollectionEndEvent):
+            depth -= 1
 
 
 def dump_yaml(data: Any) -> str:
@@ -85,7 +157,8 @@ def parse_record(text: str, path: Path) -> Record:
     """Parse one record file's text; every problem names ``path`` and a line."""
     shown = _display(path)
     try:
-        loader = _Loader(text)
+        _check_plain_yaml(text, shown)
+        loader = _RecordLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -97,6 +170,12 @@ def parse_record(text: str, path: Path) -> Record:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
         raise InputError(shown, line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError:
+        # Its position counts bytes of libyaml's buffer, not characters: find the culprit again.
+        found = _NOT_YAML_TEXT.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 0
+        culprit = repr(found.group()) if found else "a character"
+        raise InputError(shown, line, f"invalid YAML: {culprit} is not allowed in YAML") from None
     except yaml.YAMLError as exc:
         raise InputError(shown, 0, f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
