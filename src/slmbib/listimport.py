@@ -244,7 +244,7 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         for record in final:
             for kind in record.identifiers:
                 summary.identifiers[kind] += 1
-        save_records(refs_root, final, remove=[k for k, r in result.merged if r in before and r != k])
+        save_records(refs_root, final, remove=[gone for _, gone in result.merged if gone in before])
     return summary
 
 
