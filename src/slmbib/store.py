@@ -16,7 +16,9 @@ Contract:
   levels are refused; dates stay the text they were written as.
 * Writing serialises every record first, then replaces only the files whose
   bytes change, each atomically (temporary file in the same folder, then
-  ``os.replace``), so a crash leaves every file either old or new.
+  ``os.replace``), so a crash leaves every file either old or new.  The
+  temporary files a killed run leaves (``.<name>.<random>.part``) are removed
+  by the next run that takes the lock.
 * The same records always give the same bytes (fixed key order, UTF-8, LF).
 * Record ids become file names, so they are checked to stay inside ``papers/``.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import math
 import os
 import re
@@ -44,6 +47,10 @@ PAPERS_DIR = "papers"
 LISTS_DIR = "lists"
 SURVEY_FILE = "survey.yaml"
 LOCK_FILE = ".lock"
+#: Ends the name of an atomic write's temporary file: ``.<name>.<random>.part``.
+TEMPORARY_SUFFIX = ".part"
+
+logger = logging.getLogger(__name__)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Shared objects are written out in full: a record file never holds an anchor or alias,
@@ -265,7 +272,7 @@ def read_record_file(path: Path) -> Record:
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -326,6 +333,20 @@ def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
                         f"{_display(root)} is in use by another slmbib run; try again when it ends"
                     ) from None
                 time.sleep(0.1)
+        _remove_stale_temporaries(root)
         yield
     finally:
         handle.close()
+
+
+def _remove_stale_temporaries(root: Path) -> None:
+    """Delete the temporary files that writes of a killed run left in ``root``.
+
+    Only the holder of the lock may: any other run's temporary files belong to
+    writes still in progress.
+    """
+    for folder in (root, papers_dir(root), root / LISTS_DIR):
+        for path in folder.glob(f".*{TEMPORARY_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                logger.info("removed %s, left by an interrupted run", _display(path))

@@ -80,6 +80,7 @@ def kill_when(process: subprocess.Popen[str], ready: Callable[[], bool], limit: 
             process.send_signal(signal.SIGKILL)
             process.communicate()
             return True
+        time.sleep(0.0002)
     process.communicate()
     return False
 
