@@ -90,3 +90,10 @@ def assert_loads_cleanly(refs: Path) -> None:
     records = load_records(refs)
     papers = {path.stem for path in (refs / "papers").glob("*.yaml")} if (refs / "papers").is_dir() else set()
     assert set(records) == papers
+
+
+def bulk_list(rows: int, *extra_rows: str) -> str:
+    """A paper list of ``rows`` made-up arXiv papers: enough files to write for a kill to land among them."""
+    lines = [f"| Bulk-{n} | [Paper](https://arxiv.org/abs/2501.{10000 + n}) | 2025 |" for n in range(rows)]
+    table = ["| Model | Paper | Year |", "|---|---|---|", *lines, *extra_rows]
+    return "# Bulk\n\n## More papers\n\n" + "\n".join(table) + "\n"

@@ -22,6 +22,7 @@ from slmbib.store import load_records
 from ..seeds import SEED_000, SEED_001
 from .harness import (
     assert_loads_cleanly,
+    bulk_list,
     inodes,
     kill_when,
     leftovers,
@@ -41,15 +42,6 @@ UNITING_ROW = (
 )
 
 
-def _bulk_list() -> str:
-    rows = [
-        f"| Bulk-{n} | [Paper](https://arxiv.org/abs/2501.{10000 + n}) | 2025 |" for n in range(BULK_ROWS)
-    ]
-    return "# Bulk\n\n## More papers\n\n| Model | Paper | Year |\n|---|---|---|\n" + "\n".join(
-        [*rows, UNITING_ROW]
-    )
-
-
 @pytest.fixture(scope="module")
 def start(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project whose refs/ holds seed 000 imported, and three lists waiting to be imported."""
@@ -58,7 +50,7 @@ def start(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lists.mkdir(parents=True)
     for seed in (SEED_000, SEED_001):
         shutil.copy(seed, lists / seed.name)
-    (lists / "bulk.md").write_text(_bulk_list())
+    (lists / "bulk.md").write_text(bulk_list(BULK_ROWS, UNITING_ROW))
     import_lists(project / "refs", [lists / SEED_000.name])
     return project
 
