@@ -33,7 +33,7 @@ from .harness import (
 )
 
 RUNS = 20
-BULK_ROWS = 150
+BULK_ROWS = 60
 # Two records of seed 000 that one row of the bulk list shows to be one paper (its arXiv
 # preprint and its ACL Anthology version), so that the import merges them and deletes a file.
 UNITING_ROW = (
