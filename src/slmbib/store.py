@@ -71,6 +71,7 @@ _MAX_DEPTH = 32
 _NOT_YAML_TEXT = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
+_ID_RULE = "ids are lower-case letters, digits, '.', '-' and '_', at most 120, no '..', no reserved name"
 # Names Windows refuses as files, whatever the extension: a clone there must not break.
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
@@ -199,6 +200,11 @@ def parse_record(text: str, path: Path) -> Record:
         raise InputError(shown, 1, f"malformed record: {exc!r}") from None
     if record.id != path.stem:
         raise InputError(shown, key_lines.get("id", 1), f"id {record.id!r} does not match the file name")
+    try:
+        check_record_id(record.id)
+    except ValueError as exc:
+        # A file added by hand under another name would load, then fail when it is saved.
+        raise InputError(shown, key_lines.get("id", 1), f"{exc}: {_ID_RULE}") from None
     return record
 
 

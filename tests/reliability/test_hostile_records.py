@@ -244,3 +244,15 @@ def test_a_stack_exhausting_record_is_an_error_not_a_crash(tmp_path: Path) -> No
     result = run_slmbib(tmp_path / "refs", "list")
     assert result.returncode == 1, result.stderr
     assert result.stderr == f"Error: {papers / 'x.yaml'}:2: invalid YAML: nested more than 32 levels deep\n"
+
+
+@pytest.mark.parametrize("name", ["UPPER", "con", "aux.2024", "a..b", "x" * 130, "spaced out", "-dash"])
+def test_a_record_file_added_under_an_unsafe_name_is_an_error(tmp_path: Path, name: str) -> None:
+    """It used to load, and then the first import that saved it died with a ValueError traceback."""
+    papers = tmp_path / "refs" / "papers"
+    papers.mkdir(parents=True)
+    (papers / f"{name}.yaml").write_text(f"override: {{}}\nid: '{name}'\n")
+    result = run_slmbib(tmp_path / "refs", "list")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {papers / name}.yaml:2: unsafe record id {name!r}: ids are ")
+    assert result.stderr.count("\n") == 1
