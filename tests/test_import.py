@@ -80,6 +80,9 @@ def test_list_items_keep_title_authors_and_venue(project: Path) -> None:
     assert record.get("authors") == ["Amos Azaria", "Tom Mitchell"]
     assert record.get("venue") == "EMNLP 2023 Findings"
     assert {record.provenance(name) for name in ("title", "authors", "venue", "year")} == {"readme"}
+    # "*..., Hannaneh Hajishirzi.*": the period closes the sentence, not the name; initials keep theirs.
+    assert load_records(refs)["arxiv-2310.11511"].get("authors")[-1] == "Hannaneh Hajishirzi"
+    assert "J. Samuel Preston" in load_records(refs)["doi-10.18653-v1-2024.acl-long.566"].get("authors")
 
 
 def test_second_import_changes_no_byte(project: Path) -> None:

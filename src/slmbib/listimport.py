@@ -33,7 +33,7 @@ from .identify import identify
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
 from .readme import ListErrors, Row, read_list
-from .store import LISTS_DIR, load_records, locked, save_records
+from .store import LISTS_DIR, load_records, locked, save_records, sort_changes
 
 
 @dataclass
@@ -231,14 +231,9 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         summary.merged = [
             (k, r) for k, r in result.merged if not k.startswith("\0") and not r.startswith("\0")
         ]
+        summary.created, summary.updated, summary.unchanged = sort_changes(before, final)
         for record in final:
             old = before.get(record.id)
-            if old is None:
-                summary.created.append(record.id)
-            elif old != record:
-                summary.updated.append(record.id)
-            else:
-                summary.unchanged += 1
             if not record.listings and (old is None or old.listings):
                 summary.unlisted.append(record.id)
         for record in final:

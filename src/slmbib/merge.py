@@ -8,11 +8,29 @@ differ, or whose (non-arXiv) DOIs differ, are never united, whatever else they
 share: a shared paper link between two different papers is a copy-paste
 mistake in the list, not an identity.
 
-Merging is blocked by key (a dict from identity key to group), so it is linear
-in the number of records, and it is idempotent: merging a merged set changes
-nothing.  The survivor of a group is chosen without regard to input order:
-a record with a pinned citation key first, then one that already existed,
-then the smallest id.
+A real title (a ``title`` field, not a listed model name) of three words or
+more is an identity too, compared without case, accents, punctuation, LaTeX
+markup or spacing: a preprint and its published version are one paper.  A
+title match between records whose first authors' last names differ is not an
+identity.  A citation key (pinned or alias) identifies its record together
+with the same title, so a ``.bib`` entry imported again is found again.
+
+Merging is blocked by key (a dict from identity key to the records holding
+it), so it is linear in the number of records when identifiers agree, and it
+is idempotent: merging a merged set changes nothing.  The survivor of a group
+is chosen without regard to input order: a record that already existed first,
+then one with a pinned citation key, then the smallest id.  The survivor keeps
+its key, or takes the first key of the group if it has none (``refs/`` does
+not record when a key was pinned, so a key already in ``refs/`` counts as
+older than a new one, and between two the better-ranked record's wins); every
+other key of the group becomes an alias and is reported as
+``old key -> kept key``.
+
+The merged record keeps the best data, not the first: field by field group
+(authors; the date; the venue with its volume, pages and DOI), a published
+version's data beats a preprint's, a complete author list beats a truncated or
+shorter one, and otherwise the better source wins (``manual`` > ``bib`` >
+``s2``/``arxiv`` > ``readme``), the survivor breaking ties.
 """
 
 from __future__ import annotations
@@ -23,6 +41,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
+from .latex import ascii_fold, author_list, person, to_text
 from .models import Link, Listing, Record, Value
 
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.IGNORECASE)
@@ -49,6 +68,28 @@ def listed_name_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", folded)
 
 
+def normalised_title(record: Record, min_words: int = 3) -> str:
+    """The title's words without case, accents, punctuation or LaTeX; '' when the record has no real title.
+
+    By default only titles of three words or more count: shorter ones are names, not titles.
+    """
+    title = record.get("title")
+    if not title:
+        return ""
+    text = to_text(str(title)) if record.provenance("title") == "bib" else str(title)
+    words = re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
+    return " ".join(words) if len(words) >= min_words else ""
+
+
+def first_author_key(record: Record) -> str:
+    """The first author's last name, folded, or '' when no author is known."""
+    authors = author_list(record.get("authors"))
+    if not authors:
+        return ""
+    last = to_text(person(str(authors[0]), latex=record.provenance("authors") == "bib").last)
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(last).lower())
+
+
 def identity_keys(record: Record) -> set[str]:
     """Every key that identifies the paper: two records sharing one are the same paper.
 
@@ -72,7 +113,18 @@ def identity_keys(record: Record) -> set[str]:
         keys.update(f"web:{paper_url_key(link.url)}|{name}" for link in record.links for name in names)
         if not record.links:
             keys.update(f"name:{name}" for name in names)
+    title = normalised_title(record)
+    if title:
+        keys.add(f"{_TITLE}{title}")
+    # A .bib entry imported again is that record again: same key and same title.  A key
+    # alone proves nothing, as two bibliographies may give one key to two papers.
+    full_title = normalised_title(record, min_words=1)
+    if full_title:
+        keys.update(f"citekey:{key.lower()}|{full_title}" for key in (record.key, *record.aliases) if key)
     return keys
+
+
+_TITLE = "title:"
 
 
 def _distinct_ids(record: Record) -> dict[str, str]:
@@ -93,6 +145,78 @@ def conflict(a: Record, b: Record) -> bool:
     return any(ids_a[kind] != ids_b[kind] for kind in ids_a.keys() & ids_b.keys())
 
 
+def _other_authors(a: Record, b: Record) -> bool:
+    """True when both records name a first author and the two differ: one title, two papers."""
+    first_a, first_b = first_author_key(a), first_author_key(b)
+    return bool(first_a and first_b and first_a != first_b)
+
+
+_RANK = {"manual": 4, "bib": 3, "s2": 2, "arxiv": 2, "readme": 1}
+#: Fields that only make sense together, always taken from one record.
+_AUTHOR_GROUP = ("authors", "authors_truncated")
+_DATE_GROUP = ("year", "month", "date")
+_VENUE_GROUP = (
+    *("entry_type", "venue", "venue_type", "journal", "booktitle", "volume", "number", "pages"),
+    *("publisher", "doi", "journal_ref", "publication_types"),
+)
+_GROUPS = (_AUTHOR_GROUP, _DATE_GROUP, _VENUE_GROUP)
+# arXiv as a "venue" (S2's "ArXiv", DBLP's "CoRR", a .bib's "{arXiv} preprint ..."): not a publication.
+_PREPRINT_VENUE = re.compile(r"^[\s{]*(arxiv|corr)\b", re.IGNORECASE)
+
+
+def is_preprint_venue(venue: str) -> bool:
+    return bool(_PREPRINT_VENUE.match(venue))
+
+
+def is_published(record: Record) -> bool:
+    """Whether the record describes a published version: a journal, proceedings, or a publisher's DOI."""
+    doi = str(record.get("doi") or record.identifiers.get("doi") or "")
+    if doi and not arxiv_id_from_doi(doi):
+        return True
+    if record.get("entry_type") not in (None, "article", "inproceedings"):
+        return False
+    venue = str(record.get("booktitle") or record.get("journal") or "")
+    return bool(venue) and not is_preprint_venue(venue)
+
+
+def _completeness(record: Record, group: tuple[str, ...]) -> tuple[int, ...]:
+    if group == _AUTHOR_GROUP:
+        return (not record.get("authors_truncated"), len(author_list(record.get("authors"))))
+    return (sum(name in record.fields for name in group),)
+
+
+def _better_side(kept: Record, other: Record, group: tuple[str, ...]) -> Record:
+    """The record whose values of ``group`` the merged record takes."""
+    if not any(name in other.fields for name in group):
+        return kept
+    if not any(name in kept.fields for name in group):
+        return other
+    if group != _AUTHOR_GROUP and is_published(kept) != is_published(other):
+        return kept if is_published(kept) else other
+
+    def score(record: Record) -> tuple[tuple[int, ...], int]:
+        main = next(record.fields[name] for name in group if name in record.fields)
+        return (_completeness(record, group), _RANK.get(main.source, 0))
+
+    return other if score(other) > score(kept) else kept
+
+
+def best_fields(kept: Record, other: Record) -> dict[str, Value]:
+    """The fields of the merged record; see the module docstring."""
+    fields: dict[str, Value] = {}
+    grouped = {name for group in _GROUPS for name in group}
+    for group in _GROUPS:
+        side = _better_side(kept, other, group)
+        fields.update({name: side.fields[name] for name in group if name in side.fields})
+    for name in sorted((kept.fields.keys() | other.fields.keys()) - grouped):
+        mine, theirs = kept.fields.get(name), other.fields.get(name)
+        if mine is None or (theirs is not None and _RANK.get(theirs.source, 0) > _RANK.get(mine.source, 0)):
+            fields[name] = theirs  # type: ignore[assignment]
+        else:
+            fields[name] = mine
+    return fields
+
+
 def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
     seen: list[object] = []
     for item in (*first, *second):
@@ -102,9 +226,9 @@ def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
 
 
 def combine(kept: Record, other: Record) -> Record:
-    """``kept`` enriched with what ``other`` knows: the union of both, ``kept`` winning ties."""
+    """``kept`` enriched with what ``other`` knows: the union of both, the best data of each."""
     identifiers = {**other.identifiers, **kept.identifiers}
-    fields: dict[str, Value] = {**other.fields, **kept.fields}
+    fields = best_fields(kept, other)
     override = {**other.override, **kept.override}
     links = tuple(link for link in _union(kept.links, other.links) if isinstance(link, Link))
     listings = tuple(sorted(set(kept.listings) | set(other.listings), key=Listing.sort_key))
@@ -130,19 +254,24 @@ class MergeResult:
     records: list[Record]
     #: (kept id, removed id) for every record that was united into another.
     merged: list[tuple[str, str]] = field(default_factory=list)
+    #: (old key, kept key) for every pinned key that became an alias.
+    rekeyed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> MergeResult:
     """Unite the records that are one paper; ``existing`` names ids already in refs/."""
 
     def rank(record: Record) -> tuple[bool, bool, str]:
-        return (not record.key, record.id not in existing, record.id)
+        # A record already in refs/ survives (its file keeps its name), then one with a key.
+        return (record.id not in existing, not record.key, record.id)
 
     ordered = sorted(records, key=rank)
     parent = list(range(len(ordered)))
     group = list(ordered)
     members = [[record.id] for record in ordered]
-    by_key: dict[str, int] = {}
+    # Every record holding a key, not just the first: when the first holder cannot be
+    # united with a later one (two arXiv ids), two later holders may still be one paper.
+    by_key: dict[str, list[int]] = {}
 
     def find(index: int) -> int:
         while parent[index] != index:
@@ -152,17 +281,26 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
 
     for index, record in enumerate(ordered):
         for key in sorted(identity_keys(record)):
-            if key not in by_key:
-                by_key[key] = index
-                continue
-            mine, theirs = find(index), find(by_key[key])
-            if mine == theirs or conflict(group[mine], group[theirs]):
-                continue
-            # The better-ranked group (lower index) survives, whichever record arrived first.
-            kept, gone = min(mine, theirs), max(mine, theirs)
-            parent[gone] = kept
-            group[kept] = combine(group[kept], group[gone])
-            members[kept].extend(members[gone])
+            holders = by_key.setdefault(key, [])
+            for holder in holders:
+                mine, theirs = find(index), find(holder)
+                if mine == theirs or conflict(group[mine], group[theirs]):
+                    continue
+                if key.startswith(_TITLE) and _other_authors(group[mine], group[theirs]):
+                    continue
+                # The better-ranked group (lower index) survives, whichever record arrived first.
+                kept, gone = min(mine, theirs), max(mine, theirs)
+                parent[gone] = kept
+                group[kept] = combine(group[kept], group[gone])
+                members[kept].extend(members[gone])
+            holders.append(index)
     roots = [index for index in range(len(ordered)) if find(index) == index]
     merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
-    return MergeResult(records=[group[root] for root in roots], merged=merged)
+    keys = {record.id: record.key for record in ordered}
+    rekeyed = [
+        (keys[other], group[root].key)
+        for root in roots
+        for other in sorted(members[root][1:])
+        if keys[other] and keys[other] != group[root].key
+    ]
+    return MergeResult(records=[group[root] for root in roots], merged=merged, rekeyed=rekeyed)

@@ -117,6 +117,14 @@ def _links(text: str, column: str) -> tuple[tuple[RawLink, ...], bool]:
     return links, broken
 
 
+def _author_name(text: str) -> str:
+    """An author as listed, without the sentence's closing period (``*A, B.*``) but keeping ``J.`` and ``Jr.``."""
+    name = text.strip()
+    if name.endswith(".") and not re.search(r"(\b[A-Z]|\bJr|\bSr)\.$", name):
+        name = name[:-1].rstrip()
+    return name
+
+
 def _plain(text: str) -> str:
     """Cell text without link markup or emphasis."""
     text = _LINK.sub(lambda m: m.group("inner") or m.group("label") or "", text)
@@ -233,7 +241,7 @@ class _Reader:
             self.error(line_no, "numbered item has an empty title")
             return
         authors = tuple(
-            name.strip() for name in re.split(r",|\band\b", item.group("authors") or "") if name.strip()
+            _author_name(name) for name in re.split(r",|\band\b", item.group("authors") or "") if name.strip()
         )
         venue_text = _LINK.split(item.group("rest"))[0]
         venue = venue_text.strip().strip(".,").strip()

@@ -34,7 +34,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,20 @@ def read_record_file(path: Path) -> Record:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(shown, line, "not UTF-8") from None
     return parse_record(text, path)
+
+
+def sort_changes(before: Mapping[str, Record], after: Iterable[Record]) -> tuple[list[str], list[str], int]:
+    """The ids of ``after`` that are new and that changed since ``before``, and how many did not change."""
+    created, updated, unchanged = [], [], 0
+    for record in after:
+        old = before.get(record.id)
+        if old is None:
+            created.append(record.id)
+        elif old != record:
+            updated.append(record.id)
+        else:
+            unchanged += 1
+    return created, updated, unchanged
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -1,0 +1,479 @@
+"""Text to LaTeX and back, for fields of a bibliography.
+
+Contract:
+
+* :func:`encode` turns plain Unicode text (a title or a name from a remote
+  record) into LaTeX that pdflatex compiles with its default ``OT1`` font
+  encoding, without ``fontenc``, ``textcomp`` font generation or any package:
+  every LaTeX special character is escaped, so nothing in the text can run a
+  command, close a BibTeX field or open a comment.  Letters outside ASCII
+  become accent macros wrapped as BibTeX "special characters" (``{\\L}ukasz``,
+  ``G{\\"o}del``): bibtex then treats each as one letter when it abbreviates
+  or changes case, instead of cutting a UTF-8 byte sequence in half.
+  Characters with no OT1 form are approximated (``ą`` becomes ``a``) or, when
+  nothing is left, written ``?``; :class:`Encoded` says which were.
+* :func:`protect_title` also wraps the words whose capitals must survive a
+  sentence-case style in braces: ``{BERT}``, ``{LLM}s``, ``{Qwen}``.
+* :func:`to_text` reads LaTeX a user wrote (a ``.bib`` file) back to plain
+  text, for matching titles, making keys and writing CSL-JSON.
+* :func:`split_names` splits a BibTeX name list at ``and``; :func:`person`
+  splits one name the way BibTeX does (bibtexparser's splitter, run on the
+  encoded name so that escaped braces cannot mislead it) and
+  :func:`bibtex_name` writes it back as ``Family, Given``.
+* :func:`ascii_fold` reduces text to ASCII letters for citation keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass
+
+# Escapes for ASCII characters that mean something to TeX or to BibTeX.  Braces are
+# written as text commands, never as ``\{``: BibTeX counts every brace, escaped or
+# not.  Commands are followed by ``{}`` rather than wrapped in braces because biber
+# takes a wrapped ``{\textbackslash}`` at the start of a name for the name's
+# initial and writes a lone brace into the .bbl.  ``<``, ``>`` and ``|`` are drawn
+# in math: OT1 text fonts have other glyphs (¡ ¿ —) in their slots, and biber turns
+# ``\textless`` back into ``<``.  ``\$`` alone needs a TS1 font that plain
+# pdflatex must generate.
+_ASCII_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\ensuremath{\$}",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\ensuremath{<}",
+    ">": r"\ensuremath{>}",
+    "|": r"\ensuremath{|}",
+}
+
+# Accents that the OT1 encoding can build.  Others (ogonek, ...) are dropped.
+_ACCENTS = {
+    "\u0300": "`",
+    "\u0301": "'",
+    "\u0302": "^",
+    "\u0303": "~",
+    "\u0304": "=",
+    "\u0306": "u",
+    "\u0307": ".",
+    "\u0308": '"',
+    "\u030a": "r",
+    "\u030b": "H",
+    "\u030c": "v",
+    "\u0323": "d",
+    "\u0327": "c",
+    "\u0331": "b",
+}
+# Accented letters that survive every path: pdflatex draws their accent macro with
+# OT1 fonts, and LaTeX's utf8 input encoding knows the character biber decodes the
+# macro into (tested against TeX Live's utf8enc.dfu).  Others are approximated.
+OT1_LETTERS = frozenset(
+    "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĆćĈĉĊċČčĎďĒēĔĕĖėĚěĜĝĞğĠġĢģ"
+    "ĤĥĨĩĪīĬĭİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŴŵŶŷŸŹźŻżŽžǍǎǏǐǑǒǓǔǦǧǨǩǰǴǵ"
+    "ȲȳḂḃḍḞḟḥḰḱḷẎẏṃṅṇṛṣṭẐẑỲỳḠḡ"
+)
+
+# Named in code point order from U+03B1 (alpha); omicron looks like an o and stays one.
+_GREEK_LOWER = [
+    *("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda"),
+    *("mu", "nu", "xi", "o", "pi", "rho", "varsigma", "sigma", "tau", "upsilon", "phi", "chi", "psi"),
+    "omega",
+]
+_GREEK_UPPER = {"Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi"}
+_GREEK_UPPER |= {"Σ": "Sigma", "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega"}
+_MATH = {chr(0x3B1 + i): name for i, name in enumerate(_GREEK_LOWER) if name != "o"}
+_MATH |= {char: name for char, name in _GREEK_UPPER.items()}
+_MATH |= {"ϵ": "epsilon", "ϑ": "vartheta", "ϕ": "varphi", "ϖ": "varpi", "ϱ": "varrho"}
+_MATH |= {"×": "times", "÷": "div", "±": "pm", "∓": "mp", "·": "cdot", "∙": "cdot", "⋅": "cdot"}
+_MATH |= {"→": "rightarrow", "←": "leftarrow", "↔": "leftrightarrow", "⇒": "Rightarrow"}
+_MATH |= {"⇐": "Leftarrow", "⇔": "Leftrightarrow", "↑": "uparrow", "↓": "downarrow"}
+_MATH |= {"≤": "leq", "≥": "geq", "≠": "neq", "≈": "approx", "≡": "equiv", "∼": "sim"}
+_MATH |= {"∞": "infty", "∈": "in", "∉": "notin", "∂": "partial", "∇": "nabla", "∑": "sum"}
+_MATH |= {"∏": "prod", "∫": "int", "√": "surd", "∀": "forall", "∃": "exists", "∅": "emptyset"}
+_MATH |= {"∩": "cap", "∪": "cup", "⊂": "subset", "⊆": "subseteq", "ℓ": "ell", "∘": "circ"}
+_MATH |= {"⊕": "oplus", "⊗": "otimes", "†": "dagger", "‡": "ddagger", "§": "S", "¶": "P"}
+_MATH |= {"µ": "mu", "•": "bullet", "′": "prime"}
+
+# Whole replacements, checked before any decomposition.
+_LETTERS = {
+    "Ł": r"{\L}",
+    "ł": r"{\l}",
+    "Ø": r"{\O}",
+    "ø": r"{\o}",
+    "ß": r"{\ss}",
+    "Æ": r"{\AE}",
+    "æ": r"{\ae}",
+    "Œ": r"{\OE}",
+    "œ": r"{\oe}",
+    "Å": r"{\AA}",
+    "å": r"{\aa}",
+    "ı": r"{\i}",
+    "ȷ": r"{\j}",
+    "–": "--",
+    "—": "---",
+    "―": "---",
+    "‘": "`",
+    "’": "'",
+    "‚": ",",
+    "“": "``",
+    "”": "''",
+    "„": ",,",
+    "…": r"{\ldots}",
+    "¡": r"{\textexclamdown}",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2212": "-",
+    "\u2044": "/",
+    "\u2215": "/",
+    "¿": r"{\textquestiondown}",
+    "°": r"{\ensuremath{^\circ}}",
+}
+# Letters OT1 cannot draw (they need T1 fonts): written as their nearest ASCII.
+_APPROXIMATE = {
+    "Đ": "D",
+    "đ": "d",
+    "Ð": "D",
+    "ð": "d",
+    "Þ": "Th",
+    "þ": "th",
+    "Ŋ": "Ng",
+    "ŋ": "ng",
+    "ĸ": "k",
+    "ſ": "s",
+    "©": "(c)",
+    "®": "(R)",
+    "™": "TM",
+    "€": "EUR",
+    "£": "GBP",
+    "«": "<<",
+    "»": ">>",
+    "‹": "<",
+    "›": ">",
+}
+_FOLD_EXTRA = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L"}
+_FOLD_EXTRA |= {"ı": "i", "ȷ": "j"}
+_FOLD_EXTRA |= {char: text for char, text in _APPROXIMATE.items() if text.isalpha()}
+
+_SPACES = re.compile(r"\s+")
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ", "0123456789+-=()n", strict=True))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()", strict=True))
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """LaTeX text and the characters that could only be approximated."""
+
+    latex: str
+    approximated: tuple[str, ...] = ()
+
+
+def clean(text: str) -> str:
+    """Plain text on one line: control characters dropped, whitespace collapsed, NFC."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if char.isspace() else char for char in text if char.isprintable() or char.isspace())
+    return _SPACES.sub(" ", text).strip()
+
+
+# Pairs TeX's fonts would join into another glyph: ``--`` a dash, two quotes a curly quote.
+_LIGATURES = {("-", "-"), ("`", "`"), ("'", "'"), ("?", "`"), ("!", "`")}
+
+
+def encode(text: str) -> Encoded:
+    """LaTeX for plain ``text``; see the module docstring."""
+    approximated: list[str] = []
+    clusters = _decomposed_clusters(clean(text))
+    pieces = []
+    for index, cluster in enumerate(clusters):
+        pieces.append(_encode_char(cluster, approximated))
+        if (cluster, clusters[index + 1] if index + 1 < len(clusters) else "") in _LIGATURES:
+            pieces.append("{}")
+    return Encoded("".join(pieces), tuple(approximated))
+
+
+def _decomposed_clusters(text: str) -> list[str]:
+    """The text as base characters each followed by their combining marks."""
+    clusters: list[str] = []
+    for char in text:
+        if char in _LETTERS or char in _APPROXIMATE:
+            clusters.append(char)
+            continue
+        for part in unicodedata.normalize("NFD", char):
+            if unicodedata.combining(part) and clusters and clusters[-1][0].isalpha():
+                clusters[-1] += part
+            else:
+                clusters.append(part)
+    return clusters
+
+
+def _encode_char(cluster: str, approximated: list[str]) -> str:
+    base, marks = cluster[0], cluster[1:]
+    if not marks:
+        return _encode_base(base, approximated)
+    composed = unicodedata.normalize("NFC", cluster)
+    if not base.isascii() or not base.isalpha():
+        approximated.append(composed)
+        return _encode_base(base, approximated)
+    if len(marks) == 1 and composed in OT1_LETTERS:
+        return _accented(base, marks)
+    approximated.append(composed)
+    # Letters with two accents (Vietnamese) or an accent OT1 lacks keep the first accent that works.
+    for mark in marks:
+        if unicodedata.normalize("NFC", base + mark) in OT1_LETTERS:
+            return _accented(base, mark)
+    return base
+
+
+def _accented(base: str, mark: str) -> str:
+    """``{\\"o}``, ``{\\v{c}}``: one accent on one letter, braced as BibTeX's special character."""
+    # ``\\"i`` rather than ``\\"\\i``: biber decodes the dotless form into a combining
+    # accent that LaTeX's utf8 input encoding rejects.
+    accent = _ACCENTS[mark]
+    if accent.isalpha():
+        return f"{{\\{accent}{{{base}}}}}"
+    return f"{{\\{accent}{base}}}"
+
+
+def _encode_base(char: str, approximated: list[str]) -> str:
+    if char.isascii():
+        return _ASCII_ESCAPES.get(char, char)
+    if char in _LETTERS:
+        return _LETTERS[char]
+    if char in _MATH:
+        return "{\\ensuremath{\\" + _MATH[char] + "}}"
+    if char in _SUPERSCRIPTS:
+        return "{\\ensuremath{^{" + _SUPERSCRIPTS[char] + "}}}"
+    if char in _SUBSCRIPTS:
+        return "{\\ensuremath{_{" + _SUBSCRIPTS[char] + "}}}"
+    if unicodedata.category(char) == "Zs":
+        return " "
+    if unicodedata.category(char) in ("Cf", "Mn"):
+        return ""
+    compat = unicodedata.normalize("NFKD", char)
+    if compat != char and char not in _APPROXIMATE:
+        # Ligatures, full-width and other compatibility forms: their plain letters are exact.
+        return "".join(_encode_char(part, approximated) for part in _decomposed_clusters(compat))
+    approximated.append(char)
+    if char in _APPROXIMATE:
+        return "".join(_ASCII_ESCAPES.get(part, part) for part in _APPROXIMATE[char])
+    return "?"
+
+
+# Words never worth protecting even when a listing names them.
+_COMMON = {"a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "is", "are", "by", "at", "via"}
+_WORD = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+_PLURAL_ACRONYM = re.compile(r"^([A-Z0-9][A-Z0-9-]*[A-Z0-9])s$")
+
+
+def needs_protection(word: str, names: Collection[str] = ()) -> bool:
+    """Whether a sentence-case style would wrongly lower-case ``word``.
+
+    Acronyms and inner capitals (``BERT``, ``GPT-4``, ``MobileLLM``, ``7B``), single
+    capital letters other than the article ``A``, and model names the survey lists.
+    """
+    if any(char.isupper() for char in word[1:]):
+        return True
+    if len(word) == 1:
+        return word.isupper() and word != "A"
+    return word in names and word.lower() not in _COMMON
+
+
+def protect_title(title: str, names: Collection[str] = ()) -> Encoded:
+    """Encode a plain-text title, bracing the words whose capitals must survive."""
+    approximated: list[str] = []
+    words = []
+    for word in clean(title).split(" "):
+        lead, core, trail = _WORD.match(word).groups()  # type: ignore[union-attr]
+        encoded = [encode(part) for part in (lead, core, trail)]
+        for part in encoded:
+            approximated.extend(part.approximated)
+        lead_tex, core_tex, trail_tex = (part.latex for part in encoded)
+        if core and needs_protection(core, names):
+            plural = _PLURAL_ACRONYM.match(core)
+            core_tex = "{" + encode(plural.group(1)).latex + "}s" if plural else "{" + core_tex + "}"
+        words.append(lead_tex + core_tex + trail_tex)
+    return Encoded(" ".join(words), tuple(approximated))
+
+
+def braces_balanced(latex: str) -> bool:
+    """Whether BibTeX, which counts every brace (escaped or not), sees balanced braces."""
+    depth = 0
+    for char in latex:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+@functools.lru_cache(maxsize=1)
+def _converter() -> object:
+    # pylatexenc is slow to set up and to run: built once, used only on the few
+    # fields that matching, keys and CSL-JSON need from user-written LaTeX.
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+    symbols = {
+        "textbraceleft": "{",
+        "textbraceright": "}",
+        "textless": "<",
+        "textgreater": ">",
+        "textbar": "|",
+        "textasciicircum": "^",
+        "textasciitilde": "~",
+        "textbackslash": "\\",
+        "textunderscore": "_",
+        "textquotedbl": '"',
+    }
+    context = get_default_latex_context_db().filter_context(keep_categories=None)
+    context.add_context_category(
+        "slmbib-symbols",
+        prepend=True,
+        macros=[MacroTextSpec(name, text) for name, text in symbols.items()],
+    )
+    return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=True)
+
+
+def to_text(latex: str) -> str:
+    """Plain text for LaTeX a user wrote: macros decoded, braces dropped, spaces collapsed."""
+    if not any(char in latex for char in "\\{}$~"):
+        return clean(latex)
+    return clean(_converter().latex_to_text(latex))  # type: ignore[attr-defined]
+
+
+def ascii_fold(text: str) -> str:
+    """ASCII approximation of plain text: accents dropped, ``ß`` as ``ss``, others removed."""
+    out = []
+    for char in unicodedata.normalize("NFKD", text):
+        if char.isascii():
+            out.append(char)
+        elif char in _FOLD_EXTRA:
+            out.append(_FOLD_EXTRA[char])
+    return "".join(out)
+
+
+_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+# A last word that makes a listed author an organisation, written as one unsplit name.
+_ORGANISATION_WORDS = {"Team", "Group", "Lab", "Labs", "Consortium", "Collaboration", "Inc.", "AI"}
+
+
+@dataclass(frozen=True)
+class Person:
+    """An author's name as BibTeX sees it; every part is LaTeX."""
+
+    family: str
+    given: str = ""
+    suffix: str = ""
+    #: The last name without particles (``Beethoven`` for ``van Beethoven``), as LaTeX.
+    last: str = ""
+
+
+def person(name: str, latex: bool = False) -> Person:
+    """Split ``name`` (``Given Family`` or ``Family, Given``) into BibTeX's parts.
+
+    ``latex`` says the name is LaTeX a user wrote (kept as written); otherwise it is
+    plain text, encoded first.
+    """
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
+
+    written = clean(name)
+    if latex and braces_balanced(written):
+        source = written
+    else:
+        source = _encode_name(written)
+        words = written.split(" ")
+        if "," not in written and (len(words) == 1 or words[-1] in _ORGANISATION_WORDS):
+            # Mononyms and organisations: one last name, never split into given/family.
+            source = "{" + source + "}" if len(words) > 1 else source
+            return Person(family=source, last=source)
+    parts = parse_single_name_into_parts(source, strict=False)
+    last = " ".join(parts.last)
+    return Person(
+        family=" ".join([*parts.von, *parts.last]),
+        given=" ".join(parts.first),
+        suffix=" ".join(parts.jr),
+        last=last,
+    )
+
+
+def _encode_name(name: str) -> str:
+    """LaTeX for a plain-text name that BibTeX splits as its author meant."""
+    words = name.split(" ")
+    if "," not in name and len(words) > 2 and words[-1].lower() in _SUFFIXES:
+        name = " ".join(words[:-1]) + ", " + words[-1]
+    left, comma, right = name.partition(",")
+    if comma and "," not in right:
+        if right.strip().lower() in _SUFFIXES:
+            # ``Given Family, Jr.`` is not a BibTeX form: reorder to ``Family, Jr., Given``.
+            given_family = _encode_words(left)
+            parts = given_family.rsplit(" ", 1)
+            if len(parts) == 2:
+                return f"{parts[1]}, {_encode_words(right)}, {parts[0]}"
+            return f"{given_family}, {_encode_words(right)}"
+        return f"{_encode_words(left)}, {_encode_words(right)}"
+    return _encode_words(name)
+
+
+def _encode_words(text: str) -> str:
+    words = []
+    for word in text.strip().split(" "):
+        if word.lower() in ("and", "others"):
+            # ``and`` would split the name in two and ``others`` would read as "et al.".
+            words.append("{" + word + "}")
+        else:
+            words.append(encode(word).latex.replace(",", "{,}"))
+    return " ".join(word for word in words if word)
+
+
+def split_names(value: str) -> list[str]:
+    """The names of a BibTeX name list: split at ``and`` outside braces, as BibTeX does.
+
+    bibtexparser 2.1's ``split_multiple_persons_names`` drops the first two
+    characters of a name that starts with a command (``and \\c{C}elik``).
+    """
+    tokens: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in value:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        if char.isspace() and depth == 0:
+            if current:
+                tokens.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if current:
+        tokens.append("".join(current))
+    names: list[list[str]] = [[]]
+    for token in tokens:
+        if token.lower() == "and" and names[-1]:
+            names.append([])
+        else:
+            names[-1].append(token)
+    return [" ".join(name) for name in names if name]
+
+
+def author_list(value: object) -> list[str]:
+    """The names of an ``authors`` value: a list of names, or one string in BibTeX's ``A and B`` form."""
+    if isinstance(value, str):
+        return split_names(value)
+    if isinstance(value, (list, tuple)):
+        return [str(name) for name in value if str(name).strip()]
+    return []
+
+
+def bibtex_name(who: Person) -> str:
+    """``von Last, Jr, First`` with empty parts left out."""
+    return ", ".join(part for part in (who.family, who.suffix, who.given) if part)

@@ -1,0 +1,541 @@
+"""Records to a bibliography: BibTeX, biblatex or CSL-JSON text.
+
+This is the only module that builds bibtexparser objects for output.
+
+Contract:
+
+* :func:`citation` reads a :class:`Record` once into a :class:`Citation`: the
+  entry kind, and every field validated (years, months, dates, arXiv ids,
+  DOIs, URLs) or kept as text.  Text that came from a ``.bib`` file the user
+  wrote (provenance ``bib``) is LaTeX and is written exactly as written; all
+  other text is plain and goes through :mod:`slmbib.latex`, so nothing a
+  remote service returns can run a LaTeX command or leave its field.
+* :func:`render` writes citations in a fixed field order, one entry per
+  citation in the order given, UTF-8 with LF line ends: the same citations
+  always give the same bytes.
+* ``bibtex`` output compiles with plain bibtex (``plain``, ``plainnat``,
+  ``abbrvnat``) and with biber: an entry lacking what its BibTeX type
+  requires (authors, a year, a journal) is written as ``@misc``, with a
+  ``key`` field that bibtex sorts author-less entries by.  arXiv-only
+  preprints are ``@article`` with ``journal = {arXiv preprint arXiv:<id>}``
+  (which natbib styles print and Zotero keeps) plus ``eprint``,
+  ``archivePrefix`` and ``primaryClass`` for biber.
+* ``biblatex`` output uses biblatex's own types and fields (``journaltitle``,
+  ``date``, ``eprinttype``, ``urldate``, ``ids`` for old keys).
+* ``csl-json`` output is plain Unicode, as Zotero imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from .keys import record_year
+from .latex import (
+    Person,
+    author_list,
+    bibtex_name,
+    braces_balanced,
+    clean,
+    encode,
+    person,
+    protect_title,
+    to_text,
+)
+from .merge import is_preprint_venue
+from .models import Record
+
+FORMATS = ("bibtex", "biblatex", "csl-json")
+KINDS = ("article", "inproceedings", "preprint", "online", "misc")
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAMES = {name: index for index, name in enumerate(MONTHS, start=1)}
+_FULL_MONTHS = (
+    *("january", "february", "march", "april", "may", "june", "july", "august", "september"),
+    *("october", "november", "december"),
+)
+_MONTH_NAMES |= {full: index for index, full in enumerate(_FULL_MONTHS, start=1)}
+
+_ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
+_ARXIV_VERSION = re.compile(r"v\d+$")
+_ARXIV_CLASS = re.compile(r"^[a-z-]+(?:\.[A-Za-z-]+)?$")
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
+_DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\]+$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_PAGES = re.compile("^(\\w+)\\s*(?:-+|\u2013|\u2014)\\s*(\\w+)$")
+# Characters a URL may keep as they are inside a BibTeX field, \url{} and biber's verbatim fields.
+_URL_SAFE = "/:?#[]@!$&'()*+,;=-._~%"
+
+HEADER = "% Written by `slmbib export` from refs/: edit refs/, not this file.\n"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A field's text: plain, or LaTeX as a user wrote it in a ``.bib`` file."""
+
+    value: str
+    latex: bool = False
+
+    def plain(self) -> str:
+        return to_text(self.value) if self.latex else clean(self.value)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One bibliography entry, every value checked; see the module docstring."""
+
+    key: str
+    kind: str
+    title: Text
+    authors: tuple[Person, ...] = ()
+    authors_truncated: bool = False
+    year: str = ""
+    month: int = 0
+    day: int = 0
+    container: Text | None = None
+    volume: Text | None = None
+    number: Text | None = None
+    pages: Text | None = None
+    publisher: Text | None = None
+    doi: str = ""
+    url: str = ""
+    eprint: str = ""
+    primary_class: str = ""
+    accessed: str = ""
+    aliases: tuple[str, ...] = ()
+    #: Characters of the record's plain text that LaTeX output can only approximate.
+    approximated: tuple[str, ...] = ()
+
+    @property
+    def missing_authors(self) -> bool:
+        return not self.authors
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A bibliography's text and what a reader should be told about it."""
+
+    text: str
+    keys: tuple[str, ...]
+    missing_authors: tuple[str, ...] = ()
+    #: Entries with no year at all: natbib's author-year styles warn about each.
+    missing_year: tuple[str, ...] = ()
+    approximated: tuple[tuple[str, str], ...] = ()
+
+
+def _text(record: Record, name: str) -> Text | None:
+    value = record.get(name)
+    if value is None or str(value).strip() == "":
+        return None
+    return Text(str(value), latex=record.provenance(name) == "bib")
+
+
+def arxiv_id(record: Record) -> str:
+    """The record's arXiv id without version, or '' if it has none that is well formed."""
+    raw = _ARXIV_VERSION.sub("", str(record.identifiers.get("arxiv", "")).strip())
+    return raw if _ARXIV_ID.match(raw) else ""
+
+
+def safe_url(url: str) -> str:
+    """``url`` with every character a BibTeX field or ``\\url`` mishandles percent-encoded.
+
+    Only http(s) URLs are kept: a bibliography has no business linking anything else.
+    """
+    url = clean(url)
+    if not re.match(r"^https?://[^\s/]", url, re.IGNORECASE):
+        return ""
+    return urllib.parse.quote(url, safe=_URL_SAFE)
+
+
+def safe_doi(doi: str) -> str:
+    doi = clean(doi)
+    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
+    return doi if _DOI.match(doi) else ""
+
+
+def _month(record: Record) -> int:
+    value = record.get("month")
+    if isinstance(value, int) and 1 <= value <= 12:
+        return value
+    text = str(value or "").strip().lower().rstrip(".")
+    if text.isdigit() and 1 <= int(text) <= 12:
+        return int(text)
+    if text in _MONTH_NAMES:
+        return _MONTH_NAMES[text]
+    found = _DATE.match(str(record.get("date") or ""))
+    return int(found.group(2)) if found and found.group(2) and 1 <= int(found.group(2)) <= 12 else 0
+
+
+def _day(record: Record, year: str, month: int) -> int:
+    found = _DATE.match(str(record.get("date") or ""))
+    if not found or found.group(1) != year or not found.group(3) or int(found.group(2) or 0) != month:
+        return 0
+    day = int(found.group(3))
+    return day if 1 <= day <= 31 else 0
+
+
+def _is_arxiv_venue(text: Text | None) -> bool:
+    return text is not None and is_preprint_venue(text.plain())
+
+
+def entry_kind(record: Record) -> str:
+    """What the record is: a declared ``entry_type``, else what its fields and links show."""
+    declared = str(record.get("entry_type") or "")
+    booktitle = _text(record, "booktitle")
+    journal = _text(record, "journal")
+    if declared == "article" and (journal is None or _is_arxiv_venue(journal)) and arxiv_id(record):
+        return "preprint"
+    if declared in KINDS:
+        return declared
+    venue_type = str(record.get("venue_type") or "").lower()
+    if booktitle is not None or (venue_type == "conference" and _text(record, "venue")):
+        return "inproceedings"
+    if journal is not None and not _is_arxiv_venue(journal):
+        return "article"
+    if venue_type == "journal" and not _is_arxiv_venue(_text(record, "venue")):
+        return "article"
+    if arxiv_id(record):
+        return "preprint"
+    if not record.links_with_role("paper") and any(
+        record.links_with_role(role) for role in ("blog", "model", "project")
+    ):
+        return "online"
+    return "misc"
+
+
+def _container(record: Record, kind: str) -> Text | None:
+    if kind == "inproceedings":
+        return _text(record, "booktitle") or _text(record, "venue")
+    if kind == "article":
+        journal = _text(record, "journal") or _text(record, "venue")
+        return None if _is_arxiv_venue(journal) else journal
+    if kind in ("misc", "online"):
+        return _text(record, "journal") or _text(record, "booktitle") or _text(record, "venue")
+    return None
+
+
+def _url(record: Record, kind: str, doi: str, eprint: str) -> str:
+    """A URL where the reader finds the work, when DOI and eprint do not already say it."""
+    if kind == "preprint" or doi or (eprint and kind != "online"):
+        return ""
+    candidates = [str(record.get("url") or "")]
+    roles = ("paper", "blog", "model", "project", "other") if kind == "online" else ("paper",)
+    for role in roles:
+        candidates.extend(record.links_with_role(role))
+    for candidate in candidates:
+        url = safe_url(candidate)
+        if url:
+            return url
+    return ""
+
+
+def citation(record: Record) -> Citation:
+    """Read a record into a :class:`Citation`; the record must have a key."""
+    kind = entry_kind(record)
+    title = _text(record, "title") or Text(record.title)
+    raw_authors = author_list(record.get("authors"))
+    authors_latex = record.provenance("authors") == "bib"
+    year = record_year(record)
+    month = _month(record) if year else 0
+    eprint = arxiv_id(record)
+    doi = safe_doi(str(record.get("doi") or record.identifiers.get("doi", "")))
+    if _ARXIV_DOI.match(doi) and kind in ("preprint", "misc"):
+        doi = ""
+    primary = str(record.get("arxiv_primary_class") or "")
+    accessed = _DATE.match(str(record.get("accessed") or ""))
+    plain_parts = [title] + [Text(name, authors_latex) for name in raw_authors]
+    plain_parts += [
+        part
+        for part in (_text(record, name) for name in ("journal", "booktitle", "venue", "publisher"))
+        if part is not None
+    ]
+    approximated = [
+        char for part in plain_parts if not part.latex for char in encode(part.value).approximated
+    ]
+    return Citation(
+        key=record.key,
+        kind=kind,
+        title=title,
+        authors=tuple(person(name, latex=authors_latex) for name in raw_authors),
+        authors_truncated=bool(record.get("authors_truncated")) and bool(raw_authors),
+        year=year,
+        month=month,
+        day=_day(record, year, month),
+        container=_container(record, kind),
+        volume=_text(record, "volume"),
+        number=_text(record, "number"),
+        pages=_text(record, "pages"),
+        publisher=_text(record, "publisher"),
+        doi=doi,
+        url=_url(record, kind, doi, eprint),
+        eprint=eprint,
+        primary_class=primary if eprint and _ARXIV_CLASS.match(primary) else "",
+        accessed=accessed.group(0) if accessed and accessed.group(3) else "",
+        aliases=tuple(record.aliases),
+        approximated=tuple(dict.fromkeys(approximated)),
+    )
+
+
+# A listed name's words that only give its version or size: ``Qwen 1.5``, ``Alpaca 7B``, ``BitNet b1.58``.
+_VERSION_WORD = re.compile(r"^(v?\d[\w.]*|[a-z]\d[\d.]*|\(.*\))$")
+
+
+def listed_names(records: Iterable[Record]) -> frozenset[str]:
+    """Model names the survey lists (``Qwen``, ``Gemma``): kept capitalised in titles.
+
+    Only one-word names count (a version or size may follow): longer listed names
+    are descriptions or titles, whose capitalised words are ordinary words.
+    """
+    words: set[str] = set()
+    for record in records:
+        for listing in record.listings:
+            named = [word for word in listing.name.split() if not _VERSION_WORD.match(word)]
+            if len(named) == 1 and named[0][:1].isupper():
+                words.add(named[0])
+    return frozenset(words)
+
+
+# -- LaTeX values ------------------------------------------------------------
+
+
+def _tex(text: Text) -> str:
+    """LaTeX for a field: a user's LaTeX as written when BibTeX can read it, else its characters escaped."""
+    if text.latex and braces_balanced(text.value):
+        return clean(text.value)
+    return encode(text.value).latex
+
+
+def _title_tex(text: Text, names: Collection[str]) -> str:
+    if text.latex and braces_balanced(text.value):
+        return clean(text.value)
+    return protect_title(text.value, names).latex
+
+
+def _pages_tex(text: Text) -> str:
+    if text.latex:
+        return _tex(text)
+    found = _PAGES.match(clean(text.value))
+    if found:
+        return f"{encode(found.group(1)).latex}--{encode(found.group(2)).latex}"
+    return _tex(text)
+
+
+def _authors_tex(cite: Citation) -> str:
+    names = " and ".join(bibtex_name(who) for who in cite.authors)
+    return names + " and others" if cite.authors_truncated else names
+
+
+def _arxiv_journal(cite: Citation) -> str:
+    return f"arXiv preprint arXiv:{cite.eprint}"
+
+
+# (name, value, bare): ``bare`` values are BibTeX macros written without braces.
+FieldList = list[tuple[str, str, bool]]
+
+
+def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
+    kind = cite.kind
+    container = _tex(cite.container) if cite.container else ""
+    if kind == "preprint":
+        container = _arxiv_journal(cite) if cite.eprint else container
+    # An entry lacking what bibtex's styles demand of its type would draw warnings: @misc needs nothing.
+    complete = kind in ("article", "inproceedings", "preprint") and bool(
+        cite.authors and cite.year and container
+    )
+    entry_type = {"inproceedings": "inproceedings"}.get(kind, "article") if complete else "misc"
+    fields: FieldList = []
+    if cite.authors:
+        fields.append(("author", _authors_tex(cite), False))
+    fields.append(("title", _title_tex(cite.title, names), False))
+    if entry_type == "article":
+        fields.append(("journal", container, False))
+    elif entry_type == "inproceedings":
+        fields.append(("booktitle", container, False))
+    elif container:
+        fields.append(("howpublished", container, False))
+    if cite.year:
+        fields.append(("year", cite.year, False))
+    if cite.month:
+        fields.append(("month", MONTHS[cite.month - 1], True))
+    if entry_type == "article" and kind == "article" and cite.volume:
+        # Styles warn about a number without a volume, so it only goes with one.
+        fields += _optional(("volume", cite.volume), ("number", cite.number))
+    fields += _locators(cite, ("archivePrefix", "arXiv"), "primaryClass")
+    if cite.accessed:
+        fields.append(("note", f"Accessed: {cite.accessed}", False))
+    if not cite.authors:
+        # plain.bst sorts, and natbib styles label, an author-less entry by this field.
+        fields.append(("key", encode(cite.title.plain()).latex, False))
+    return entry_type, fields
+
+
+def _locators(cite: Citation, eprint_type: tuple[str, str], eprint_class: str) -> FieldList:
+    """Pages, publisher and where to find the work, in the field names of one dialect."""
+    fields: FieldList = []
+    if cite.pages:
+        fields.append(("pages", _pages_tex(cite.pages), False))
+    if cite.kind in ("article", "inproceedings") and cite.publisher:
+        fields.append(("publisher", _tex(cite.publisher), False))
+    if cite.doi:
+        fields.append(("doi", cite.doi, False))
+    if cite.url:
+        fields.append(("url", cite.url, False))
+    if cite.eprint:
+        fields += [("eprint", cite.eprint, False), (*eprint_type, False)]
+        if cite.primary_class:
+            fields.append((eprint_class, cite.primary_class, False))
+    if cite.accessed:
+        fields.append(("urldate", cite.accessed, False))
+    return fields
+
+
+def _optional(*pairs: tuple[str, Text | None]) -> FieldList:
+    return [(name, _tex(value), False) for name, value in pairs if value is not None]
+
+
+def _biblatex_date(cite: Citation) -> str:
+    parts = [cite.year] if cite.year else []
+    if cite.year and cite.month:
+        parts.append(f"{cite.month:02d}")
+        if cite.day:
+            parts.append(f"{cite.day:02d}")
+    return "-".join(parts)
+
+
+def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
+    kind = cite.kind
+    entry_type = {"preprint": "online"}.get(kind, kind)
+    fields: FieldList = []
+    if cite.aliases:
+        fields.append(("ids", ",".join(cite.aliases), False))
+    if cite.authors:
+        fields.append(("author", _authors_tex(cite), False))
+    fields.append(("title", _title_tex(cite.title, names), False))
+    container = _tex(cite.container) if cite.container else ""
+    if container:
+        container_field = {"article": "journaltitle", "inproceedings": "booktitle"}.get(kind, "howpublished")
+        fields.append((container_field, container, False))
+    date = _biblatex_date(cite)
+    if date:
+        fields.append(("date", date, False))
+    if kind == "article":
+        fields += _optional(("volume", cite.volume), ("number", cite.number))
+    fields += _locators(cite, ("eprinttype", "arxiv"), "eprintclass")
+    return entry_type, fields
+
+
+def _bib_text(
+    citations: Sequence[Citation],
+    names: Collection[str],
+    fields_of: Callable[[Citation, Collection[str]], tuple[str, FieldList]],
+) -> str:
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library
+    from bibtexparser.middlewares.enclosing import AddEnclosingMiddleware
+    from bibtexparser.model import Entry, Field
+    from bibtexparser.writer import BibtexFormat
+
+    library = Library()
+    for cite in citations:
+        entry_type, pairs = fields_of(cite, names)
+        entry_fields = []
+        for name, value, bare in pairs:
+            entry_field = Field(name, value)
+            if bare:
+                entry_field.enclosing = "no-enclosing"
+            entry_fields.append(entry_field)
+        library.add(Entry(entry_type, cite.key, entry_fields))
+    layout = BibtexFormat()  # type: ignore[no-untyped-call]
+    layout.indent = "  "
+    layout.block_separator = "\n"
+    layout.trailing_comma = True
+    enclose = AddEnclosingMiddleware(
+        reuse_previous_enclosing=False,
+        enclose_integers=True,
+        default_enclosing="{",
+        allow_inplace_modification=True,
+    )
+    return str(write_string(library, unparse_stack=[enclose], bibtex_format=layout))
+
+
+def _csl_name(who: Person) -> dict[str, str]:
+    family = to_text(who.family)
+    if not who.given and not who.suffix:
+        return {"literal": family}
+    name = {"family": family, "given": to_text(who.given)}
+    if who.suffix:
+        name["suffix"] = to_text(who.suffix)
+    return name
+
+
+_CSL_TYPES = {
+    "article": "article-journal",
+    "inproceedings": "paper-conference",
+    "preprint": "article",
+    "online": "webpage",
+    "misc": "document",
+}
+
+
+def _csl_item(cite: Citation) -> dict[str, object]:
+    item: dict[str, object] = {"id": cite.key, "citation-key": cite.key, "type": _CSL_TYPES[cite.kind]}
+    item["title"] = cite.title.plain()
+    if cite.authors:
+        item["author"] = [_csl_name(who) for who in cite.authors]
+    if cite.year:
+        date_parts = [int(part) for part in _biblatex_date(cite).split("-")]
+        item["issued"] = {"date-parts": [date_parts]}
+    if cite.container:
+        item["container-title"] = cite.container.plain()
+    for name, value in (("volume", cite.volume), ("issue", cite.number), ("page", cite.pages)):
+        if value is not None:
+            item[name] = value.plain()
+    if cite.kind == "preprint" and cite.eprint:
+        # Zotero reads "article" as a preprint, the publisher as its repository and number as its id.
+        item["publisher"] = "arXiv"
+        item["number"] = f"arXiv:{cite.eprint}"
+        item["URL"] = f"https://arxiv.org/abs/{cite.eprint}"
+    elif cite.publisher:
+        item["publisher"] = cite.publisher.plain()
+    if cite.doi:
+        item["DOI"] = cite.doi
+    if cite.url:
+        item["URL"] = cite.url
+    if cite.accessed:
+        item["accessed"] = {"date-parts": [[int(part) for part in cite.accessed.split("-")]]}
+    return item
+
+
+def render(
+    records: Sequence[Record],
+    fmt: str = "bibtex",
+    names: Collection[str] | None = None,
+    header: bool = True,
+) -> Rendered:
+    """The bibliography of ``records``, in the order given, as ``fmt`` text.
+
+    ``names`` are the words kept capitalised in titles; by default the capitalised
+    words of the records' own listed names.  ``header`` starts BibTeX output with a
+    comment saying where the file comes from.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if names is None:
+        names = listed_names(records)
+    citations = [citation(record) for record in records]
+    if fmt == "csl-json":
+        text = json.dumps([_csl_item(cite) for cite in citations], ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = _bib_text(citations, names, _bibtex_fields if fmt == "bibtex" else _biblatex_fields)
+        if header:
+            text = HEADER + "\n" + text if text else HEADER
+    return Rendered(
+        text=text,
+        keys=tuple(cite.key for cite in citations),
+        missing_authors=tuple(cite.key for cite in citations if cite.missing_authors),
+        missing_year=tuple(cite.key for cite in citations if not cite.year),
+        approximated=tuple((cite.key, "".join(cite.approximated)) for cite in citations if cite.approximated),
+    )

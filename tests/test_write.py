@@ -1,0 +1,208 @@
+"""Rendering: entry forms, field order, verbatim identifiers, round trips through bibtexparser."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import replace
+
+import bibtexparser
+import pytest
+
+from slmbib.keys import assign_keys
+from slmbib.latex import ascii_fold, person, split_names, to_text
+from slmbib.models import Link, Record, Value
+from slmbib.write import render
+
+from .corpus import FULL, HOSTILE, LONG_AUTHORS
+
+KEYED, _ = assign_keys({record.id: record for record in FULL + HOSTILE})
+
+
+def _entry(record_id: str, fmt: str = "bibtex") -> str:
+    return render([KEYED[record_id]], fmt, header=False).text
+
+
+def _fields(entry: str) -> list[str]:
+    return re.findall(r"^  (\w+) = ", entry, re.MULTILINE)
+
+
+def test_arxiv_preprint_is_an_article_natbib_biber_and_zotero_read() -> None:
+    entry = _entry("arxiv-2402.14905")
+    assert entry.startswith("@article{liu2024mobilellm,\n")
+    assert "  journal = {arXiv preprint arXiv:2402.14905},\n" in entry
+    assert "  eprint = {2402.14905},\n  archivePrefix = {arXiv},\n  primaryClass = {cs.LG},\n" in entry
+    assert "  month = feb,\n" in entry
+    assert "url" not in _fields(entry) and "doi" not in _fields(entry)
+
+
+def test_conference_paper_and_journal_article() -> None:
+    conference = _entry("acl-n19-1423")
+    assert conference.startswith("@inproceedings{devlin2019bert,")
+    assert _fields(conference) == [
+        "author",
+        "title",
+        "booktitle",
+        "year",
+        "month",
+        "pages",
+        "publisher",
+        "doi",
+    ]
+    assert "pages = {4171--4186}" in conference and "doi = {10.18653/v1/N19-1423}" in conference
+    article = _entry("doi-10.1038-nature14539")
+    assert _fields(article) == [
+        *("author", "title", "journal", "year", "month", "volume", "number", "pages", "publisher", "doi"),
+    ]
+    assert "month = may," in article and "{may}" not in article
+
+
+def test_web_page_has_url_and_access_date() -> None:
+    entry = _entry("url-crfm.stanford.edu-2023-03-13-alpaca.html")
+    assert entry.startswith("@misc{")
+    assert "  howpublished = {Stanford CRFM blog},\n" in entry
+    assert "  url = {https://crfm.stanford.edu/2023/03/13/alpaca.html},\n" in entry
+    assert "  urldate = {2024-11-05},\n  note = {Accessed: 2024-11-05},\n" in entry
+    biblatex = _entry("url-crfm.stanford.edu-2023-03-13-alpaca.html", "biblatex")
+    assert biblatex.startswith("@online{") and "urldate = {2024-11-05}" in biblatex and "note" not in biblatex
+
+
+def test_identifiers_are_never_escaped() -> None:
+    assert "  doi = {10.5555/muller_2024%3},\n" in _entry("doi-10.5555-muller")
+    assert "  url = {https://cdn.openai.com/papers/gpt-4-system-card.pdf?x=1&y=a_b%20c},\n" in _entry(
+        "name-gpt-4-system-card"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        ("javascript:alert(1)", None),
+        ("file:///etc/passwd", None),
+        ("https://example.org/a}b{c\\d e", "https://example.org/a%7Db%7Bc%5Cd%20e"),
+    ],
+)
+def test_urls_are_made_safe(url: str, written: str | None) -> None:
+    record = Record(id="x", key="x2024web", links=(Link(url, "blog"),), fields={"title": Value("Web", "s2")})
+    entry = render([record], header=False).text
+    if written is None:
+        assert "url" not in _fields(entry)
+    else:
+        assert f"url = {{{written}}}" in entry
+
+
+def test_authors_are_full_unless_the_source_truncated_them() -> None:
+    llama = _entry("arxiv-2407.21783")
+    assert llama.count(" and ") == len(LONG_AUTHORS) - 1 and "others" not in llama
+    assert "Person59, AuthorCh}" in llama
+    qwen = _entry("arxiv-2309.16609")
+    assert "author = {Bai, Jinze and Bai, Shuai and Chu, Yunfei and others}" in qwen
+
+
+def test_authors_given_as_one_bibtex_string_are_split() -> None:
+    record = Record(
+        id="x",
+        key="x2024",
+        fields={"title": Value("T", "manual"), "authors": Value("Ada Lovelace and Turing, Alan", "manual")},
+    )
+    assert "author = {Lovelace, Ada and Turing, Alan}" in render([record], header=False).text
+
+
+def test_entries_without_authors_are_misc_with_a_sort_key() -> None:
+    record = replace(KEYED["arxiv-2402.14905"], fields={"year": Value(2024, "readme")})
+    entry = render([record], header=False).text
+    assert entry.startswith("@misc{liu2024mobilellm,")
+    assert "  howpublished = {arXiv preprint arXiv:2402.14905},\n" in entry
+    assert "  key = {MobileLLM},\n" in entry
+    assert render([record]).missing_authors == ("liu2024mobilellm",)
+
+
+def test_latex_a_user_wrote_is_kept_as_written() -> None:
+    entry = _entry("bib-devlin")
+    assert r"title = {{RoBERTa}: A Robustly Optimized {BERT} Pretraining Approach \& 50\% More}" in entry
+    assert r"author = {Liu, Yinhan and M{\"u}ller, Hans and Kaiser, {\L}ukasz}" in entry
+
+
+def test_unbalanced_latex_from_a_user_is_escaped_instead() -> None:
+    record = Record(id="x", key="x2024", fields={"title": Value(r"Broken } brace \& more", "bib")})
+    entry = render([record], header=False).text
+    assert r"title = {Broken \textbraceright{} brace \textbackslash{}\& more}" in entry
+
+
+def test_output_is_deterministic_and_ordered_as_given() -> None:
+    records = sorted(KEYED.values(), key=lambda record: record.key)
+    first = render(records).text
+    assert render(records).text == first
+    shuffled = records[:]
+    random.Random(4).shuffle(shuffled)
+    blocks = sorted(block.strip() for block in first.split("\n\n"))
+    assert sorted(block.strip() for block in render(shuffled).text.split("\n\n")) == blocks
+    assert first.startswith("% Written by `slmbib export`") and first.endswith("}\n") and "\r" not in first
+
+
+def _plain_names(value: str) -> list[str]:
+    names = []
+    for name in split_names(value):
+        who = person(name, latex=True)
+        parts = (who.given, who.family, who.suffix)
+        names.append(" ".join(to_text(part) for part in parts if part))
+    return names
+
+
+def test_export_parses_back_to_the_same_fields() -> None:
+    records = sorted(KEYED.values(), key=lambda record: record.key)
+    rendered = render(records)
+    library = bibtexparser.parse_string(rendered.text)
+    assert library.failed_blocks == []
+    # Letters pdflatex cannot draw are written approximately (and reported): compare those folded.
+    approximated = {key for key, _ in rendered.approximated}
+    assert [entry.key for entry in library.entries] == [record.key for record in records]
+    for record, entry in zip(records, library.entries, strict=True):
+        fields = {name: entry.fields_dict[name].value for name in entry.fields_dict}
+        if record.provenance("title") != "bib":
+            assert to_text(fields["title"]) == " ".join(record.title.split())
+            authors = [" ".join(name.replace(",", " ").split()) for name in record.get("authors")]
+            written = _plain_names(fields["author"].removesuffix(" and others"))
+            fold = ascii_fold if record.key in approximated else str
+            assert [" ".join(sorted(fold(name).split())) for name in written] == [
+                " ".join(sorted(fold(name).split())) for name in authors
+            ], record.id
+        assert fields["year"] == str(record.get("year"))
+        for name in ("journal", "booktitle", "volume", "pages", "publisher"):
+            if name in fields and record.get(name) and name != "pages":
+                assert to_text(fields[name]) == record.get(name)
+        if record.identifiers.get("doi"):
+            assert fields["doi"] == record.identifiers["doi"]
+        if "eprint" in fields:
+            assert fields["eprint"] == record.identifiers["arxiv"]
+
+
+def test_csl_json_is_plain_unicode_for_zotero() -> None:
+    records = sorted(KEYED.values(), key=lambda record: record.key)
+    items = {item["id"]: item for item in json.loads(render(records, "csl-json").text)}
+    assert set(items) == {record.key for record in records}
+    roberta = items["liu2019roberta"]
+    assert roberta["title"] == "RoBERTa: A Robustly Optimized BERT Pretraining Approach & 50% More"
+    assert roberta["author"][2] == {"family": "Kaiser", "given": "Łukasz"}
+    assert roberta["type"] == "article" and roberta["number"] == "arXiv:1907.11692"
+    assert roberta["publisher"] == "arXiv"
+    nature = items["lecun2015deep"]
+    assert nature["type"] == "article-journal" and nature["issued"] == {"date-parts": [[2015, 5, 27]]}
+    assert nature["container-title"] == "Nature" and nature["page"] == "436-444"
+    hostile = next(item for item in items.values() if item["title"].startswith("Escaping"))
+    assert hostile["title"] == r"Escaping \input{/etc/passwd} and \write18{touch pwned}"
+    assert items[KEYED["url-crfm.stanford.edu-2023-03-13-alpaca.html"].key]["accessed"] == {
+        "date-parts": [[2024, 11, 5]]
+    }
+
+
+def test_biblatex_uses_its_own_fields_and_keeps_old_keys() -> None:
+    record = replace(KEYED["arxiv-2402.14905"], aliases=("mobilellm2024",))
+    entry = render([record], "biblatex", header=False).text
+    assert entry.startswith("@online{liu2024mobilellm,\n  ids = {mobilellm2024},\n")
+    assert (
+        "date = {2024-02}" in entry and "eprinttype = {arxiv}" in entry and "eprintclass = {cs.LG}" in entry
+    )
+    article = render([KEYED["doi-10.1038-nature14539"]], "biblatex", header=False).text
+    assert "journaltitle = {Nature}" in article and "date = {2015-05-27}" in article

@@ -1,0 +1,20 @@
+"""Running the command line against a copy of the committed refs/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from slmbib.cli import main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """``slmbib ARGS`` in the working folder: exit status, stdout, stderr."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` and its bytes."""
+    return {str(path): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
