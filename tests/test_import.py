@@ -17,6 +17,7 @@ from slmbib.readme import ListErrors, read_list
 from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
+from .workspace import snapshot
 
 
 @pytest.fixture
@@ -31,10 +32,6 @@ def project(tmp_path: Path) -> Path:
 
 def _lists(project: Path) -> list[Path]:
     return sorted((project / "refs" / "lists").glob("*.md"))
-
-
-def _snapshot(refs: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(refs)): p.read_bytes() for p in sorted(refs.rglob("*")) if p.is_file()}
 
 
 def _record_named(refs: Path, name: str) -> list[str]:
@@ -88,9 +85,9 @@ def test_list_items_keep_title_authors_and_venue(project: Path) -> None:
 def test_second_import_changes_no_byte(project: Path) -> None:
     refs = project / "refs"
     first = import_lists(refs, _lists(project))
-    before = _snapshot(refs)
+    before = snapshot(refs)
     second = import_lists(refs, _lists(project))
-    assert _snapshot(refs) == before
+    assert snapshot(refs) == before
     assert second.created == second.updated == []
     assert second.unchanged == len(first.created)
 
@@ -176,7 +173,7 @@ def test_malformed_list_is_one_line_error_and_writes_nothing(
 ) -> None:
     refs = project / "refs"
     import_lists(refs, _lists(project))
-    before = _snapshot(refs)
+    before = snapshot(refs)
     bad = project / f"{name}.md"
     bad.write_text(text)
     with pytest.raises(ListErrors) as caught:
@@ -185,7 +182,7 @@ def test_malformed_list_is_one_line_error_and_writes_nothing(
     assert str(problem) == f"{name}.md:{line}: {message}" or str(problem).startswith(
         f"{name}.md:{line}: {message}"
     )
-    assert _snapshot(refs) == before
+    assert snapshot(refs) == before
 
 
 def test_list_that_is_not_utf8(project: Path) -> None:
@@ -228,12 +225,12 @@ def test_cli_reports_broken_yaml_in_refs_with_file_and_line(project: Path) -> No
     _run(project, "import")
     broken = project / "refs" / "papers" / "arxiv-2402.14905.yaml"
     broken.write_text(broken.read_text().replace("listings:\n", "listings: [\n", 1))
-    before = _snapshot(project / "refs")
+    before = snapshot(project / "refs")
     code, _, err = _run(project, "import")
     assert code == 1
     assert err.startswith("Error: ") and err.count("\n") == 1
     assert "papers/arxiv-2402.14905.yaml:" in err and "invalid YAML" in err
-    assert _snapshot(project / "refs") == before
+    assert snapshot(project / "refs") == before
 
 
 def test_cli_reports_every_bad_line_and_exits_1(project: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from slmbib.cli import main
+from slmbib.store import LOCK_FILE
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -16,5 +17,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` and its bytes."""
-    return {str(path): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    """Every file below ``folder`` and its bytes, but the lock file, which any writing run creates."""
+    return {
+        str(path): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != LOCK_FILE
+    }

@@ -118,7 +118,7 @@ def _links(text: str, column: str) -> tuple[tuple[RawLink, ...], bool]:
 
 
 def _author_name(text: str) -> str:
-    """An author as listed, without the sentence's closing period (``*A, B.*``) but keeping ``J.`` and ``Jr.``."""
+    """An author as listed, without the sentence's closing period (``*A, B.*``); ``J.`` keeps its own."""
     name = text.strip()
     if name.endswith(".") and not re.search(r"(\b[A-Z]|\bJr|\bSr)\.$", name):
         name = name[:-1].rstrip()
