@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import logging
 import math
 import os
@@ -353,20 +354,21 @@ def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
                         f"{_display(root)} is in use by another slmbib run; try again when it ends"
                     ) from None
                 time.sleep(0.1)
-        _remove_stale_temporaries(root)
+        for folder in (root, papers_dir(root), root / LISTS_DIR):
+            remove_stale_temporaries(folder)
         yield
     finally:
         handle.close()
 
 
-def _remove_stale_temporaries(root: Path) -> None:
-    """Delete the temporary files that writes of a killed run left in ``root``.
+def remove_stale_temporaries(folder: Path, name: str = "") -> None:
+    """Delete the temporary files that atomic writes of a killed run left in ``folder``.
 
-    Only the holder of the lock may: any other run's temporary files belong to
-    writes still in progress.
+    With ``name``, only those of that file.  Only the holder of the lock may:
+    any other run's temporary files belong to writes still in progress.
     """
-    for folder in (root, papers_dir(root), root / LISTS_DIR):
-        for path in folder.glob(f".*{TEMPORARY_SUFFIX}"):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                logger.info("removed %s, left by an interrupted run", _display(path))
+    pattern = f".{glob.escape(name)}.*" if name else ".*"
+    for path in folder.glob(pattern + TEMPORARY_SUFFIX):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            logger.info("removed %s, left by an interrupted run", _display(path))

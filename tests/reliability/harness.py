@@ -7,6 +7,8 @@ only a real process can be SIGKILLed halfway or hold a lock against another.
 from __future__ import annotations
 
 import os
+import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from slmbib.store import load_records
+from slmbib.store import TEMPORARY_SUFFIX, load_records
 
 #: The command line as a child process: the installed package, or src/ through PYTHONPATH.
 SLMBIB = [sys.executable, "-c", "from slmbib.cli import main; main(prog_name='slmbib')"]
@@ -55,7 +57,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def leftovers(folder: Path) -> list[str]:
     """Temporary files of an interrupted atomic write."""
-    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*.part"))
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob(f".*{TEMPORARY_SUFFIX}"))
 
 
 def written_since(folder: Path, before: dict[str, int]) -> int:
@@ -97,3 +99,101 @@ def bulk_list(rows: int, *extra_rows: str) -> str:
     lines = [f"| Bulk-{n} | [Paper](https://arxiv.org/abs/2501.{10000 + n}) | 2025 |" for n in range(rows)]
     table = ["| Model | Paper | Year |", "|---|---|---|", *lines, *extra_rows]
     return "# Bulk\n\n## More papers\n\n" + "\n".join(table) + "\n"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A command run on copies of one project folder, and what it leaves there when nobody kills it."""
+
+    start: Path
+    #: The command's arguments after ``--refs``, for the copy of the project at the given path.
+    command: Callable[[Path], list[str]]
+    expected: dict[str, bytes]
+    took: float
+    writes: int
+    env: dict[str, str] | None = None
+
+
+def uninterrupted(start: Path, workdir: Path, command: Callable[[Path], list[str]], **env: str) -> Scenario:
+    project = Path(shutil.copytree(start, workdir / "uninterrupted"))
+    before = inodes(project / "refs" / "papers")
+    began = time.monotonic()
+    result = run_slmbib(project / "refs", *command(project), env=env)
+    took = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    writes = written_since(project / "refs" / "papers", before)
+    return Scenario(start, command, snapshot(project), took, writes, env)
+
+
+@dataclass
+class Killed:
+    """What the kills of one loop hit."""
+
+    #: Runs after which the project was neither as it started nor as an uninterrupted run leaves it.
+    partial: int = 0
+    #: Runs after which a temporary file of an atomic write was left behind.
+    temporaries: int = 0
+
+
+def kill_at_random_points(
+    scenario: Scenario,
+    workdir: Path,
+    runs: int,
+    after_kill: Callable[[Path], None],
+    output_temporary: str = "",
+) -> Killed:
+    """Run the scenario's command ``runs`` times, SIGKILL it at a random point, check, then rerun it.
+
+    Kills come a third each at a random time, after a random number of record
+    files were written, and (with ``output_temporary``, a file name prefix) as
+    soon as the temporary file of the command's output appears.  After each
+    kill ``after_kill(project)`` checks what is left; the rerun must then leave
+    exactly what an uninterrupted run leaves, with no temporary file.
+    """
+    killed = Killed()
+    initial = snapshot(scenario.start)
+    for run in range(runs):
+        rng = random.Random(run)
+        project = Path(shutil.copytree(scenario.start, workdir / f"run{run}"))
+        before = inodes(project / "refs" / "papers")
+        process = slmbib_process(project / "refs", *scenario.command(project), env=scenario.env)
+        kill_when(process, _trigger(run, rng, scenario, project, before, output_temporary))
+
+        assert_loads_cleanly(project / "refs")
+        after_kill(project)
+        state = snapshot(project)
+        killed.partial += state not in (initial, scenario.expected)
+        killed.temporaries += bool(leftovers(project))
+        rerun = run_slmbib(project / "refs", *scenario.command(project), env=scenario.env)
+        assert rerun.returncode == 0, f"run {run}: {rerun.stderr}"
+        assert leftovers(project) == [], f"run {run}"
+        assert snapshot(project) == scenario.expected, (
+            f"run {run}: the rerun differs from an uninterrupted run"
+        )
+    return killed
+
+
+def _trigger(
+    run: int,
+    rng: random.Random,
+    scenario: Scenario,
+    project: Path,
+    before: dict[str, int],
+    output_temporary: str,
+) -> Callable[[], bool]:
+    """When to kill this run: see :func:`kill_at_random_points`."""
+    if run % 3 == 0:
+        deadline = time.monotonic() + rng.uniform(0, scenario.took)
+        return lambda: time.monotonic() >= deadline
+    if run % 3 == 1 or not output_temporary:
+        enough = rng.randrange(1, max(scenario.writes, 2))
+        return lambda: written_since(project / "refs" / "papers", before) >= enough
+    return lambda: any(name.startswith(output_temporary) for name in os.listdir(project))
+
+
+def assert_each_file_old_or_new(project: Path, start: Path, expected: dict[str, bytes]) -> None:
+    """No file is a mixture: each is as the run found it or as an uninterrupted run leaves it."""
+    initial = snapshot(start)
+    for name, data in snapshot(project).items():
+        if not name.endswith(TEMPORARY_SUFFIX):
+            assert data in (initial.get(name), expected.get(name)), f"{name} is neither old nor new"

@@ -1,17 +1,22 @@
-"""``slmbib import`` killed (SIGKILL) at random points: refs/ still loads, and a rerun finishes the job.
+"""Commands killed (SIGKILL) at random points: refs/ still loads, and a rerun finishes the job.
 
-Each run starts from the same refs/ (seed 000 imported) and imports seed 001
-and a bulk list of 400 papers, which creates, updates and merges records
-(one row unites two records of seed 000, so a file is also deleted).  Half
-of the kills come at a random time, half when a random number of record files
-has been written, so that many land in the middle of the writes.
+Every kill loop copies one start folder per run, kills the command a third of
+the time at a random moment, a third after a random number of record files
+were written and a third when the temporary file of its output appears (or
+again by file count), checks what the kill left, then reruns the command and
+requires exactly what an uninterrupted run leaves.
+
+* ``import`` starts from seed 000 imported and imports seed 001 and a bulk
+  list: it creates, updates and merges records (one row unites two records of
+  seed 000, so a file is also deleted).
+* ``export`` starts from the seeds imported with no citation key pinned yet
+  and an old ``survey.bib``: it pins a key in every record file, then replaces
+  the bibliography, which must be the old one or the new one, never a part.
 """
 
 from __future__ import annotations
 
-import random
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -21,15 +26,12 @@ from slmbib.store import load_records
 
 from ..seeds import SEED_000, SEED_001
 from .harness import (
-    assert_loads_cleanly,
+    Scenario,
+    assert_each_file_old_or_new,
     bulk_list,
-    inodes,
-    kill_when,
-    leftovers,
+    kill_at_random_points,
     run_slmbib,
-    slmbib_process,
-    snapshot,
-    written_since,
+    uninterrupted,
 )
 
 RUNS = 20
@@ -40,92 +42,80 @@ UNITING_ROW = (
     "| Calibration | [Paper](https://arxiv.org/abs/2402.14905) "
     "[ACL](https://aclanthology.org/2024.acl-long.824/) | 2024 |"
 )
+OLD_BIBLIOGRAPHY = b"% the bibliography before this export\n"
 
 
-@pytest.fixture(scope="module")
-def start(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project whose refs/ holds seed 000 imported, and three lists waiting to be imported."""
-    project = tmp_path_factory.mktemp("start")
-    lists = project / "refs" / "lists"
+def _project(folder: Path, imported: list[Path]) -> Path:
+    """A project with both seeds and the bulk list under refs/lists/, ``imported`` of them imported."""
+    lists = folder / "refs" / "lists"
     lists.mkdir(parents=True)
     for seed in (SEED_000, SEED_001):
         shutil.copy(seed, lists / seed.name)
     (lists / "bulk.md").write_text(bulk_list(BULK_ROWS, UNITING_ROW))
-    import_lists(project / "refs", [lists / SEED_000.name])
-    return project
-
-
-def _fresh_copy(start: Path, destination: Path) -> Path:
-    shutil.copytree(start, destination)
-    return destination / "refs"
+    import_lists(folder / "refs", [lists / path.name for path in imported])
+    return folder
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(
-    start: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[dict[str, bytes], float, int]:
-    """What an import that nobody kills leaves, how long it takes, and how many files it writes."""
-    refs = _fresh_copy(start, tmp_path_factory.mktemp("clean") / "project")
-    before = inodes(refs / "papers")
-    began = time.monotonic()
-    result = run_slmbib(refs, "import")
-    took = time.monotonic() - began
-    assert result.returncode == 0, result.stderr
-    return snapshot(refs), took, written_since(refs / "papers", before)
+def importing(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    start = _project(tmp_path_factory.mktemp("import-start"), [SEED_000])
+    return uninterrupted(start, tmp_path_factory.mktemp("import"), lambda project: ["import"])
 
 
-def test_the_scenario_creates_updates_and_deletes(start: Path, uninterrupted: tuple) -> None:
-    expected, _, writes = uninterrupted
-    before = load_records(start / "refs")
-    after = {name for name in expected if name.startswith("papers/")}
+@pytest.fixture(scope="module")
+def exporting(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    start = _project(tmp_path_factory.mktemp("export-start"), [SEED_000, SEED_001])
+    (start / "survey.bib").write_bytes(OLD_BIBLIOGRAPHY)
+    return uninterrupted(
+        start, tmp_path_factory.mktemp("export"), lambda project: ["export", str(project / "survey.bib")]
+    )
+
+
+def test_the_import_scenario_creates_updates_and_deletes(importing: Scenario) -> None:
+    before = load_records(importing.start / "refs")
+    after = {name for name in importing.expected if name.startswith("refs/papers/")}
     assert "doi-10.18653-v1-2024.acl-long.824" in before
-    assert "papers/doi-10.18653-v1-2024.acl-long.824.yaml" not in after
+    assert "refs/papers/doi-10.18653-v1-2024.acl-long.824.yaml" not in after
     # The survivor of the merge keeps the listings of both records and the uniting row.
-    survivor = expected["papers/arxiv-2402.14905.yaml"].decode()
+    survivor = importing.expected["refs/papers/arxiv-2402.14905.yaml"].decode()
     assert all(
         name in survivor for name in ("name: MobileLLM", "name: Calibration", "acl: 2024.acl-long.824")
     )
     assert len(after) > len(before) + BULK_ROWS
-    assert writes > BULK_ROWS
+    assert importing.writes > BULK_ROWS
 
 
-def test_import_killed_at_random_points_loses_nothing(
-    start: Path, uninterrupted: tuple, tmp_path: Path
-) -> None:
-    expected, took, writes = uninterrupted
-    initial = snapshot(start / "refs")
-    partial = 0
-    for run in range(RUNS):
-        rng = random.Random(run)
-        refs = _fresh_copy(start, tmp_path / f"run{run}")
-        before = inodes(refs / "papers")
-        process = slmbib_process(refs, "import")
-        if run % 2:
-            deadline = time.monotonic() + rng.uniform(0, took)
-            kill_when(process, lambda deadline=deadline: time.monotonic() >= deadline)
-        else:
-            enough = rng.randrange(1, writes)
-            kill_when(
-                process,
-                lambda refs=refs, before=before, enough=enough: (
-                    written_since(refs / "papers", before) >= enough
-                ),
-            )
+def test_the_export_scenario_pins_keys_and_replaces_the_bibliography(exporting: Scenario) -> None:
+    records = load_records(exporting.start / "refs")
+    assert not any(record.key for record in records.values())
+    assert exporting.writes == len(records)
+    assert exporting.expected["survey.bib"].count(b"\n@") + 1 >= len(records)
 
-        assert_loads_cleanly(refs)
-        state = snapshot(refs)
-        if state not in (initial, expected):
-            partial += 1
-        rerun = run_slmbib(refs, "import")
-        assert rerun.returncode == 0, f"run {run}: {rerun.stderr}"
-        assert leftovers(refs) == [], f"run {run}"
-        assert snapshot(refs) == expected, f"run {run}: the rerun differs from an uninterrupted import"
+
+def test_import_killed_at_random_points_loses_nothing(importing: Scenario, tmp_path: Path) -> None:
+    killed = kill_at_random_points(
+        importing,
+        tmp_path,
+        RUNS,
+        lambda project: assert_each_file_old_or_new(project, importing.start, importing.expected),
+    )
     # Runs killed mid-write are the ones that test anything; the kills by file count make sure of them.
-    assert partial >= RUNS // 4, partial
+    assert killed.partial >= RUNS // 4, killed
 
 
-def test_a_rerun_removes_temporary_files_of_a_killed_write(start: Path, tmp_path: Path) -> None:
-    refs = _fresh_copy(start, tmp_path / "project")
+def test_export_killed_at_random_points_leaves_the_old_or_the_new_bibliography(
+    exporting: Scenario, tmp_path: Path
+) -> None:
+    def after_kill(project: Path) -> None:
+        assert (project / "survey.bib").read_bytes() in (OLD_BIBLIOGRAPHY, exporting.expected["survey.bib"])
+        assert_each_file_old_or_new(project, exporting.start, exporting.expected)
+
+    killed = kill_at_random_points(exporting, tmp_path, RUNS, after_kill, output_temporary=".survey.bib.")
+    assert killed.partial >= RUNS // 4, killed
+
+
+def test_a_rerun_removes_temporary_files_of_a_killed_write(importing: Scenario, tmp_path: Path) -> None:
+    refs = Path(shutil.copytree(importing.start, tmp_path / "project")) / "refs"
     stale = [refs / "papers" / ".arxiv-2402.14905.yaml.k2j3x9qa.part", refs / ".survey.yaml.a8d7e6f5.part"]
     for path in stale:
         path.write_bytes(b"id: arxiv-2402.14905\nlistings: [")
