@@ -10,6 +10,8 @@ Heavy dependencies are imported inside the commands that need them, so that
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +178,247 @@ def rekey_command(ctx: click.Context, targets: tuple[str, ...], everything: bool
         raise click.UsageError("name records by id or key, or give --all")
     for change in rekey_refs(_refs(ctx), targets, everything):
         click.echo(f"{change.old or '(none)'} -> {change.new}")
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def _age(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A duration in seconds from ``30d``, ``12h``, ``90m``, ``45s`` or ``2w``; a bare number is days."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    unit = _AGE_UNITS.get(text[-1:])
+    try:
+        seconds = float(text[:-1] if unit else text) * (unit or _AGE_UNITS["d"])
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a duration such as 30d, 12h or 90m") from None
+    if seconds < 0:
+        raise click.BadParameter(f"{value!r} is negative")
+    return seconds
+
+
+def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | None, bool]:
+    """A progress bar on a terminal, plain lines otherwise, nothing with -q; and whether it is a bar."""
+    if ctx.obj["quiet"]:
+        return None, False
+    if sys.stderr.isatty():
+
+        def bar(done: int, total: int, message: str) -> None:
+            filled = 30 * done // max(total, 1)
+            line = f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {message}"
+            click.echo(f"{line:<79}"[:79], nl=False, err=True)
+
+        return bar, True
+
+    def lines(done: int, total: int, message: str) -> None:
+        click.echo(f"sync: {done}/{total} records settled ({message})", err=True)
+
+    return lines, False
+
+
+@main.command("sync")
+@click.argument("record_ids", nargs=-1)
+@click.option(
+    "--s2-api-url",
+    envvar="SLMBIB_S2_API_URL",
+    help="Semantic Scholar root, to which /graph/v1/... is appended "
+    "[env: SLMBIB_S2_API_URL; default: https://api.semanticscholar.org].",
+)
+@click.option(
+    "--arxiv-api-url",
+    envvar="SLMBIB_ARXIV_API_URL",
+    help="The arXiv API query endpoint [env: SLMBIB_ARXIV_API_URL; default: https://export.arxiv.org/api/query].",
+)
+@click.option(
+    "--s2-api-key",
+    envvar="S2_API_KEY",
+    help="Semantic Scholar API key, sent as x-api-key and never written anywhere [env: S2_API_KEY].",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    envvar="SLMBIB_CACHE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The answer cache [env: SLMBIB_CACHE; default: .slmbib/cache.sqlite beside refs/].",
+)
+@click.option(
+    "--max-age", callback=_age, help="Reuse cached answers about published papers this long [default: 30d]."
+)
+@click.option(
+    "--preprint-max-age",
+    callback=_age,
+    help="Reuse cached answers about preprints and papers not found this long [default: 7d].",
+)
+@click.option("--refresh", is_flag=True, help="Ask the services again for every record, ignoring the cache.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would change as a diff; write nothing; exit 1 if any."
+)
+@click.option(
+    "--s2-interval",
+    type=click.FloatRange(min=0),
+    help="Seconds between Semantic Scholar requests [default: 1].",
+)
+@click.option(
+    "--arxiv-interval",
+    type=click.FloatRange(min=0),
+    help="Seconds between arXiv requests; arXiv's terms ask for 3 or more [default: 3].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait for an answer before retrying [default: 30].",
+)
+@click.pass_context
+def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: Any) -> None:
+    """Enrich records from Semantic Scholar and arXiv (all records, or RECORD_IDS).
+
+    Batched, paced, cached and resumable: answers are saved as they arrive, so
+    an interrupted sync continues where it stopped.  Exits 1 when a service
+    could not be reached (after saving what was fetched), and with --dry-run
+    when something would change.
+    """
+    from .arxiv import DEFAULT_API_URL, MIN_INTERVAL
+    from .enrich import SyncOptions, sync
+
+    # The services' client libraries log each request (httpx at INFO, semanticscholar a warning
+    # per unknown id): slmbib's summary reports those, and a log must never show request headers.
+    for noisy in ("httpx", "httpcore", "semanticscholar"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    options = SyncOptions(
+        only=record_ids, **{name: value for name, value in given.items() if value is not None}
+    )
+    if options.arxiv_api_url == DEFAULT_API_URL and options.arxiv_interval < MIN_INTERVAL:
+        raise click.BadParameter(
+            f"arXiv asks for {MIN_INTERVAL:g} s or more between requests", param_hint="--arxiv-interval"
+        )
+    progress, is_bar = _progress(ctx)
+    result = sync(_refs(ctx), options, progress=progress)
+    if is_bar:
+        click.echo(err=True)
+    if options.dry_run:
+        click.echo(result.diff, nl=False)
+    for line in result.lines():
+        _say(ctx, line)
+    if result.errors:
+        raise click.ClickException(" | ".join(result.errors))
+    if options.dry_run and result.changed:
+        ctx.exit(1)
+
+
+def _codes(values: tuple[str, ...]) -> set[str]:
+    """``--ignore a,b --ignore c`` -> {a, b, c}; an unknown code is a usage error."""
+    from .check import CODES
+
+    codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
+    unknown = sorted(codes - CODES.keys())
+    if unknown:
+        raise click.BadParameter(f"unknown code {unknown[0]!r} (see README.md, Check)", param_hint="--ignore")
+    return codes
+
+
+@main.command("check")
+@click.argument("lists", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: file:line: severity: code: message; json: one document; github: workflow annotations.",
+)
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]", help="Drop findings with these codes.")
+@click.pass_context
+def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, ignore: tuple[str, ...]) -> None:
+    """Find the mistakes of paper lists (markdown); exit 1 when one is an error.
+
+    With no LISTS, checks every list kept in refs/lists/.  Findings that need the
+    papers (year, title, unknown identifier) use the records `slmbib sync` filled.
+    """
+    from .check import FORMATS, check_lists
+    from .listimport import default_lists
+
+    paths = list(lists) or default_lists(_refs(ctx))
+    if not paths:
+        raise click.UsageError("no lists given and none in refs/lists/")
+    result = check_lists(paths, _refs(ctx), _codes(ignore))
+    click.echo(FORMATS[output](result), nl=False)
+    _say(ctx, result.summary())
+    ctx.exit(result.exit_code)
+
+
+@main.command("render")
+@click.argument("readme", default="README.md", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when README is out of date.")
+@click.option(
+    "--init", is_flag=True, help="Put markers around each paper table refs/ has rows of (first run)."
+)
+@click.pass_context
+def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
+    """Write README's paper tables from refs/, between slmbib:begin/end markers.
+
+    Everything outside the markers is left as it is.
+    """
+    from .render import render_readme
+
+    result = render_readme(_refs(ctx), readme, init=init, write=not check_only)
+    for entry in result.unplaced:
+        _say(ctx, f"{readme}: not shown, its section has no markers: {entry}")
+    if result.up_to_date:
+        _say(ctx, f"{readme}: up to date")
+        return
+    sections = [*result.initialised, *(s for s in result.changed if s not in result.initialised)]
+    if check_only:
+        click.echo(f"{readme} is out of date (run `slmbib render`): {'; '.join(sections)}", err=True)
+        ctx.exit(1)
+    for section in result.initialised:
+        _say(ctx, f"{readme}: markers added: {section}")
+    for section in result.changed:
+        _say(ctx, f"{readme}: rendered: {section}")
+
+
+#: What `add` needs of sync's options: where the services are, the key, the cache, how long to wait.
+_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout")
+
+
+@main.command("add")
+@click.argument("paper")
+@click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
+@click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
+@click.option(
+    "--list",
+    "list_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The list to place it in, when several have the section.",
+)
+@click.pass_context
+def add_command(
+    ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
+) -> None:
+    """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+
+    Prints the record id.  `slmbib render` then writes the new row into the list.
+    """
+    from .add import add_paper
+    from .enrich import SyncOptions
+    from .listimport import source_name
+
+    for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    chosen = source_name(list_path, _refs(ctx)) if list_path else ""
+    result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
+    click.echo(result.record_id)
+    record = (
+        f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+    )
+    if result.placed:
+        _say(ctx, f"added {record} to {result.source}: {section} as {result.name!r}")
+        _say(ctx, f"run `slmbib render {result.source}` to write the row")
+    else:
+        _say(ctx, f"{record} is in {result.source}: {section} already")
+    if result.sync.errors:
+        raise click.ClickException(" | ".join(result.sync.errors))
+
+
+add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)

@@ -7,11 +7,17 @@ column decide, and then between blog, project, paper and other.
 
 :func:`identify` is pure and total: any string gives an :class:`Identified`,
 with ``usable=False`` for placeholders such as ``URL`` or an empty link.
+
+:func:`place_links` says which column of a table each link of a row belongs
+in: the one it was written in, unless its URL makes it a paper, code, model or
+data link and the table has a column for that role which it is missing from.
+The checker reports such links and the renderer moves them, by this one rule.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -84,19 +90,77 @@ def strip_tracking(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+#: Words of a label or column header that name a role, strongest first.
+_ROLE_HINTS = (
+    ("code", ("code", "github")),
+    ("data", ("data",)),
+    ("model", ("model", "hf", "huggingface", "checkpoint")),
+    ("blog", ("blog",)),
+    ("project", ("website", "project", "homepage", "page", "demo")),
+    ("paper", ("paper", "pdf", "link")),
+)
+#: Roles a URL's host decides alone, and which a table keeps in a column of their own.
+_COLUMN_ROLES = ("paper", "code", "model", "data")
+
+
 def _role_from_words(*words: str) -> str:
     text = " ".join(words).lower()
-    for role, hints in (
-        ("code", ("code", "github")),
-        ("data", ("data",)),
-        ("model", ("model", "hf", "huggingface", "checkpoint")),
-        ("blog", ("blog",)),
-        ("project", ("website", "project", "homepage", "page", "demo")),
-        ("paper", ("paper", "pdf", "link")),
-    ):
+    for role, hints in _ROLE_HINTS:
         if any(hint in text for hint in hints):
             return role
     return "other"
+
+
+def column_roles(column: str) -> frozenset[str]:
+    """The roles a column header asks for: ``Paper/Blog Link`` -> paper and blog.
+
+    "link" alone names no role here: ``Code Link`` is a code column.
+    """
+    words = re.findall(r"[a-z]+", column.lower())
+    return frozenset(
+        role
+        for role, hints in _ROLE_HINTS
+        if any(hint in word for word in words for hint in hints if hint != "link")
+    )
+
+
+def url_role(url: str) -> str:
+    """The role ``url`` has whatever column it sits in; '' when only its column could tell."""
+    found = identify(url)
+    return found.role if found.usable and found.role != "other" else ""
+
+
+def place_links(
+    header: Sequence[str], links: Sequence[tuple[str, str]], filled: Collection[str] = ()
+) -> list[str]:
+    """The column each ``(column, url)`` link of a row belongs in, in order.
+
+    A paper, code, model or data link moves to the first column asking for its
+    role when the column it sits in does not, unless that column already holds
+    a link of the role or text (``filled``).  Everything else stays put.  The
+    first column names the work (``Model``, ``Method``) and takes no links.
+    """
+    asks = {column: column_roles(column) for column in header[1:]}
+    roles = [url_role(url) for _, url in links]
+
+    def home(role: str) -> str:
+        if role not in _COLUMN_ROLES:
+            return ""
+        return next((column for column in asks if role in asks[column]), "")
+
+    targets = [
+        column if not home(role) or role in asks.get(column, ()) else ""
+        for (column, _), role in zip(links, roles, strict=True)
+    ]
+    for index, role in enumerate(roles):
+        if targets[index]:
+            continue
+        column = home(role)
+        taken = column in filled or any(
+            target == column and other == role for target, other in zip(targets, roles, strict=True)
+        )
+        targets[index] = links[index][0] if taken else column
+    return targets
 
 
 def identify(url: str, label: str = "", column: str = "") -> Identified:

@@ -9,8 +9,14 @@ Two forms name papers:
   ``1. **Title.** *Authors*. Venue. [[pdf]](url) [[code]](url)``.
 
 Headings give each row its section path (the document title, ``#``, is left
-out).  Fenced code blocks are skipped.  Text that is clearly mis-encoded
-(UTF-8 read as cp1252, ``Itâ€™s``) is repaired and the repair reported.
+out).  Fenced code blocks are skipped, and so are HTML comments inside a row
+(``<!-- slmbib: ignore ... -->`` directives are read by the checker, not here).
+Text that is clearly mis-encoded (UTF-8 read as cp1252, ``Itâ€™s``) is
+repaired and the repair kept on the row.
+
+:func:`scan_text` gives everything the reader learnt (rows, tables with their
+headers and extent, headings by line) together with the unreadable lines;
+:func:`read_text` and :func:`read_list` give the rows and raise instead.
 
 Problems come in two kinds.  *Errors* (a table row with cells missing, a link
 whose markup is broken, a file that is empty or not UTF-8) mean the list
@@ -29,7 +35,7 @@ from pathlib import Path
 from .errors import InputError, SlmbibError
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<body>.*)$")
 # [[pdf]](url) in lists, [Link](url) in tables; an image ![..](..) is not a link.  A label
@@ -37,7 +43,8 @@ _NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<body>.*)$")
 _LINK = re.compile(r"(?<!!)\[(?:\[(?P<inner>[^\]\[]*)\]|(?P<label>[^\]\[]*))\]\((?P<url>[^()\s]*)\)")
 _OPEN_LINK = re.compile(r"(?<!!)\[[^\]\[]*\]\]?\(")
 _LIST_ITEM = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:\*(?P<authors>[^*]+)\*)?\s*\.?\s*(?P<rest>.*)$")
-_YEAR_COLUMNS = ("year", "date")
+YEAR_COLUMNS = ("year", "date")
+_COMMENT = re.compile(r"<!--.*?-->")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,14 @@ class RawLink:
     url: str
     label: str
     column: str
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Mis-encoded words of a row and what they read once repaired."""
+
+    before: str
+    after: str
 
 
 @dataclass(frozen=True)
@@ -63,7 +78,46 @@ class Row:
     title: str = ""
     authors: tuple[str, ...] = ()
     venue: str = ""
-    notes: tuple[str, ...] = ()
+    repairs: tuple[Repair, ...] = ()
+    #: The header of the row's table, in order (empty for list items).
+    columns: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What to tell the user about the row as read."""
+        return tuple(f"repaired mis-encoded text {r.before!r} -> {r.after!r}" for r in self.repairs)
+
+
+@dataclass(frozen=True)
+class Table:
+    """Where a paper table sits: ``line`` is its header, ``end`` its last row (1-based)."""
+
+    section: str
+    line: int
+    end: int
+    header: tuple[str, ...]
+    #: The column alignments of the separator (``---``, ``:---``, ``---:``, ``:---:``), one per column.
+    alignments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """All a list's text says: rows, tables, the section path from each heading on, and unreadable lines."""
+
+    rows: tuple[Row, ...]
+    tables: tuple[Table, ...]
+    #: ``(line, section path)`` for every heading, in order.
+    headings: tuple[tuple[int, str], ...]
+    errors: tuple[InputError, ...]
+
+    def section_at(self, line: int) -> str:
+        """The section path in force at ``line``."""
+        section = ""
+        for heading_line, path in self.headings:
+            if heading_line > line:
+                break
+            section = path
+        return section
 
 
 class ListErrors(SlmbibError):
@@ -131,6 +185,14 @@ def _plain(text: str) -> str:
     return re.sub(r"[*_`]+", "", text).strip()
 
 
+def _alignment(separator_cell: str) -> str:
+    """A separator cell in its shortest form: ``---``, ``:---``, ``---:`` or ``:---:``."""
+    cell = separator_cell.strip()
+    return (
+        (":" if cell.startswith(":") else "") + "---" + (":" if cell.endswith(":") and len(cell) > 1 else "")
+    )
+
+
 class _Reader:
     def __init__(self, source: str, lines: list[str]) -> None:
         self.source = source
@@ -138,6 +200,8 @@ class _Reader:
         self.rows: list[Row] = []
         self.errors: list[InputError] = []
         self.headings: list[tuple[int, str]] = []
+        self.tables: list[Table] = []
+        self.sections: list[tuple[int, str]] = []
 
     def error(self, line: int, message: str) -> None:
         self.errors.append(InputError(self.source, line, message))
@@ -150,13 +214,14 @@ class _Reader:
         index, fenced = 0, False
         while index < len(self.lines):
             line = self.lines[index]
-            if _FENCE.match(line):
+            if FENCE.match(line):
                 fenced = not fenced
             elif fenced:
                 pass
             elif heading := _HEADING.match(line):
                 level = len(heading.group(1))
                 self.headings = [h for h in self.headings if h[0] < level] + [(level, heading.group(2))]
+                self.sections.append((index + 1, self.section))
             elif self._starts_table(index):
                 index = self._read_table(index)
                 continue
@@ -172,13 +237,17 @@ class _Reader:
         )
 
     def _read_table(self, index: int) -> int:
-        header = [_plain(cell) for cell in split_cells(self.lines[index])]
+        start = index
+        header = [_plain(cell) for cell in split_cells(_COMMENT.sub("", self.lines[index]))]
         while header and not header[-1]:
             header.pop()
+        alignments = [_alignment(cell) for cell in split_cells(self.lines[index + 1])]
+        alignments = (alignments + ["---"] * len(header))[: len(header)]
         index += 2
         while index < len(self.lines) and self.lines[index].strip().startswith("|"):
-            self._read_table_row(index + 1, header, split_cells(self.lines[index]))
+            self._read_table_row(index + 1, header, split_cells(_COMMENT.sub("", self.lines[index])))
             index += 1
+        self.tables.append(Table(self.section, start + 1, index, tuple(header), tuple(alignments)))
         return index
 
     def _read_table_row(self, line_no: int, header: list[str], cells: list[str]) -> None:
@@ -191,9 +260,9 @@ class _Reader:
             return
         year, others = "", {}
         links: list[RawLink] = []
-        notes: list[str] = []
+        repairs: list[Repair] = []
         for column, raw in zip(header[1:], cells[1:], strict=True):
-            text = self._repaired(raw, line_no, notes)
+            text = self._repaired(raw, repairs)
             found, broken = _links(text, column)
             if broken:
                 self.error(line_no, f"broken link markup in column {column!r}: {raw}")
@@ -201,11 +270,11 @@ class _Reader:
             links.extend(found)
             if found:
                 continue
-            if column.lower() in _YEAR_COLUMNS:
+            if column.lower() in YEAR_COLUMNS:
                 year = _plain(text)
             elif _plain(text) and _plain(text) != "-":
                 others[column] = _plain(text)
-        name = _plain(self._repaired(cells[0], line_no, notes))
+        name = _plain(self._repaired(cells[0], repairs))
         if not name:
             self.error(line_no, f"table row has no {header[0] or 'name'}")
             return
@@ -219,13 +288,14 @@ class _Reader:
                 year,
                 others,
                 tuple(links),
-                notes=tuple(notes),
+                repairs=tuple(repairs),
+                columns=tuple(header),
             )
         )
 
     def _read_item(self, line_no: int, body: str) -> None:
-        notes: list[str] = []
-        body = self._repaired(body, line_no, notes)
+        repairs: list[Repair] = []
+        body = self._repaired(_COMMENT.sub("", body), repairs)
         links, broken = _links(body, "")
         if not links and not broken:
             return  # a numbered list that names no paper (instructions, notes)
@@ -259,36 +329,60 @@ class _Reader:
                 title=title,
                 authors=authors,
                 venue=venue,
-                notes=tuple(notes),
+                repairs=tuple(repairs),
             )
         )
 
-    def _repaired(self, text: str, line_no: int, notes: list[str]) -> str:
+    @staticmethod
+    def _repaired(text: str, repairs: list[Repair]) -> str:
         fixed = repair_text(text)
         if fixed != text:
             before = [w for w in text.split() if w not in fixed.split()]
             after = [w for w in fixed.split() if w not in text.split()]
-            notes.append(f"repaired mis-encoded text {' '.join(before)!r} -> {' '.join(after)!r}")
+            repairs.append(Repair(" ".join(before), " ".join(after)))
         return fixed
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of a list as editors and ``file:line`` count them (line N is item N - 1).
+
+    Only LF ends a line: str.splitlines() would also split at form feeds and
+    U+2028 inside a cell, breaking the row and every later line number.  Every
+    reader of a list's lines uses this, so that their line numbers agree.
+    """
+    if not keepends:
+        return [line.removesuffix("\r") for line in text.split("\n")]
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1].removesuffix("\n")
+    return lines if lines[-1] else lines[:-1]
+
+
+def scan_text(text: str, source: str) -> Scan:
+    """Everything the reader finds in one list's text, unreadable lines included."""
+    reader = _Reader(source, split_lines(text))
+    reader.read()
+    return Scan(tuple(reader.rows), tuple(reader.tables), tuple(reader.sections), tuple(reader.errors))
+
+
+def nothing_read(text: str, source: str) -> InputError:
+    """The error for a list in which no paper row was found."""
+    if not text.strip():
+        return InputError(source, 1, "the file is empty")
+    return InputError(source, 1, "no paper table or numbered paper list found")
 
 
 def read_text(text: str, source: str) -> list[Row]:
     """Rows of one list's text; raises :class:`ListErrors` listing every unreadable line."""
-    if not text.strip():
-        raise ListErrors([InputError(source, 1, "the file is empty")])
-    # Only LF ends a line, as for editors and ``file:line``: str.splitlines() would also split
-    # at form feeds and U+2028 inside a cell, breaking the row and every later line number.
-    reader = _Reader(source, [line.removesuffix("\r") for line in text.split("\n")])
-    reader.read()
-    if reader.errors:
-        raise ListErrors(reader.errors)
-    if not reader.rows:
-        raise ListErrors([InputError(source, 1, "no paper table or numbered paper list found")])
-    return reader.rows
+    scan = scan_text(text, source)
+    if scan.errors:
+        raise ListErrors(list(scan.errors))
+    if not scan.rows:
+        raise ListErrors([nothing_read(text, source)])
+    return list(scan.rows)
 
 
-def read_list(path: Path, source: str) -> list[Row]:
-    """Rows of the list file at ``path``; ``source`` is the name its listings record."""
+def read_document(path: Path, source: str) -> str:
+    """The text of the list file at ``path``; raises :class:`ListErrors` if unreadable or not UTF-8."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -298,4 +392,9 @@ def read_list(path: Path, source: str) -> list[Row]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ListErrors([InputError(source, line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})")]) from None
-    return read_text(text.removeprefix("\ufeff"), source)
+    return text.removeprefix("\ufeff")
+
+
+def read_list(path: Path, source: str) -> list[Row]:
+    """Rows of the list file at ``path``; ``source`` is the name its listings record."""
+    return read_text(read_document(path, source), source)

@@ -1,0 +1,561 @@
+"""``slmbib sync``: enrich ``refs/`` from Semantic Scholar and arXiv; batched, paced, cached, resumable.
+
+One run, under ``refs/``' write lock:
+
+1. Every record's lookups are first answered from the cache; only what is
+   missing or too old is asked for.
+2. Semantic Scholar, cheapest first: batch lookups by identifier, 500 ids a
+   request, in rounds (a record whose first id S2 does not know is asked by
+   its next one); then one title match per record that has a real title (not
+   just a model name from a table) and no identifier S2 knows.
+3. arXiv, in a worker thread alongside step 2 (the services are paced apart,
+   so neither waits for the other): ``id_list`` queries of 100 ids for every
+   record with an arXiv id, including ids S2 reveals during step 2.
+4. Each answer is committed to the cache as it arrives, and every record that
+   read that cache entry is recomputed; a record whose answers are all in is
+   written then (atomically, only if its file changes).  A record is applied
+   from the answers alone, never from the order they came in, so a run killed
+   at any point loses nothing it had fetched, and the next run continues from
+   there and ends with the same ``refs/`` as an uninterrupted one.
+5. At the end, records whose answers never came are marked ``unavailable``,
+   records that turned out to be one paper are merged, and the summary is
+   returned.  The survey's own record (``refs/survey.yaml``) is synced like a
+   paper but saved in its own file and never merged.
+
+A service that cannot be reached or keeps failing is given up at once (see
+``pacing``), its records are marked ``unavailable``, everything fetched is
+kept, and :attr:`SyncResult.errors` says what failed, naming the service and
+the records.  Cache ages: answers for published papers are reused for
+``max_age``, those for preprints and papers not found (which change: they get
+published, they get indexed) for the shorter ``preprint_max_age``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import arxiv, s2
+from .cache import Cache, Cached
+from .errors import ApiError, SlmbibError
+from .merge import merge_records
+from .models import Record
+from .resolve import (
+    NOT_APPLICABLE,
+    Lookup,
+    apply,
+    arxiv_fields,
+    judge_title_match,
+    normalise_title,
+    s2_fields,
+)
+from .store import dump_record, load_records, locked, record_path, save_records
+from .survey import load_survey, save_survey, survey_path
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+DEFAULT_MAX_AGE = 30 * DAY
+DEFAULT_PREPRINT_MAX_AGE = 7 * DAY
+CACHE_FILE = Path(".slmbib") / "cache.sqlite"
+
+#: ``progress(done, total, message)``: records settled so far, records to sync, what just happened.
+Progress = Callable[[int, int, str], None]
+
+
+def default_cache_path(refs: Path) -> Path:
+    """``.slmbib/cache.sqlite`` beside ``refs/`` (the project's git-ignored working folder)."""
+    return refs.resolve().parent / CACHE_FILE
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    s2_api_url: str = s2.DEFAULT_API_URL
+    arxiv_api_url: str = arxiv.DEFAULT_API_URL
+    #: Sent as ``x-api-key`` and nowhere else; kept out of ``repr`` so no log or traceback shows it.
+    s2_api_key: str | None = field(default=None, repr=False)
+    cache_path: Path | None = None
+    max_age: float = DEFAULT_MAX_AGE
+    preprint_max_age: float = DEFAULT_PREPRINT_MAX_AGE
+    refresh: bool = False
+    dry_run: bool = False
+    s2_interval: float = 1.0
+    arxiv_interval: float = arxiv.MIN_INTERVAL
+    timeout: float = 30.0
+    tries: int = 5
+    #: Sync only these record ids (all records when empty).
+    only: tuple[str, ...] = ()
+
+
+@dataclass
+class SyncResult:
+    records: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    #: ``(record id, status, reason)`` for every record not resolved.
+    unresolved: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Ids of the records whose file changed (or, with ``--dry-run``, would change).
+    changed: list[str] = field(default_factory=list)
+    #: ``id: field: 'old' -> 'new' (source)``: stored values the services replaced with different ones.
+    changed_values: list[str] = field(default_factory=list)
+    #: ``id: ...``: values kept against a differing remote one (override, .bib, identifiers).
+    conflicts: list[str] = field(default_factory=list)
+    merged: list[tuple[str, str]] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    cache_hits: int = 0
+    elapsed: float = 0.0
+    #: One line per service that failed: what failed, and which records it left unsynced.
+    errors: list[str] = field(default_factory=list)
+    #: With ``--dry-run``: a unified diff per record that would change.
+    diff: str = ""
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        counts = ", ".join(
+            f"{self.statuses[s]} {s.replace('_', ' ')}"
+            for s in ("resolved", "not_found", "ambiguous", "unavailable")
+            if self.statuses[s]
+        )
+        verb = "would change" if self.dry_run else "changed"
+        out = [f"records: {self.records} synced: {counts or 'none'}"]
+        out.extend(f"{status.replace('_', ' ')}: {rid}: {reason}" for rid, status, reason in self.unresolved)
+        out.append(f"{verb}: {len(self.changed)} records")
+        out.extend(f"value changed: {line}" for line in self.changed_values)
+        out.extend(f"kept: {line}" for line in self.conflicts)
+        out.extend(f"merged: {removed} into {kept}" for kept, removed in self.merged)
+        sent = ", ".join(f"{service} {count}" for service, count in self.requests.items())
+        out.append(f"requests: {sent}; cache hits: {self.cache_hits}; time: {self.elapsed:.1f} s")
+        return out
+
+
+# Messages from the arXiv worker thread to the run.
+@dataclass(frozen=True)
+class _Answers:
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: ApiError
+
+
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class _Settled:
+    record: Record
+    s2: Lookup
+    arxiv: Lookup
+    #: The arXiv id still to ask for this record, if any.
+    arxiv_missing: str | None
+
+
+def _arxiv_worker(
+    client: arxiv.ArxivClient,
+    inbox: queue.Queue[str | None],
+    outbox: queue.Queue[object],
+    stop: threading.Event,
+) -> None:
+    """Ask arXiv for the ids put in ``inbox`` (``None`` closes it), in full batches while more may come."""
+    pending: list[str] = []
+    closed = False
+    try:
+        while not stop.is_set():
+            if not closed and len(pending) < arxiv.IDS_PER_REQUEST:
+                item = inbox.get()
+                if item is None:
+                    closed = True
+                else:
+                    pending.append(item)
+                continue
+            if not pending:
+                break
+            batch, pending = pending[: arxiv.IDS_PER_REQUEST], pending[arxiv.IDS_PER_REQUEST :]
+            try:
+                outbox.put(_Answers(dict(client.fetch(batch))))
+            except ApiError as exc:
+                outbox.put(_Failed(exc))
+                break
+    except Exception as exc:  # a bug must surface in the run, not die silently in its thread
+        outbox.put(exc)
+    finally:
+        outbox.put(_DONE)
+
+
+def _published(service: str, answer: Any) -> bool:
+    """Whether an answer shows a peer-reviewed paper; others (preprints, not found) go stale sooner."""
+    if not isinstance(answer, dict) or "error" in answer:
+        return False
+    if service == s2.SERVICE:
+        return s2_fields(answer)[1]
+    return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
+
+
+class _Run:
+    def __init__(self, refs: Path, options: SyncOptions, progress: Progress | None) -> None:
+        self.refs = refs
+        self.options = options
+        self.progress = progress
+        self.started = time.time()
+        self.records = load_records(refs)
+        # The survey's own record (refs/survey.yaml) is synced like a paper, but saved in its own file
+        # and never merged with one.
+        survey = load_survey(refs)
+        self.survey_id = survey.id if survey is not None and survey.id not in self.records else None
+        if survey is not None and self.survey_id is not None:
+            self.records[self.survey_id] = survey
+        self.original = dict(self.records)
+        #: What each record file holds now, to write a record only when it changes.
+        self.saved = dict(self.records)
+        self.written: set[str] = set()
+        unknown = [rid for rid in options.only if rid not in self.records]
+        if unknown:
+            raise SlmbibError(f"no record {unknown[0]!r} in {refs}")
+        self.targets = list(options.only) or sorted(self.records)
+        self.target_set = set(self.targets)
+        #: Per failed service: the reason its records give, and the error that ended it.
+        self.failed: dict[str, str] = {}
+        self.failures: dict[str, ApiError] = {}
+        self.finished = False
+        self.hits: set[tuple[str, str]] = set()
+        #: The records whose outcome is known (every lookup answered, or given up).
+        self.settled: set[str] = set()
+        #: Which records read which cache entry: an answer stored there concerns exactly these.
+        self.readers: dict[tuple[str, str], set[str]] = {}
+        self.conflicts: dict[str, list[str]] = {}
+        self.queued_arxiv: set[str] = set()
+        self.arxiv_done = False
+        self.message = ""
+
+    # -- what the cache knows ----------------------------------------------------------------------
+
+    def _fresh(self, reader: str, service: str, key: str, published: bool = False) -> Cached | None:
+        """The cached answer for ``key`` unless it is too old (``published`` papers keep longer)."""
+        self.readers.setdefault((service, key), set()).add(reader)
+        cached = self.cache.get(service, key)
+        if cached is None:
+            return None
+        if cached.fetched < self.started:
+            options = self.options
+            published = published or _published(service, cached.answer)
+            if options.refresh or self.started - cached.fetched > (
+                options.max_age if published else options.preprint_max_age
+            ):
+                return None
+            self.hits.add((service, key))
+        return cached
+
+    def _waiting(self, service: str) -> Lookup:
+        if service in self.failed:
+            return Lookup("unavailable", reason=self.failed[service])
+        if self.finished:
+            return Lookup("unavailable", reason="not asked: the run ended first")
+        return Lookup("pending", reason="not asked yet")
+
+    def _s2_state(self, record: Record) -> tuple[Lookup, str | None]:
+        """The S2 lookup of ``record`` as far as the cache knows, and the key still to ask, if any."""
+        keys = s2.record_keys(record.identifiers)
+        answers = [(key, self._fresh(record.id, s2.SERVICE, key)) for key in keys]
+        found = next((c.answer for _, c in answers if c is not None and c.answer is not None), None)
+        if found is not None:
+            return Lookup("found", found, "found"), None
+        missing = next((key for key, c in answers if c is None), None)
+        if missing is not None:
+            return self._waiting(s2.SERVICE), missing
+        unknown = f"no paper for {', '.join(keys)}" if keys else "no identifier S2 knows"
+        if record.identifiers.get("arxiv"):
+            return Lookup("not_found", reason=unknown), None  # arXiv answers for it; no title guessing
+        title = record.get("title")
+        if not isinstance(title, str) or not normalise_title(title):
+            return Lookup("not_found", reason=f"{unknown}, and no title to search by"), None
+        title_key = s2.title_key(normalise_title(title))
+        cached = self._fresh(record.id, s2.SERVICE, title_key)
+        if cached is None:
+            return self._waiting(s2.SERVICE), title_key
+        if cached.answer is None:
+            return Lookup("not_found", reason=f"{unknown}; no title match"), None
+        return judge_title_match(record, cached.answer), None
+
+    def _arxiv_state(
+        self, record_id: str, arxiv_id: str | None, published: bool
+    ) -> tuple[Lookup, str | None]:
+        if not arxiv_id:
+            return NOT_APPLICABLE, None
+        parts = arxiv.split_id(arxiv_id)
+        if parts is None:
+            return Lookup("not_found", reason=f"{arxiv_id!r} is not an arXiv id"), None
+        cached = self._fresh(record_id, arxiv.SERVICE, parts[0], published)
+        if cached is None:
+            return self._waiting(arxiv.SERVICE), parts[0]
+        if cached.answer is None:
+            return Lookup("not_found", reason=f"no entry for {parts[0]}"), None
+        if "error" in cached.answer:
+            return Lookup("not_found", reason=str(cached.answer["error"])), None
+        return Lookup("found", cached.answer, "found"), None
+
+    def _settle(self, record: Record) -> _Settled:
+        """Where ``record``'s lookups stand, and once all are answered (or given up), their result."""
+        s2_lookup, _ = self._s2_state(record)
+        known = record.identifiers.get("arxiv")
+        if not known and s2_lookup.state == "found" and s2_lookup.answer is not None:
+            known = s2.paper_identifiers(s2_lookup.answer).get("arxiv")
+        # A paper S2 shows published keeps its arXiv answer as long as its S2 one.
+        published = s2_lookup.state == "found" and _published(s2.SERVICE, s2_lookup.answer)
+        arxiv_lookup, arxiv_missing = self._arxiv_state(record.id, known, published)
+        if not ((s2_lookup.settled and arxiv_lookup.settled) or self.finished):
+            return _Settled(record, s2_lookup, arxiv_lookup, arxiv_missing)  # applied once all are in
+        self.settled.add(record.id)
+        applied = apply(record, s2_lookup, arxiv_lookup)
+        self.conflicts[record.id] = applied.conflicts
+        return _Settled(applied.record, s2_lookup, arxiv_lookup, arxiv_missing)
+
+    # -- applying answers --------------------------------------------------------------------------
+
+    def _update(self, record_ids: Iterable[str]) -> None:
+        """Recompute the records, queue the arXiv ids they need, and save those whose outcome is known.
+
+        A record is written once its every answer is in (or given up on), so a run writes each
+        file at most once; what arrived before a crash is in the cache, and the next run uses it.
+        """
+        ready = []
+        for record_id in sorted(set(record_ids) & self.target_set):
+            settled = self._settle(self.records[record_id])
+            self.records[record_id] = settled.record
+            if record_id in self.settled and settled.record != self.saved[record_id]:
+                ready.append(settled.record)
+            missing = settled.arxiv_missing
+            if missing is not None and missing not in self.queued_arxiv and arxiv.SERVICE not in self.failed:
+                self.queued_arxiv.add(missing)
+                self.inbox.put(missing)
+        self._save(ready)
+        if self.progress is not None:
+            self.progress(len(self.settled), len(self.targets), self.message)
+
+    def _save(self, records: list[Record], remove: list[str] | None = None) -> None:
+        if self.options.dry_run or not (records or remove):
+            return
+        papers = [record for record in records if not self._is_survey(record.id)]
+        self.written.update(save_records(self.refs, papers, remove=remove or ()))
+        self.written.update(remove or ())
+        for survey in (record for record in records if self._is_survey(record.id)):
+            if save_survey(self.refs, survey):
+                self.written.add(survey.id)
+        self.saved.update((record.id, record) for record in records)
+
+    def _is_survey(self, record_id: str) -> bool:
+        return record_id == self.survey_id
+
+    def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
+        """Store answers as they arrive, then update the records that read them."""
+        stored = dict(answers)
+        if service == s2.SERVICE:
+            # A paper found by one id is stored under all of them, so that a record known by another
+            # of its ids (or by the paperId it has learned) finds it next time without a request.
+            for answer in answers.values():
+                if answer is not None:
+                    stored.update(dict.fromkeys(s2.paper_keys(answer), answer))
+        self.cache.put(service, stored, time.time())
+        self.message = what
+        self._update(rid for key in stored for rid in self.readers.get((service, key), ()))
+
+    def _fail(self, service: str, error: ApiError) -> None:
+        short = error.message + (f" (HTTP {error.status})" if error.status is not None else "")
+        self.failed[service] = f"unavailable: {short}"
+        self.failures[service] = error
+        log.debug("%s failed: %s", service, error)
+
+    # -- Semantic Scholar (this thread) -------------------------------------------------------------
+
+    def _s2_plan(self) -> tuple[list[str], dict[str, str]]:
+        """The id keys still to ask S2, and the title keys with their titles."""
+        by_id: dict[str, None] = {}
+        by_title: dict[str, str] = {}
+        for record_id in self.targets:
+            record = self.records[record_id]
+            if record_id in self.settled:
+                continue
+            _, missing = self._s2_state(record)
+            if missing is None:
+                continue
+            if missing.startswith("title:"):
+                by_title.setdefault(missing, str(record.get("title")))
+            else:
+                by_id[missing] = None
+        return list(by_id), by_title
+
+    def _run_s2(self, client: s2.S2Client) -> None:
+        try:
+            while True:
+                keys, titles = self._s2_plan()
+                for start in range(0, len(keys), s2.BATCH_SIZE):
+                    chunk = keys[start : start + s2.BATCH_SIZE]
+                    self._accept(s2.SERVICE, client.batch(chunk), f"s2: {len(chunk)} ids")
+                    self._drain(block=False)
+                if keys:
+                    continue  # records whose id S2 did not know are asked by their next one
+                for number, (key, title) in enumerate(titles.items(), 1):
+                    match = client.match(title)
+                    self._accept(s2.SERVICE, {key: match}, f"s2: title match {number}/{len(titles)}")
+                    self._drain(block=False)
+                return
+        except ApiError as exc:
+            self._fail(s2.SERVICE, exc)
+
+    # -- arXiv (the worker thread's answers) --------------------------------------------------------
+
+    def _drain(self, *, block: bool) -> None:
+        """Apply what the arXiv worker has answered; with ``block``, until it is done."""
+        while True:
+            try:
+                message = self.outbox.get(block=block and not self.arxiv_done)
+            except queue.Empty:
+                return
+            if message is _DONE:
+                self.arxiv_done = True
+                continue
+            if isinstance(message, Exception):
+                raise message
+            if isinstance(message, _Failed):
+                self._fail(arxiv.SERVICE, message.error)
+                continue
+            assert isinstance(message, _Answers)
+            self._accept(arxiv.SERVICE, message.answers, f"arxiv: {len(message.answers)} ids")
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    def run(self) -> SyncResult:
+        options = self.options
+        cache_path = options.cache_path or default_cache_path(self.refs)
+        self.inbox: queue.Queue[str | None] = queue.Queue()
+        self.outbox: queue.Queue[object] = queue.Queue()
+        stop = threading.Event()
+        with (
+            contextlib.closing(Cache(cache_path, writable=not options.dry_run)) as self.cache,
+            contextlib.closing(
+                s2.S2Client(
+                    options.s2_api_url,
+                    options.s2_api_key,
+                    interval=options.s2_interval,
+                    timeout=options.timeout,
+                    tries=options.tries,
+                )
+            ) as s2_client,
+            contextlib.closing(
+                arxiv.ArxivClient(
+                    options.arxiv_api_url,
+                    interval=options.arxiv_interval,
+                    timeout=options.timeout,
+                    tries=options.tries,
+                )
+            ) as arxiv_client,
+        ):
+            worker = threading.Thread(
+                target=_arxiv_worker,
+                args=(arxiv_client, self.inbox, self.outbox, stop),
+                name="arxiv",
+                daemon=True,
+            )
+            worker.start()
+            try:
+                self.message = "answers already in the cache"
+                self._update(self.targets)
+                self._run_s2(s2_client)
+                self.inbox.put(None)
+                self._drain(block=True)
+            finally:
+                stop.set()
+                self.inbox.put(None)
+                worker.join(timeout=options.timeout + 1)
+            self.finished = True
+            return self._finish({s2.SERVICE: s2_client.requests, arxiv.SERVICE: arxiv_client.requests})
+
+    def _finish(self, requests: dict[str, int]) -> SyncResult:
+        result = SyncResult(requests=requests, dry_run=self.options.dry_run, records=len(self.targets))
+        unsettled = [rid for rid in self.targets if rid not in self.settled]
+        unsynced: dict[str, list[str]] = {service: [] for service in self.failures}
+        for record_id in unsettled:  # what was not answered is given up on now
+            settled = self._settle(self.records[record_id])
+            self.records[record_id] = settled.record
+            for service, lookup in ((s2.SERVICE, settled.s2), (arxiv.SERVICE, settled.arxiv)):
+                if lookup.state == "unavailable" and service in unsynced:
+                    unsynced[service].append(record_id)
+        for service, error in self.failures.items():
+            ids = unsynced[service]
+            shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+            result.errors.append(f"{error}; {len(ids)} records not synced{': ' + shown if ids else ''}")
+        papers = [record for record in self.records.values() if not self._is_survey(record.id)]
+        merged = merge_records(papers, existing=self.original)
+        final = {record.id: record for record in merged.records}
+        if self.survey_id is not None:
+            final[self.survey_id] = self.records[self.survey_id]
+        removed = [gone for _, gone in merged.merged]
+        result.merged = merged.merged
+        for record_id in self.targets:
+            record = final.get(record_id) or self.records[record_id]
+            status = record.sync.get("status", "")
+            result.statuses[status] += 1
+            if status != "resolved":
+                result.unresolved.append((record_id, status, record.sync.get("reason", "")))
+            result.conflicts.extend(f"{record_id}: {line}" for line in self.conflicts.get(record_id, ()))
+            result.changed_values.extend(
+                f"{record_id}: {line}" for line in _changed_values(self.original[record_id], record)
+            )
+        self._save([record for rid, record in final.items() if record != self.saved[rid]], removed)
+        if self.options.dry_run:
+            diffs = {
+                rid: self._diff(rid, final.get(rid))
+                for rid in self.original
+                if final.get(rid) != self.original[rid]
+            }
+            result.changed = sorted(rid for rid, diff in diffs.items() if diff)
+            result.diff = "".join(diffs[rid] for rid in result.changed)
+        else:
+            result.changed = sorted(self.written)
+        result.cache_hits = len(self.hits)
+        result.elapsed = time.time() - self.started
+        return result
+
+    def _diff(self, record_id: str, new: Record | None) -> str:
+        old = self.original.get(record_id)
+        name = str(
+            survey_path(self.refs) if self._is_survey(record_id) else record_path(self.refs, record_id)
+        )
+        return "".join(
+            difflib.unified_diff(
+                dump_record(old).splitlines(keepends=True) if old else [],
+                dump_record(new).splitlines(keepends=True) if new else [],
+                fromfile=name if old else "/dev/null",
+                tofile=name if new else "/dev/null",
+            )
+        )
+
+
+def _changed_values(old: Record, new: Record) -> list[str]:
+    lines = []
+    for name, value in new.fields.items():
+        before = old.fields.get(name)
+        if before is not None and before.value != value.value:
+            lines.append(f"{name}: {before.value!r} -> {value.value!r} ({value.source})")
+    return lines
+
+
+def sync(refs: Path, options: SyncOptions | None = None, progress: Progress | None = None) -> SyncResult:
+    """Enrich the records of ``refs`` (see the module docstring); returns what happened.
+
+    With ``options.dry_run`` nothing is written (not ``refs/``, not the cache):
+    the result's ``diff`` shows what would change.
+    """
+    options = options or SyncOptions()
+    if options.dry_run:
+        return _Run(refs, options, progress).run()
+    with locked(refs):
+        return _Run(refs, options, progress).run()

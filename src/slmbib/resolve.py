@@ -1,0 +1,368 @@
+"""What the services' answers mean for a record: pure functions, no I/O.
+
+* :func:`judge_title_match` decides whether S2's title match is the record's
+  paper.  Title-only matching is where peer tools wrote wrong papers into
+  users' files, and wrong data is worse than missing data, so a match is
+  accepted only when the normalised titles agree closely, the first author's
+  family name agrees (when the record knows one), the year is within one (when
+  the record knows it) and no identifier contradicts the record's.
+* :func:`remote_fields` turns an S2 paper and an arXiv entry into record fields
+  with provenance.  When S2 shows a peer-reviewed venue (a journal or
+  conference venue, or a DOI that is not arXiv's) the record takes that venue
+  and entry type and keeps its arXiv id; otherwise a paper with an arXiv id is
+  a preprint.
+* :func:`apply` merges those fields into a record.  Its result depends only on
+  the record's own (non-remote) data and the answers, never on the order in
+  which answers arrived, so an interrupted sync that resumes from its cache
+  ends exactly where an uninterrupted one does.
+
+Merge policy, field by field:
+
+* ``override`` is the maintainer's: never changed; a remote value that differs
+  is reported as a conflict.
+* Values from a ``.bib`` or entered by hand (``bib``, ``manual``) are kept, with
+  the rest of their group (:data:`FIELD_GROUPS`), and differing remote values
+  reported; ``readme`` values give way to remote ones.
+* A value from a service that could not be asked in this run is kept as it is.
+* A value from a service that answered but no longer gives it is removed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .models import Record, Value
+from .s2 import paper_identifiers
+
+REMOTE_SOURCES = ("s2", "arxiv")
+#: Sources that remote answers never overwrite (reported instead).
+KEPT_SOURCES = ("bib", "manual")
+#: Fields that only make sense together.  A group holding a kept value takes no remote value at
+#: all, so that a year from a .bib never sits beside a month from S2, nor a hand-set entry type
+#: beside S2's journal.
+FIELD_GROUPS = (
+    ("authors", "authors_truncated"),
+    ("year", "month", "date"),
+    (
+        *("entry_type", "venue", "venue_type", "journal", "booktitle", "volume", "number", "pages"),
+        *("publisher", "doi", "journal_ref", "publication_types"),
+    ),
+)
+
+#: Titles at least this similar (0..1, after normalisation) are the same title.
+SAME_TITLE = 0.9
+#: Below this, S2's best match is plainly another paper; between the two it is ambiguous.
+OTHER_TITLE = 0.75
+#: A title of fewer words is a name ("Phi-2", "Alpaca"), too short to search for safely.
+MIN_TITLE_WORDS = 3
+
+State = Literal["found", "not_found", "ambiguous", "unavailable", "pending", "none"]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Where one service stands on one record: its state, the answer when found, and why."""
+
+    state: State
+    answer: Mapping[str, Any] | None = None
+    reason: str = ""
+
+    @property
+    def settled(self) -> bool:
+        """Whether the service gave its answer in this run (or the cache holds a fresh one)."""
+        return self.state not in ("pending", "unavailable")
+
+
+NOT_APPLICABLE = Lookup("none")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A record after :func:`apply`, with what to report about it."""
+
+    record: Record
+    #: Values kept against a differing remote one (override, bib, identifiers).
+    conflicts: list[str] = field(default_factory=list)
+
+
+# -- titles and names ---------------------------------------------------------------------------
+
+
+def normalise_title(text: str) -> str:
+    """Lower case, accents, LaTeX braces and commands, punctuation and spacing removed."""
+    text = re.sub(r"\\[a-zA-Z]+\s*", " ", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+
+
+def title_similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, normalise_title(a), normalise_title(b)).ratio()
+
+
+def searchable_title(record: Record) -> str | None:
+    """The record's title if it is long enough to search S2 by, else None."""
+    title = record.title
+    return title if len(normalise_title(title).split()) >= MIN_TITLE_WORDS else None
+
+
+def family_name(author: str) -> str:
+    """The family name of ``"Given Family"`` or ``"Family, Given"``, normalised."""
+    name = author.split(",", 1)[0] if "," in author else (author.split() or [""])[-1]
+    return normalise_title(name)
+
+
+def _record_year(record: Record) -> int | None:
+    for text in [record.get("year"), *(listing.year for listing in record.listings)]:
+        found = re.search(r"\b(1[89]|20)\d\d\b", str(text or ""))
+        if found:
+            return int(found.group(0))
+    return None
+
+
+def _conflicting_ids(record: Record, paper: Mapping[str, Any]) -> list[str]:
+    revealed = paper_identifiers(paper)
+    return [
+        f"{kind} {revealed[kind]} (the record has {record.identifiers[kind]})"
+        for kind in ("arxiv", "doi")
+        if kind in revealed
+        and record.identifiers.get(kind)
+        and record.identifiers[kind].lower() != revealed[kind].lower()
+    ]
+
+
+def judge_title_match(record: Record, paper: Mapping[str, Any]) -> Lookup:
+    """Accept S2's title match for ``record`` only if nothing speaks against it."""
+    title = _text(paper.get("title"))
+    similarity = title_similarity(record.title, title)
+    if similarity < OTHER_TITLE:
+        return Lookup("not_found", reason=f"S2's closest title is another paper: {title!r}")
+    if similarity < SAME_TITLE:
+        return Lookup("ambiguous", reason=f"S2's closest title is similar, not the same: {title!r}")
+    conflicts = _conflicting_ids(record, paper)
+    if conflicts:
+        return Lookup("ambiguous", reason=f"S2's title match has {conflicts[0]}")
+    known = record.get("authors")
+    theirs = _authors(paper.get("authors"))
+    if isinstance(known, list) and known and theirs:
+        ours, its = family_name(str(known[0])), family_name(theirs[0])
+        if ours and its and ours != its:
+            return Lookup("ambiguous", reason=f"S2's title match is by {theirs[0]!r}, not {known[0]!r}")
+    year, its_year = _record_year(record), _int(paper.get("year"))
+    if year is not None and its_year is not None and abs(year - its_year) > 1:
+        return Lookup("ambiguous", reason=f"S2's title match is from {its_year}, the list says {year}")
+    return Lookup("found", paper, "found")
+
+
+# -- answers to fields --------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _authors(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    names = [_text(a.get("name")) if isinstance(a, dict) else _text(a) for a in value]
+    return [name for name in names if name]
+
+
+def _is_arxiv_venue(name: str) -> bool:
+    return normalise_title(name) in ("", "arxiv", "arxiv org", "corr")
+
+
+def is_arxiv_doi(doi: str) -> bool:
+    return doi.lower().startswith("10.48550/arxiv.")
+
+
+def _date_fields(date: str, year: int | None) -> dict[str, Any]:
+    found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date)
+    if found:
+        return {"year": int(found.group(1)), "month": int(found.group(2)), "date": date}
+    return {"year": year} if year is not None else {}
+
+
+def s2_fields(paper: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Field values from an S2 paper, and whether S2 shows it peer-reviewed."""
+    values: dict[str, Any] = {"title": _text(paper.get("title")), "authors": _authors(paper.get("authors"))}
+    values.update(_date_fields(_text(paper.get("publicationDate")), _int(paper.get("year"))))
+    types = [t for t in paper.get("publicationTypes") or () if isinstance(t, str)]
+    if types:
+        values["publication_types"] = types
+    journal, place = _mapping(paper.get("journal")), _mapping(paper.get("publicationVenue"))
+    kind = _text(place.get("type")).lower()
+    if kind not in ("journal", "conference"):
+        kind = "conference" if "Conference" in types else "journal" if "JournalArticle" in types else ""
+    # A journal's full name is in ``journal.name`` (``venue`` is often abbreviated); a conference's
+    # ``journal.name`` is a proceedings series or empty, so its ``venue`` comes first.
+    names = [_text(place.get("name")), _text(paper.get("venue")), _text(journal.get("name"))]
+    if kind == "journal":
+        names[1:] = names[2], names[1]
+    venue = next((name for name in names if name and not _is_arxiv_venue(name)), "")
+    doi = _text(paper_identifiers(paper).get("doi"))
+    if doi and not is_arxiv_doi(doi):
+        values["doi"] = doi
+    peer_reviewed = bool(venue and kind) or "doi" in values
+    if not peer_reviewed:
+        return {k: v for k, v in values.items() if v not in ("", [])}, False
+    if venue:
+        values["venue"] = venue
+    if kind:
+        values["venue_type"] = kind
+    if kind == "conference":
+        values["entry_type"] = "inproceedings"
+        values["booktitle"] = venue
+    elif kind == "journal" or venue:
+        values["entry_type"] = "article"
+        values["journal"] = venue
+        values["volume"] = _text(journal.get("volume"))
+    else:
+        values["entry_type"] = "misc"
+    values["pages"] = _text(journal.get("pages"))
+    return {k: v for k, v in values.items() if v not in ("", [], None)}, True
+
+
+def arxiv_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Field values from a parsed arXiv entry (see ``arxiv.parse_feed``)."""
+    values: dict[str, Any] = {"title": _text(entry.get("title")), "authors": _authors(entry.get("authors"))}
+    values.update(_date_fields(_text(entry.get("published")), None))
+    values.update(
+        doi=_text(entry.get("doi")),
+        url=f"https://arxiv.org/abs/{entry['id']}" if isinstance(entry.get("id"), str) else "",
+        arxiv_version=_int(entry.get("version")),
+        arxiv_primary_class=_text(entry.get("primary_class")),
+        journal_ref=_text(entry.get("journal_ref")),
+    )
+    return {k: v for k, v in values.items() if v not in ("", [], None)}
+
+
+_DATE_GROUP = ("year", "month", "date")
+
+
+def remote_fields(
+    s2: Mapping[str, Any] | None, arxiv: Mapping[str, Any] | None, has_arxiv: bool
+) -> dict[str, Value]:
+    """The fields both answers give together, each from the service that knows it best.
+
+    Title and dates come from S2 for a peer-reviewed paper (the published
+    version) and from arXiv for a preprint; authors from arXiv (full given
+    names); venue fields from S2; version, category and journal_ref from arXiv.
+    """
+    from_s2, published = s2_fields(s2) if s2 is not None else ({}, False)
+    from_arxiv = arxiv_fields(arxiv) if arxiv is not None else {}
+    sources = {"s2": from_s2, "arxiv": from_arxiv}
+    first = ("s2", "arxiv") if published else ("arxiv", "s2")
+    fields: dict[str, Value] = {}
+
+    def take(names: tuple[str, ...], order: tuple[str, ...]) -> None:
+        # A group comes whole from one source, so that year and date never disagree.
+        for source in order:
+            if names[0] in sources[source]:
+                for name in names:
+                    if name in sources[source]:
+                        fields[name] = Value(sources[source][name], source)
+                return
+
+    take(("title",), first)
+    take(("authors",), ("arxiv", "s2"))
+    take(_DATE_GROUP, first)
+    take(("doi",), ("s2", "arxiv"))
+    for name in ("venue", "venue_type", "entry_type", "journal", "booktitle", "volume", "pages"):
+        take((name,), ("s2",))
+    take(("publication_types",), ("s2",))
+    for name in ("url", "arxiv_version", "arxiv_primary_class", "journal_ref"):
+        take((name,), ("arxiv",))
+    if "entry_type" not in fields and (s2 is not None or arxiv is not None):
+        kind = "preprint" if has_arxiv else "misc"
+        fields["entry_type"] = Value(kind, "arxiv" if arxiv is not None else "s2")
+    return fields
+
+
+# -- merging into the record --------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _learn_identifiers(record: Record, paper: Mapping[str, Any], conflicts: list[str]) -> dict[str, str]:
+    identifiers = dict(record.identifiers)
+    for kind, value in paper_identifiers(paper).items():
+        if kind == "doi" and is_arxiv_doi(value):
+            continue  # arXiv's DOI is its id in disguise; a published DOI may come later
+        if kind not in identifiers:
+            identifiers[kind] = value
+        elif identifiers[kind].lower() != value.lower():
+            conflicts.append(f"identifier {kind}: kept {identifiers[kind]!r}, s2 says {value!r}")
+    return identifiers
+
+
+def status(s2: Lookup, arxiv: Lookup) -> dict[str, str]:
+    """The record's ``sync`` entry: resolved, not_found, ambiguous or unavailable, and why."""
+    asked = [(name, lookup) for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.state != "none"]
+    states = {lookup.state for _, lookup in asked}
+    if states & {"unavailable", "pending"}:
+        outcome = "unavailable"
+    elif "found" in states:
+        outcome = "resolved"
+    elif "ambiguous" in states:
+        outcome = "ambiguous"
+    else:
+        outcome = "not_found"
+    reason = "; ".join(f"{name}: {lookup.reason}" for name, lookup in asked if lookup.reason)
+    return {"status": outcome, "reason": reason}
+
+
+def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
+    """Merge the answers into ``record`` by the policy of the module docstring."""
+    conflicts: list[str] = []
+    paper = s2.answer if s2.state == "found" else None
+    identifiers = (
+        _learn_identifiers(record, paper, conflicts) if paper is not None else dict(record.identifiers)
+    )
+    entry = arxiv.answer if arxiv.state == "found" else None
+    remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")))
+    settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
+    fields = dict(record.fields)
+    kept_groups = {
+        name
+        for group in FIELD_GROUPS
+        if any(name in fields and fields[name].source in KEPT_SOURCES for name in group)
+        for name in group
+    }
+    for name in sorted(set(remote) | {n for n, v in fields.items() if v.source in REMOTE_SOURCES}):
+        new, old = remote.get(name), fields.get(name)
+        if name in record.override:
+            if new is not None and new.value != record.override[name]:
+                conflicts.append(f"{name}: kept the override, {new.source} says {_show(new.value)}")
+        elif old is not None and old.source in KEPT_SOURCES:
+            if new is not None and old.value != new.value:
+                kept = f"{_show(old.value)} ({old.source})"
+                conflicts.append(f"{name}: kept {kept}, {new.source} says {_show(new.value)}")
+        elif old is not None and old.source in REMOTE_SOURCES and old.source not in settled:
+            continue  # that service was not heard from in this run
+        elif new is None or name in kept_groups:
+            if old is not None and old.source in REMOTE_SOURCES:
+                del fields[name]
+        else:
+            fields[name] = new
+    truncated, authors = fields.get("authors_truncated"), fields.get("authors")
+    if truncated and truncated.source == "readme" and authors and authors.source in REMOTE_SOURCES:
+        del fields["authors_truncated"]  # the services give the whole author list
+    updated = replace(record, identifiers=identifiers, fields=fields, sync=status(s2, arxiv))
+    return Applied(updated, conflicts)

@@ -1,0 +1,283 @@
+"""`slmbib render`: tables written back from refs/, round-tripped on both seeds, idempotent, safe."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from slmbib.check import check_lists
+from slmbib.cli import main
+from slmbib.errors import InputError
+from slmbib.listimport import import_lists
+from slmbib.models import Listing, Record
+from slmbib.readme import ListErrors, split_cells
+from slmbib.render import render_readme
+from slmbib.store import load_records, save_records
+
+from .seeds import SEED_000, SEED_001, SEEDS
+
+_REGION = re.compile(r"<!-- slmbib:begin .*? -->\n.*?<!-- slmbib:end -->\n", re.DOTALL)
+
+
+@pytest.fixture(params=SEEDS, ids=["000", "001"])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A project whose README.md is a seed list, imported into refs/."""
+    shutil.copy(request.param, tmp_path / "README.md")
+    import_lists(tmp_path / "refs", [tmp_path / "README.md"])
+    return tmp_path
+
+
+def _run(project: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--refs", str(project / "refs"), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _without_lines(records: dict[str, Record]) -> dict[str, Record]:
+    return {
+        key: replace(record, listings=tuple(replace(x, line=0) for x in record.listings))
+        for key, record in records.items()
+    }
+
+
+# Links the renderer moves to the column their URL asks for: (name, url, column before, column after).
+MOVED = {
+    "000": [],
+    "001": [
+        ("AWQ", "https://arxiv.org/abs/2306.00978", "Code", "Paper"),
+        ("AWQ", "https://github.com/mit-han-lab/llm-awq", "Model Card", "Code"),
+    ],
+}
+
+
+def _moved(before: dict[str, Record], after: dict[str, Record]) -> list[tuple[str, str, str, str]]:
+    moves = []
+    for key, record in before.items():
+        for old, new in zip(record.listings, after[key].listings, strict=True):
+            for old_link, new_link in zip(old.links, new.links, strict=True):
+                assert old_link["url"] == new_link["url"]
+                if old_link["column"] != new_link["column"]:
+                    moves.append((old.name, old_link["url"], old_link["column"], new_link["column"]))
+    return moves
+
+
+def test_round_trip_gives_the_same_records(project: Path) -> None:
+    refs, readme = project / "refs", project / "README.md"
+    seed = readme.read_text()
+    before = load_records(refs)
+    result = render_readme(refs, readme, init=True)
+    assert result.initialised and result.changed
+    import_lists(refs, [readme])
+    after = load_records(refs)
+    moves = _moved(before, after)
+    assert moves == MOVED["000" if "Existing SLMs" in seed else "001"]
+    # Apart from line numbers and the moved links' columns, reading back gives the records imported.
+    unmoved = {
+        key: replace(
+            record,
+            listings=tuple(
+                replace(x, links=tuple(dict(link, column="") for link in x.links)) for x in record.listings
+            ),
+        )
+        for key, record in _without_lines(before).items()
+    }
+    assert unmoved == {
+        key: replace(
+            record,
+            listings=tuple(
+                replace(x, links=tuple(dict(link, column="") for link in x.links)) for x in record.listings
+            ),
+        )
+        for key, record in _without_lines(after).items()
+    }
+    assert {k: (r.identifiers, r.links, r.fields) for k, r in before.items()} == {
+        k: (r.identifiers, r.links, r.fields) for k, r in after.items()
+    }
+
+
+def test_render_is_idempotent_and_keeps_the_rest_of_the_file(project: Path) -> None:
+    refs, readme = project / "refs", project / "README.md"
+    seed = readme.read_text()
+    render_readme(refs, readme, init=True)
+    first = readme.read_text()
+    again = render_readme(refs, readme)
+    assert again.up_to_date and readme.read_text() == first
+    import_lists(refs, [readme])  # listing lines now point into the rendered file
+    assert render_readme(refs, readme).up_to_date
+    assert readme.read_text() == first
+    # Outside the regions, every byte is the seed's: its tables are what the regions replaced.
+    tables = re.compile(r"^\|.*\n(?:\|.*\n)*", re.MULTILINE)
+    assert _REGION.sub("", first) == tables.sub("", seed)
+
+
+def test_one_consistent_style(project: Path) -> None:
+    refs, readme = project / "refs", project / "README.md"
+    render_readme(refs, readme, init=True)
+    for region in _REGION.findall(readme.read_text()):
+        rows = [line for line in region.splitlines() if line.startswith("|")]
+        assert rows[1] == "| " + " | ".join(["---"] * (len(split_cells(rows[0])))) + " |"
+        for row in rows:
+            assert row == "| " + " | ".join(split_cells(row)) + " |"
+        for row in rows[2:]:
+            labels = set(re.findall(r"\[([^\]]*)\]\(", row))
+            assert labels <= {"Paper", "Code", "Model", "Data", "Blog", "Project", "Link"}
+
+
+def test_rendered_list_is_free_of_misplaced_links(project: Path) -> None:
+    refs, readme = project / "refs", project / "README.md"
+    before = {f.code for f in check_lists([readme]).findings}
+    render_readme(refs, readme, init=True)
+    after = {f.code for f in check_lists([readme]).findings}
+    assert not after & {"misplaced-paper-link", "misplaced-link"}
+    assert after == before - {"misplaced-paper-link", "misplaced-link"}
+
+
+def test_cli_check_flags_a_readme_out_of_date(project: Path) -> None:
+    readme, refs = project / "README.md", project / "refs"
+    code, _, err = _run(project, "render", "--check", str(readme))
+    assert code == 1 and "no <!-- slmbib:begin SECTION --> markers" in err
+    code, _, err = _run(project, "render", "--init", str(readme))
+    assert code == 0 and "markers added: " in err
+    rendered = readme.read_text()
+    assert _run(project, "render", "--check", str(readme)) == (0, "", f"{readme}: up to date\n")
+
+    # Restyled by hand: the same rows, other labels and spacing.
+    mobilellm = min(
+        (x for r in load_records(refs).values() for x in r.listings if x.name == "MobileLLM"),
+        key=Listing.sort_key,
+    )
+    paper = "(https://arxiv.org/abs/2402.14905)"
+    readme.write_text(
+        rendered.replace("| MobileLLM | 2024", "|   MobileLLM   | 2024", 1).replace(
+            f"[Paper]{paper}", f"[Link]{paper}", 1
+        )
+    )
+    restyled = readme.read_text()
+    code, out, err = _run(project, "render", "--check", str(readme))
+    assert (code, out, err) == (
+        1,
+        "",
+        f"{readme} is out of date (run `slmbib render`): {mobilellm.section}\n",
+    )
+    assert readme.read_text() == restyled
+    assert _run(project, "render", str(readme))[0] == 0
+    assert readme.read_text() == rendered
+
+    # A paper placed in the section in refs/ (as `slmbib add` does) is not in the README yet.
+    placed = replace(
+        mobilellm,
+        line=mobilellm.line + 1000,
+        name="NewLM",
+        links=({"column": "Code", "url": "https://github.com/new/lm"},),
+    )
+    save_records(refs, [Record(id="name-newlm", listings=(placed,))])
+    code, _, err = _run(project, "render", "--check", str(readme))
+    assert code == 1 and mobilellm.section in err
+    assert _run(project, "render", str(readme))[0] == 0
+    region = next(r for r in _REGION.findall(readme.read_text()) if "MobileLLM" in r)
+    assert region.splitlines()[-3].startswith("| NewLM | ")
+    assert "[Code](https://github.com/new/lm)" in region
+
+
+def test_a_row_edited_by_hand_stops_the_render(project: Path) -> None:
+    refs, readme = project / "refs", project / "README.md"
+    render_readme(refs, readme, init=True)
+    lines = readme.read_text().splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.startswith("| ") and "[Paper]" in line)
+    lines[number] = lines[number].replace("[Paper](https://", "[Paper](https://example.org/moved/", 1)
+    readme.write_text("".join(lines))
+    edited = readme.read_bytes()
+    with pytest.raises(ListErrors) as caught:
+        render_readme(refs, readme)
+    (problem,) = caught.value.problems
+    assert problem.line == number + 1
+    assert "is not in refs/ as written: import the file first" in str(problem)
+    assert readme.read_bytes() == edited
+
+
+def test_comments_on_a_row_stay_with_it(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# T\n\n## Papers\n\n| Method | Year | Paper | Code |\n|---|---|---|---|\n"
+        "| A | 2024 | [Link](https://arxiv.org/abs/2401.00001) | [Link](URL) | <!-- slmbib: ignore "
+        "placeholder-link -->\n| B | 2024 | | [Link](https://arxiv.org/abs/2401.00002) |\n"
+    )
+    import_lists(tmp_path / "refs", [readme])
+    render_readme(tmp_path / "refs", readme, init=True)
+    assert readme.read_text() == (
+        "# T\n\n## Papers\n\n<!-- slmbib:begin Papers -->\n\n"
+        "| Method | Year | Paper | Code |\n| --- | --- | --- | --- |\n"
+        "| A | 2024 | [Paper](https://arxiv.org/abs/2401.00001) | [Link](URL) | "
+        "<!-- slmbib: ignore placeholder-link -->\n"
+        "| B | 2024 | [Paper](https://arxiv.org/abs/2401.00002) |  |\n\n<!-- slmbib:end -->\n"
+    )
+    assert check_lists([readme]).findings == []
+
+
+def test_markers_must_sit_under_their_section_and_pair_up(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    table = (
+        "| Method | Year | Paper |\n|---|---|---|\n| A | 2024 | [Link](https://arxiv.org/abs/2401.00001) |\n"
+    )
+    readme.write_text(f"## Papers\n<!-- slmbib:begin Other -->\n{table}<!-- slmbib:end -->\n")
+    import_lists(tmp_path / "refs", [readme])
+    with pytest.raises(
+        ListErrors, match=r"README\.md:2: marker names section 'Other' but the heading here is 'Papers'"
+    ):
+        render_readme(tmp_path / "refs", readme)
+    readme.write_text(f"## Papers\n<!-- slmbib:begin Papers -->\n{table}")
+    with pytest.raises(ListErrors, match=r"README\.md:2: slmbib:begin without slmbib:end"):
+        render_readme(tmp_path / "refs", readme)
+
+
+def test_markers_in_a_code_block_are_examples(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    example = "```\n<!-- slmbib:begin Papers -->\n<!-- slmbib:end -->\n```\n"
+    table = (
+        "| Method | Year | Paper |\n|---|---|---|\n| A | 2024 | [Link](https://arxiv.org/abs/2401.00001) |\n"
+    )
+    readme.write_text(f"## Papers\n{example}{table}")
+    import_lists(tmp_path / "refs", [readme])
+    result = render_readme(tmp_path / "refs", readme, init=True)
+    assert result.initialised == ["Papers"]
+    assert readme.read_text().startswith(f"## Papers\n{example}<!-- slmbib:begin Papers -->\n\n| Method |")
+
+
+def test_an_empty_region_gets_the_columns_of_its_listings(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("## Papers\n\n<!-- slmbib:begin Papers -->\n<!-- slmbib:end -->\n\nThe end.\n")
+    refs = tmp_path / "refs"
+    listing = Listing(
+        source="README.md",
+        line=4,
+        section="Papers",
+        name="MobileLLM",
+        year="2024",
+        cells={"Bit": "4-bit"},
+        links=({"column": "Paper", "url": "https://arxiv.org/abs/2402.14905"},),
+    )
+    save_records(
+        refs, [Record(id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,))]
+    )
+    render_readme(refs, readme)
+    assert readme.read_text() == (
+        "## Papers\n\n<!-- slmbib:begin Papers -->\n\n"
+        "| Name | Year | Bit | Paper |\n| --- | --- | --- | --- |\n"
+        "| MobileLLM | 2024 | 4-bit | [Paper](https://arxiv.org/abs/2402.14905) |\n\n"
+        "<!-- slmbib:end -->\n\nThe end.\n"
+    )
+
+
+def test_a_readme_refs_does_not_know_is_refused(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    shutil.copy(SEED_001, readme)
+    import_lists(tmp_path / "refs", [readme])
+    other = tmp_path / "OTHER.md"
+    shutil.copy(SEED_000, other)
+    with pytest.raises(InputError, match=r"^OTHER\.md: refs/ lists no rows of OTHER\.md: run `slmbib import"):
+        render_readme(tmp_path / "refs", other, init=True)
+    assert other.read_bytes() == SEED_000.read_bytes()

@@ -1,0 +1,449 @@
+"""`slmbib sync` against the loopback replay server: resolution paths, merge policy, cache, pacing, CLI."""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from slmbib.cli import main
+from slmbib.enrich import sync
+from slmbib.models import Value
+from slmbib.store import load_records, locked, save_records
+from slmbib.survey import load_survey
+
+from .replay_server import ReplayServer
+from .seeds import REPO
+from .sync_corpus import (
+    MOBILELLM,
+    SLMBIB,
+    TINYLLAMA,
+    XGLM,
+    cli_args,
+    make_refs,
+    options,
+    record,
+    seed_records,
+    serve_papers,
+    snapshot,
+    subprocess_env,
+)
+
+
+@pytest.fixture
+def served(replay_server: ReplayServer) -> ReplayServer:
+    serve_papers(replay_server)
+    return replay_server
+
+
+def test_every_resolution_path(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    result = sync(refs, options(served, tmp_path / "cache.sqlite"))
+    records = load_records(refs)
+
+    # An arXiv id: one S2 batch and one arXiv query; a published paper keeps its arXiv id.
+    mobile = records["arxiv-2402.14905"]
+    assert mobile.sync["status"] == "resolved"
+    assert mobile.identifiers["arxiv"] == "2402.14905" and mobile.identifiers["s2"]
+    assert mobile.fields["authors"] == Value(MOBILELLM["authors"], "arxiv")
+    assert mobile.fields["title"] == Value(MOBILELLM["title"], "s2")
+    assert mobile.get("entry_type") == "inproceedings"
+    assert mobile.get("booktitle") == "International Conference on Machine Learning"
+    assert (mobile.get("year"), mobile.get("month"), mobile.get("arxiv_version")) == (2024, 2, 1)
+
+    # A preprint stays a preprint, with arXiv's details.
+    tiny = records["arxiv-2401.02385"]
+    assert tiny.get("entry_type") == "preprint" and "venue" not in tiny.fields
+    assert tiny.fields["title"] == Value(TINYLLAMA["title"], "arxiv")
+    assert (
+        tiny.get("arxiv_primary_class") == "cs.CL" and tiny.get("url") == "https://arxiv.org/abs/2401.02385"
+    )
+
+    # A DOI alone: S2 reveals the arXiv id, and arXiv is asked for it in the same run.
+    xglm = records["doi-xglm"]
+    assert xglm.identifiers["arxiv"] == XGLM["arxiv_id"]
+    assert xglm.fields["authors"].source == "arxiv"
+    assert xglm.get("doi") == XGLM["doi"] and xglm.get("entry_type") == "inproceedings"
+
+    # A real title and nothing else: S2's title match, verified, then arXiv through the id it reveals.
+    stories = records["name-tinystories"]
+    assert stories.sync["status"] == "resolved" and stories.identifiers["arxiv"] == "2305.07759"
+    assert stories.fields["authors"] == Value(["Ronen Eldan", "Yuanzhi Li"], "arxiv")
+    attention = records["name-attention"]  # the recorded match; arXiv has no entry for it here
+    assert attention.sync == {"status": "resolved", "reason": "s2: found; arxiv: no entry for 1706.03762"}
+    assert attention.get("booktitle") == "Neural Information Processing Systems"
+
+    # What is not there is not made up.
+    flag = records["name-flag"]
+    assert flag.sync["status"] == "not_found" and "Marketing the Maple Leaf" in flag.sync["reason"]
+    assert flag.identifiers == {} and set(flag.fields) == {"title"}
+    assert records["name-alpaca"].sync["status"] == "not_found"
+    ghost = records["arxiv-2401.99999"]
+    assert ghost.sync == {
+        "status": "not_found",
+        "reason": "s2: no paper for arxiv:2401.99999; arxiv: no entry for 2401.99999",
+    }
+
+    # One batch for every id, one match per real title, one arXiv query for every arXiv id.
+    assert sorted(served.ids_requested("s2")) == sorted(
+        ["ARXIV:2402.14905", "ARXIV:2401.02385", "DOI:10.18653/v1/2022.emnlp-main.616", "ARXIV:2401.99999"]
+    )
+    matches = [r.query["query"] for r in served.requests if r.path.endswith("/search/match")]
+    assert sorted(matches) == ["Attention is All you Need", "National Flag of Canada Day", TINYSTORIES_TITLE]
+    assert served.count("arxiv") == 1
+    assert sorted(served.ids_requested("arxiv")) == sorted(
+        ["2402.14905", "2401.02385", "2401.99999", "2112.10668", "2305.07759", "1706.03762"]
+    )
+    assert result.statuses == {"resolved": 5, "not_found": 3}
+    assert result.requests == {"s2": 4, "arxiv": 1}
+
+
+TINYSTORIES_TITLE = "TinyStories: How Small Can Language Models Be and Still Speak Coherent English?"
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "why"),
+    [
+        ({"title": "National Flag of Canada Day"}, "not_found", "another paper"),  # recorded wrong match
+        ({"title": "Gravity hill"}, "not_found", "another paper"),  # recorded wrong match
+        ({"title": TINYLLAMA["title"], "authors": ["Jane Doe"]}, "ambiguous", "by 'Peiyuan Zhang'"),
+        ({"title": TINYLLAMA["title"], "year": 2019}, "ambiguous", "from 2024, the list says 2019"),
+        (
+            {"title": "Augmenting large language models with chemistry tools", "doi": "10.9999/other"},
+            "ambiguous",
+            "doi 10.1038/s42256-024-00832-8",
+        ),
+    ],
+)
+def test_title_matches_that_may_be_wrong_are_rejected(
+    served: ReplayServer, tmp_path: Path, fields: dict[str, object], status: str, why: str
+) -> None:
+    original = record("name-x", "X", **fields)
+    refs = make_refs(tmp_path, [original])
+    sync(refs, options(served, tmp_path / "cache.sqlite"))
+    synced = load_records(refs)["name-x"]
+    assert any(r.path.endswith("/search/match") for r in served.requests)
+    assert synced.sync["status"] == status and why in synced.sync["reason"]
+    assert (synced.identifiers, synced.fields) == (original.identifiers, original.fields)
+    assert served.count("arxiv") == 0
+
+
+def test_a_record_whose_first_id_s2_does_not_know_is_asked_by_the_next(
+    replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    # S2 knows this paper by its DOI only; arXiv knows its id.
+    replay_server.add_s2_paper(
+        {
+            "paperId": "5" * 40,
+            "externalIds": {"DOI": XGLM["doi"], "CorpusId": 245334784},
+            "title": XGLM["title"],
+            "venue": XGLM["venue"],
+            "publicationVenue": {"name": XGLM["venue"], "type": "conference"},
+            "year": 2022,
+            "publicationDate": "2022-12-01",
+            "publicationTypes": ["Conference"],
+            "authors": [{"authorId": str(n), "name": name} for n, name in enumerate(XGLM["authors"])],
+        }
+    )
+    replay_server.add_arxiv_entry(XGLM["arxiv_id"], XGLM["title"], XGLM["authors"], XGLM["published"])
+    refs = make_refs(tmp_path, [record("xglm", "XGLM", arxiv=XGLM["arxiv_id"], doi=XGLM["doi"])])
+    result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
+    assert replay_server.ids_requested("s2") == [f"ARXIV:{XGLM['arxiv_id']}", f"DOI:{XGLM['doi']}"]
+    assert result.requests["s2"] == 2
+    assert load_records(refs)["xglm"].get("booktitle") == XGLM["venue"]
+
+
+def test_a_preprint_that_gets_published_takes_its_venue_and_keeps_its_arxiv_id(
+    replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    replay_server.add_paper(**TINYLLAMA)
+    refs = make_refs(tmp_path, [record("tinyllama", "TinyLlama", arxiv=TINYLLAMA["arxiv_id"])])
+    cache = tmp_path / "cache.sqlite"
+    sync(refs, options(replay_server, cache))
+    assert load_records(refs)["tinyllama"].get("entry_type") == "preprint"
+
+    published = {**TINYLLAMA, "venue": "Conference on Language Modeling", "doi": "10.5555/colm.2024.1"}
+    replay_server.add_paper(**published, publication_types=["Conference"])
+    sync(refs, options(replay_server, cache))  # the preprint's answers are still fresh: nothing asked
+    assert replay_server.count("s2") == 1
+    result = sync(refs, options(replay_server, cache, preprint_max_age=0))
+    tiny = load_records(refs)["tinyllama"]
+    assert tiny.get("entry_type") == "inproceedings" and tiny.get("booktitle") == published["venue"]
+    assert tiny.identifiers["arxiv"] == TINYLLAMA["arxiv_id"] and tiny.identifiers["doi"] == published["doi"]
+    assert "tinyllama: entry_type: 'preprint' -> 'inproceedings' (s2)" in result.changed_values
+
+
+def test_override_bib_and_manual_values_are_never_changed(served: ReplayServer, tmp_path: Path) -> None:
+    override = {"title": "MobileLLM (ICML 2024)", "year": 2023}
+    mine = record(
+        "mobilellm", "MobileLLM", arxiv="2402.14905", year=2024, venue=Value("ICML", "bib"), override=override
+    )
+    refs = make_refs(tmp_path, [mine])
+    override_block = (refs / "papers" / "mobilellm.yaml").read_text().split("override:")[1]
+    result = sync(refs, options(served, tmp_path / "cache.sqlite"))
+    synced = load_records(refs)["mobilellm"]
+    assert synced.override == override
+    assert (refs / "papers" / "mobilellm.yaml").read_text().split("override:")[1] == override_block
+    assert "title" not in synced.fields and synced.fields["year"] == Value(2024, "readme")
+    assert synced.fields["venue"] == Value("ICML", "bib")
+    assert synced.get("title") == "MobileLLM (ICML 2024)"
+    # The venue the .bib gave keeps its group: no entry type or booktitle from S2 beside it.
+    assert not {"entry_type", "booktitle", "venue_type"} & synced.fields.keys()
+    assert synced.fields["authors"] == Value(MOBILELLM["authors"], "arxiv")  # other groups are filled
+    assert sorted(line.split(": ")[1] for line in result.conflicts) == ["title", "venue", "year"]
+    assert all(line.startswith("mobilellm: ") for line in result.conflicts)
+
+
+def test_readme_values_give_way_and_differences_are_reported(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905", year=2025)])
+    result = sync(refs, options(served, tmp_path / "cache.sqlite"))
+    assert load_records(refs)["mobilellm"].fields["year"] == Value(2024, "s2")
+    assert result.changed_values == ["mobilellm: year: 2025 -> 2024 (s2)"]
+    assert "value changed: mobilellm: year: 2025 -> 2024 (s2)" in result.lines()
+
+
+def test_a_second_run_sends_no_request_and_changes_no_byte(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    cache = tmp_path / "cache.sqlite"
+    sync(refs, options(served, cache))
+    before, sent = snapshot(refs), len(served.requests)
+    result = sync(refs, options(served, cache))
+    assert len(served.requests) == sent and result.requests == {"s2": 0, "arxiv": 0}
+    assert result.cache_hits > 0 and result.changed == []
+    assert snapshot(refs) == before
+
+
+def test_cache_ages_refresh_and_max_age(served: ReplayServer, tmp_path: Path) -> None:
+    records = [
+        record("mobilellm", "MobileLLM", arxiv="2402.14905"),  # published: kept for max_age
+        record("tinyllama", "TinyLlama", arxiv="2401.02385"),  # a preprint: kept for preprint_max_age
+    ]
+    refs = make_refs(tmp_path, records)
+    cache = tmp_path / "cache.sqlite"
+    sync(refs, options(served, cache))
+    tinyllama_s2 = load_records(refs)["tinyllama"].identifiers["s2"]
+
+    def asked(**changes: object) -> tuple[list[str], list[str]]:
+        s2_before, arxiv_before = len(served.ids_requested("s2")), len(served.ids_requested("arxiv"))
+        sync(refs, options(served, cache, **changes))
+        return served.ids_requested("s2")[s2_before:], served.ids_requested("arxiv")[arxiv_before:]
+
+    assert asked(preprint_max_age=0) == ([tinyllama_s2], ["2401.02385"])
+    assert len(asked(max_age=0)[0]) == 1  # published answers are old too; the preprint is fresh again
+    assert sorted(asked(refresh=True)[1]) == ["2401.02385", "2402.14905"]
+    assert asked() == ([], [])
+
+
+def test_records_found_to_be_one_paper_are_merged(served: ReplayServer, tmp_path: Path) -> None:
+    by_doi = record("doi-xglm", "XGLM", doi=XGLM["doi"])
+    by_acl = record("acl-xglm", "XGLM 564M", acl=XGLM["acl_id"])
+    refs = make_refs(tmp_path, [by_doi, by_acl])
+    result = sync(refs, options(served, tmp_path / "cache.sqlite"))
+    assert f"ACL:{XGLM['acl_id']}" in served.ids_requested("s2")
+    assert result.merged == [("acl-xglm", "doi-xglm")]
+    assert "merged: doi-xglm into acl-xglm" in result.lines()
+    records = load_records(refs)
+    assert list(records) == ["acl-xglm"]
+    assert {listing.name for listing in records["acl-xglm"].listings} == {"XGLM", "XGLM 564M"}
+    assert records["acl-xglm"].get("booktitle") == XGLM["venue"]
+
+
+def test_requests_are_batched_to_the_minimum_and_paced(tmp_path: Path) -> None:
+    with ReplayServer(s2_interval=0.5, arxiv_interval=0.5) as server:
+        ids = server.add_synthetic(501)
+        refs = make_refs(tmp_path, [record(f"arxiv-{i}", f"M{n}", arxiv=i) for n, i in enumerate(ids)])
+        # In a process of its own, as against a real service: sharing the server's interpreter,
+        # the client's work could delay the server's arrival stamps and fake a pacing violation.
+        child = subprocess.run(
+            [*SLMBIB, *cli_args(server, refs, tmp_path / "cache.sqlite")],
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert child.returncode == 0, child.stderr
+        assert server.count("s2") == math.ceil(501 / 500) == 2
+        assert server.count("arxiv") == math.ceil(501 / 100) == 6
+        assert server.pacing_violations == 0
+        assert all(r.status == 200 for r in server.requests)
+        assert "records: 501 synced: 501 resolved" in child.stderr
+
+
+def test_dry_run_prints_the_diff_writes_nothing_and_exits_1(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    cache = tmp_path / "cache.sqlite"
+    before = snapshot(refs)
+    runner = CliRunner()
+    dry = runner.invoke(main, cli_args(served, refs, cache, "--dry-run"), catch_exceptions=False)
+    assert dry.exit_code == 1, dry.stderr
+    assert snapshot(refs) == before and not cache.exists()
+    assert f"+++ {refs / 'papers' / 'arxiv-2402.14905.yaml'}" in dry.stdout
+    assert f"+    value: '{MOBILELLM['title']}'" in dry.stdout
+    assert "would change: 8 records" in dry.stderr
+
+    done = runner.invoke(main, cli_args(served, refs, cache), catch_exceptions=False)
+    assert done.exit_code == 0, done.stderr
+    sent = len(served.requests)
+    again = runner.invoke(main, cli_args(served, refs, cache, "--dry-run"), catch_exceptions=False)
+    assert (again.exit_code, again.stdout, len(served.requests)) == (0, "", sent)
+
+
+def test_cli_takes_its_settings_from_the_environment(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905")])
+    cache = tmp_path / "elsewhere" / "answers.sqlite"
+    env = {
+        "SLMBIB_REFS": str(refs),
+        "SLMBIB_S2_API_URL": served.s2_api_url,
+        "SLMBIB_ARXIV_API_URL": served.arxiv_api_url,
+        "SLMBIB_CACHE": str(cache),
+        "S2_API_KEY": "test-key-0001",
+    }
+    run = CliRunner().invoke(main, ["sync", "--arxiv-interval", "0", "--s2-interval", "0"], env=env)
+    assert run.exit_code == 0, run.stderr
+    assert [r.headers.get("x-api-key") for r in served.requests if r.service == "s2"] == ["test-key-0001"]
+    assert all(r.headers["User-Agent"].startswith("slmbib/") for r in served.requests)
+    assert sqlite3.connect(cache).execute("SELECT count(*) FROM answers").fetchone()[0] > 0
+    assert run.stderr.splitlines()[-1].startswith("requests: s2 1, arxiv 1; cache hits: 0; time: ")
+
+
+def test_the_public_arxiv_service_is_never_asked_faster_than_its_terms_allow(tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, [])
+    run = CliRunner().invoke(main, ["--refs", str(refs), "sync", "--arxiv-interval", "1"])
+    assert run.exit_code == 2 and "arXiv asks for 3 s or more" in run.stderr
+
+
+def test_sync_of_some_records_leaves_the_others_alone(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    before = snapshot(refs)
+    run = CliRunner().invoke(main, cli_args(served, refs, tmp_path / "c.sqlite", "arxiv-2401.02385"))
+    assert run.exit_code == 0, run.stderr
+    changed = {name for name, data in snapshot(refs).items() if before.get(name) != data}
+    assert changed == {"papers/arxiv-2401.02385.yaml"}
+    unknown = CliRunner().invoke(main, cli_args(served, refs, tmp_path / "c.sqlite", "no-such-record"))
+    assert unknown.exit_code == 1 and "no record 'no-such-record'" in unknown.stderr
+
+
+def test_an_unreachable_service_fails_fast_and_keeps_what_was_fetched(
+    served: ReplayServer, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    refs = make_refs(tmp_path, seed_records())
+    args = cli_args(served, refs, tmp_path / "c.sqlite", "--arxiv-api-url", f"{closed}/api/query")
+    started = time.monotonic()
+    run = CliRunner().invoke(main, args)
+    assert time.monotonic() - started < 5
+    assert run.exit_code == 1
+    error = run.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"Error: arxiv {closed}/api/query: cannot connect: ")
+    assert "records not synced: arxiv-2401.02385, arxiv-2401.99999, arxiv-2402.14905 and 3 more" in error
+    records = load_records(refs)
+    mobile = records["arxiv-2402.14905"]  # S2's answer is kept; arXiv's part waits for the next run
+    assert mobile.sync["status"] == "unavailable" and mobile.fields["authors"].source == "s2"
+    assert mobile.sync["reason"].startswith("s2: found; arxiv: unavailable: cannot connect")
+
+    both = cli_args(served, refs, tmp_path / "c.sqlite", "--refresh", "--s2-api-url", closed)
+    started = time.monotonic()
+    run = CliRunner().invoke(main, [*both, "--arxiv-api-url", f"{closed}/api/query"])
+    assert time.monotonic() - started < 5 and run.exit_code == 1
+    assert run.stderr.count("Error: ") == 1 and " | arxiv " in run.stderr
+    assert load_records(refs)["arxiv-2402.14905"].fields == mobile.fields  # nothing lost
+
+
+def test_a_run_writes_records_as_answers_arrive(served: ReplayServer, tmp_path: Path) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    seen: list[int] = []
+
+    def progress(done: int, total: int, message: str) -> None:
+        seen.append(sum(1 for r in load_records(refs).values() if r.sync))
+
+    sync(refs, options(served, tmp_path / "cache.sqlite"), progress=progress)
+    # A record is written once its answers are in: the bare name (nothing to ask) at once, the
+    # title-only records after their match, the others after arXiv's answer.
+    assert seen == sorted(seen) and seen[0] == 1 and seen[-1] == 8
+    assert any(1 < written < 8 for written in seen)
+
+
+def test_a_broken_cache_file_is_replaced(served: ReplayServer, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(b"this is not a database")
+    refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905")])
+    assert sync(refs, options(served, cache)).statuses == {"resolved": 1}
+    save_records(refs, [])  # refs/ still loads and saves
+    assert sqlite3.connect(cache).execute("SELECT count(*) FROM answers").fetchone()[0] > 0
+
+
+def test_the_api_key_is_sent_and_never_written_or_shown(
+    served: ReplayServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "slmbib-test-key-4f7a91"
+    caplog.set_level(logging.DEBUG)
+    refs = make_refs(tmp_path, seed_records())
+    cache = tmp_path / "cache.sqlite"
+    runner = CliRunner()
+    shown = []
+    served.inject("s2", "500", path_contains="/search/match")  # a retry, logged
+    for more in (["--dry-run"], [], ["--refresh"]):
+        if more == ["--refresh"]:
+            served.inject(
+                "s2", "raw", status=403, body=b'{"message":"Forbidden"}'
+            )  # S2's answer to a bad key
+        run = runner.invoke(main, ["-vv", *cli_args(served, refs, cache, *more)], env={"S2_API_KEY": key})
+        shown += [run.stdout, run.stderr]
+    assert "(HTTP 403): Forbidden" in shown[-1]
+    sent = [r.headers.get("x-api-key") for r in served.requests if r.service == "s2"]
+    assert sent and set(sent) == {key}
+    assert not [r for r in served.requests if r.service == "arxiv" and "x-api-key" in r.headers]
+    assert key not in "".join(shown) + caplog.text
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert cache in written and not [path for path in written if key.encode() in path.read_bytes()]
+    assert key not in repr(options(served, cache, s2_api_key=key))
+
+    bad = runner.invoke(main, cli_args(served, refs, cache, "--s2-api-key", "line\nbreak-7c1"))
+    assert bad.exit_code == 1 and "S2_API_KEY is not a valid API key" in bad.stderr
+    assert "break-7c1" not in bad.stderr
+
+
+def test_the_survey_record_is_synced_in_its_own_file(replay_server: ReplayServer, tmp_path: Path) -> None:
+    survey = {
+        "arxiv_id": "2411.03350",
+        "title": "A Comprehensive Survey of Small Language Models in the Era of Large Language Models: "
+        "Techniques, Enhancements, Applications, Collaboration with LLMs, and Trustworthiness",
+        "authors": ["Fali Wang", "Zhiwei Zhang"],
+        "published": "2024-11-04",
+        "venue": "ACM Transactions on Intelligent Systems and Technology",
+        "publication_types": ["JournalArticle"],
+        "doi": "10.1145/3768165",  # a DOI of this test's server
+    }
+    replay_server.add_paper(**survey)
+    refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905")])
+    shutil.copy(REPO / "refs" / "survey.yaml", refs / "survey.yaml")
+    result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
+    synced = load_survey(refs)
+    assert synced is not None and synced.identifiers["doi"] == "10.1145/3768165"
+    assert synced.get("arxiv_primary_class") == "cs.CL" and synced.sync["status"] == "resolved"
+    # Its hand-entered values stay, with their groups; S2's published version is reported.
+    assert synced.fields["entry_type"] == Value("preprint", "manual") and "journal" not in synced.fields
+    assert "survey: entry_type: kept 'preprint' (manual), s2 says 'article'" in result.conflicts
+    assert sorted(p.name for p in (refs / "papers").iterdir()) == ["mobilellm.yaml"]
+    assert "survey" in result.changed
+
+
+def test_a_second_sync_on_the_same_refs_is_refused_while_one_runs(
+    served: ReplayServer, tmp_path: Path
+) -> None:
+    refs = make_refs(tmp_path, seed_records())
+    before = snapshot(refs)
+    with locked(refs):  # another run holds refs/
+        run = CliRunner().invoke(main, cli_args(served, refs, tmp_path / "c.sqlite"))
+    assert run.exit_code == 1 and "in use by another slmbib run" in run.stderr
+    assert served.requests == [] and snapshot(refs) == before
