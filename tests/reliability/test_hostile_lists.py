@@ -14,9 +14,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from slmbib.check import check_lists
 from slmbib.errors import InputError
 from slmbib.listimport import import_lists
 from slmbib.readme import ListErrors, Row, read_list, read_text
+from slmbib.render import render_readme
 from slmbib.store import check_record_id, load_records
 
 from .harness import snapshot
@@ -241,3 +243,27 @@ def test_record_files_named_from_hostile_rows_stay_in_papers(rows: list[str]) ->
         before = snapshot(refs)
         import_lists(refs, [listing])
         assert snapshot(refs) == before
+
+
+def test_render_and_check_count_lines_as_the_reader_does(tmp_path: Path) -> None:
+    """A U+2028 in the prose above and a form feed in a cell: every reader of the list counts LF only."""
+    readme = tmp_path / "README.md"
+    prose = "# T\n\nProse with a line\u2028separator and a form\x0cfeed.\n\n## Papers\n\n"
+    table = (
+        "| Method | Year | Paper | Code |\n|---|---|---|---|\n"
+        "| A\x0cB | 2024 | [Paper](https://arxiv.org/abs/2401.00001) | [Link](URL) |"
+        " <!-- slmbib: ignore placeholder-link -->\n"
+        "| C | 2024 | [Paper](https://arxiv.org/abs/2401.00002) | [Link](URL) |\n"
+    )
+    readme.write_text(prose + table)
+    import_lists(tmp_path / "refs", [readme])
+    render_readme(tmp_path / "refs", readme, init=True)
+    rendered = readme.read_text()
+    assert rendered.startswith(prose + "<!-- slmbib:begin Papers -->\n\n| Method | Year | Paper | Code |\n")
+    assert rendered.endswith(
+        "| C | 2024 | [Paper](https://arxiv.org/abs/2401.00002) | [Link](URL) |\n\n<!-- slmbib:end -->\n"
+    )
+    lines = rendered.split("\n")
+    assert [(f.line, f.code, lines[f.line - 1][:4]) for f in check_lists([readme]).findings] == [
+        (12, "placeholder-link", "| C ")
+    ]
