@@ -27,6 +27,7 @@ from slmbib.store import load_records
 
 from ..replay_server import ReplayServer, synthetic_corpus
 from ..sync_corpus import make_refs, options, record
+from ..test_sync_faults import TRANSIENT
 from .harness import snapshot
 
 ARXIV_RECORDS = 103  # one more request than the first full one of 100 ids
@@ -44,22 +45,6 @@ EXTERNAL_ENTITY = (
     b'<feed xmlns="http://www.w3.org/2005/Atom"><title>&secret;</title></feed>\n'
 )
 
-# (fault, its options): what a failing service can send, for both services.
-FAULTS: list[tuple[str, dict[str, Any]]] = [
-    ("429", {}),
-    ("429", {"retry_after": 0.05}),
-    ("500", {}),
-    ("502", {}),
-    ("503", {}),
-    ("504", {}),
-    ("slow", {"delay": 1.0}),  # past the client's timeout
-    ("truncate", {}),
-    ("drop", {}),
-    ("drop", {"mid_body": True}),
-    ("html", {}),
-    ("html", {"status": 200}),
-    ("wrong_shape", {}),
-]
 ARXIV_FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("empty_feed", {}),
     ("error_entry", {}),
@@ -68,7 +53,8 @@ ARXIV_FAULTS: list[tuple[str, dict[str, Any]]] = [
 ]
 # arXiv faults that are answers: after asking once more, slmbib believes them.
 ANSWERS = {"empty_feed", "error_entry"}
-CASES = [("s2", *case) for case in FAULTS] + [("arxiv", *case) for case in FAULTS + ARXIV_FAULTS]
+# What a failing service can send, for both services: the faults test_sync_faults lets pass once.
+CASES = [("s2", *case) for case in TRANSIENT] + [("arxiv", *case) for case in TRANSIENT + ARXIV_FAULTS]
 
 
 _SHOWN = {id(BILLION_LAUGHS): "billion-laughs", id(EXTERNAL_ENTITY): "external-entity"}
