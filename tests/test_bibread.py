@@ -113,7 +113,7 @@ BROKEN = r"""@article{ok2024,
 
 @misc{brace2024, title = {Not \} balanced}}
 
-@misc{undefined2024, journal = nosuchstring}
+@misc{undefined2024, title = {Fine too}, journal = nosuchstring}
 
 @misc{bad key, title = {x}}
 """

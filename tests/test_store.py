@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from slmbib.errors import InputError
 from slmbib.models import Link, Listing, Record, Value
-from slmbib.store import check_record_id, dump_record, load_records, save_records
+from slmbib.store import atomic_write, check_record_id, dump_record, load_records, save_records
 
 
 def _record(record_id: str = "arxiv-2402.14905") -> Record:
@@ -58,3 +59,16 @@ def test_broken_record_names_file_and_line(tmp_path: Path, text: str, line: int,
 def test_unsafe_record_ids_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         check_record_id(bad)
+
+
+def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "new.bib", b"x")
+        assert (tmp_path / "new.bib").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "shared.bib").write_bytes(b"")
+        (tmp_path / "shared.bib").chmod(0o664)
+        atomic_write(tmp_path / "shared.bib", b"y")
+        assert (tmp_path / "shared.bib").stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)

@@ -202,6 +202,11 @@ def test_a_killed_sync_resumes_and_ends_like_an_uninterrupted_one(tmp_path: Path
         uninterrupted = make_refs(tmp_path / "whole", records)
         sync(uninterrupted, options(server, tmp_path / "whole" / "cache.sqlite"))
 
+        def answered() -> int:
+            # A request the server turned away for pacing (a loaded machine stamps arrivals late)
+            # and the client retried is one question, not two.
+            return sum(1 for r in list(server.requests) if r.service == "s2" and r.status != 429)
+
         refs = make_refs(tmp_path / "killed", records)
         cache = tmp_path / "killed" / "cache.sqlite"
         server.requests.clear()
@@ -213,14 +218,14 @@ def test_a_killed_sync_resumes_and_ends_like_an_uninterrupted_one(tmp_path: Path
             time.sleep(0.005)
         child.send_signal(signal.SIGKILL)
         assert child.wait() == -signal.SIGKILL
-        asked = server.count("s2")
+        asked = answered()
         assert 8 <= asked < asks  # killed mid-run
         load_records(refs)  # every record file is whole
 
         server.requests.clear()
         sync(refs, options(server, cache))
         # Every answer committed before the kill is used: at most the one in flight is asked again.
-        assert asks - asked <= server.count("s2") <= asks - asked + 1
+        assert asks - asked <= answered() <= asks - asked + 1
 
         def content(refs: Path) -> dict[str, bytes]:
             # A write the kill cut short leaves a hidden *.part file, never read as a record.

@@ -7,8 +7,8 @@ Contract:
   (1-based lines), one line each, and then nothing is imported at all.
   Problems: a block bibtexparser cannot parse, a key used twice, a key that
   bibtex, biber or Zotero would mishandle, a value whose braces BibTeX would
-  count as unbalanced, an undefined ``@string`` or a ``#`` concatenation, a
-  file that is not UTF-8.
+  count as unbalanced, an undefined ``@string`` or a ``#`` concatenation, an
+  entry without a title, a file that is not UTF-8.
 * Values are kept as the user wrote them, LaTeX included (``{BERT}``,
   ``\\&``, ``G{\\"o}del``): they are stored with provenance ``bib`` and written
   back verbatim by the exporter, never decoded and re-encoded.
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, printable
 from .identify import identify, normalise_arxiv_id
 from .keys import KeyClashError, check_key, check_pinned
 from .latex import braces_balanced, clean, split_names
@@ -70,9 +70,10 @@ class BibErrors(InputError):
     """Every problem of the files given, one ``file:line: message`` per line."""
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+        # Problems quote the file's values, which may hold control characters or line breaks.
+        self.problems = [printable(problem) for problem in problems]
         super().__init__(problems[0].split(":", 1)[0], 0, "")
-        self.args = ("\n".join(problems),)
+        self.args = ("\n".join(self.problems),)
 
     def __str__(self) -> str:
         return "\n".join(self.problems)
@@ -158,6 +159,11 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[str]]:
                 problems.append(f"{shown}:{field_line}: {name} uses an undefined @string or '#': {value}")
             else:
                 values[name] = value
+        if not any(item.key.lower() == "title" and clean(str(item.value)) for item in entry.fields):
+            # Without a title an entry has nothing but its key to be recognised by when the
+            # file is imported again, and a key alone proves nothing (see merge.identity_keys).
+            problems.append(f"{shown}:{line}: entry {entry.key!r} has no title")
+            continue
         entries.append((line, entry_record(entry.entry_type.lower(), entry.key, values)))
     return entries, problems
 

@@ -38,7 +38,7 @@ from .identify import column_roles, identify, place_links, url_role
 from .listimport import record_from_row
 from .merge import conflict, identity_keys, listed_name_key, paper_url_key
 from .models import Record
-from .readme import ListErrors, Row, nothing_read, read_document, scan_text
+from .readme import ListErrors, Row, nothing_read, read_document, scan_text, split_lines
 from .store import load_records
 
 SEVERITIES = ("error", "warning", "info")
@@ -165,7 +165,7 @@ def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
             findings.extend(_synced_findings(row, provisional[row.line], record))
     findings.extend(_copy_findings(scan.rows))
     findings.extend(_duplicate_findings(scan.rows, provisional))
-    return _without_ignored(findings, text.splitlines(), shown)
+    return _without_ignored(findings, split_lines(text), shown)
 
 
 def _where(column: str) -> str:

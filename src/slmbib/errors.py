@@ -18,6 +18,18 @@ class SlmbibError(Exception):
     """Base of every error slmbib reports; ``str()`` is the one-line message."""
 
 
+def printable(text: str) -> str:
+    """``text`` with line breaks and control characters escaped (``\\n``, ``\\x1b``).
+
+    Messages quote lists, record files and server answers, which may hold
+    anything: escaping keeps a message on one line and keeps escape sequences
+    from reaching the user's terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 class InputError(SlmbibError):
     """A problem in a file: ``path:line: message`` (line is 1-based, 0 if unknown)."""
 
@@ -25,7 +37,7 @@ class InputError(SlmbibError):
         self.path = path
         self.line = line
         self.message = message
-        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        super().__init__(printable(f"{path}:{line}: {message}" if line else f"{path}: {message}"))
 
 
 class ApiError(SlmbibError):
@@ -39,7 +51,7 @@ class ApiError(SlmbibError):
         where = f"{service} {url}"
         if status is not None:
             where += f" (HTTP {status})"
-        super().__init__(f"{where}: {message}")
+        super().__init__(printable(f"{where}: {message}"))
 
 
 class LockedError(SlmbibError):

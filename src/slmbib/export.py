@@ -162,6 +162,8 @@ def export(
         if survey is not None:
             save_survey(root, survey)
         if output is not None:
+            # Exports run under the lock one at a time: a temporary file of the output is a killed one's.
+            store.remove_stale_temporaries(output.parent, output.name)
             store.atomic_write(output, rendered.text.encode("utf-8"))
     for change in pinned:
         logger.debug("pinned %s for %s", change.new, change.record_id)

@@ -76,7 +76,8 @@ def default_lists(refs_root: Path) -> list[Path]:
 
 def _slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9.]+", "-", folded.lower()).strip("-.")[:80]
+    # A run of dots is cut too: ".." from a DOI like 10.1234/../x is no part of a safe file name.
+    return re.sub(r"(?:[^a-z0-9.]|\.{2,})+", "-", folded.lower()).strip("-.")[:80]
 
 
 def new_record_id(record: Record, taken: set[str]) -> str:
@@ -238,7 +239,7 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         for record in final:
             for kind in record.identifiers:
                 summary.identifiers[kind] += 1
-        save_records(refs_root, final, remove=[k for k, r in result.merged if r in before and r != k])
+        save_records(refs_root, final, remove=[gone for _, gone in result.merged if gone in before])
     return summary
 
 

@@ -117,8 +117,11 @@ def identity_keys(record: Record) -> set[str]:
     if title:
         keys.add(f"{_TITLE}{title}")
     # A .bib entry imported again is that record again: same key and same title.  A key
-    # alone proves nothing, as two bibliographies may give one key to two papers.
-    full_title = normalised_title(record, min_words=1)
+    # alone proves nothing, as two bibliographies may give one key to two papers.  A title
+    # without a word in Latin letters (中文标题) is compared as written.
+    full_title = normalised_title(record, min_words=1) or " ".join(
+        str(record.get("title") or "").lower().split()
+    )
     if full_title:
         keys.update(f"citekey:{key.lower()}|{full_title}" for key in (record.key, *record.aliases) if key)
     return keys

@@ -38,9 +38,10 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<body>.*)$")
-# [[pdf]](url) in lists, [Link](url) in tables; an image ![..](..) is not a link.
-_LINK = re.compile(r"(?<!!)\[(?:\[(?P<inner>[^\]]*)\]|(?P<label>[^\]\[]*))\]\((?P<url>[^()\s]*)\)")
-_OPEN_LINK = re.compile(r"(?<!!)\[[^\]]*\]\]?\(")
+# [[pdf]](url) in lists, [Link](url) in tables; an image ![..](..) is not a link.  A label
+# stops at the next bracket either way, so that a line of many "[" is matched in linear time.
+_LINK = re.compile(r"(?<!!)\[(?:\[(?P<inner>[^\]\[]*)\]|(?P<label>[^\]\[]*))\]\((?P<url>[^()\s]*)\)")
+_OPEN_LINK = re.compile(r"(?<!!)\[[^\]\[]*\]\]?\(")
 _LIST_ITEM = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:\*(?P<authors>[^*]+)\*)?\s*\.?\s*(?P<rest>.*)$")
 YEAR_COLUMNS = ("year", "date")
 _COMMENT = re.compile(r"<!--.*?-->")
@@ -306,6 +307,9 @@ class _Reader:
             self.error(line_no, "numbered item is not '**Title.** *Authors*. Venue. [[pdf]](url)'")
             return
         title = item.group("title").strip().rstrip(".").strip()
+        if not title:
+            self.error(line_no, "numbered item has an empty title")
+            return
         authors = tuple(
             _author_name(name) for name in re.split(r",|\band\b", item.group("authors") or "") if name.strip()
         )
@@ -339,9 +343,23 @@ class _Reader:
         return fixed
 
 
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of a list as editors and ``file:line`` count them (line N is item N - 1).
+
+    Only LF ends a line: str.splitlines() would also split at form feeds and
+    U+2028 inside a cell, breaking the row and every later line number.  Every
+    reader of a list's lines uses this, so that their line numbers agree.
+    """
+    if not keepends:
+        return [line.removesuffix("\r") for line in text.split("\n")]
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1].removesuffix("\n")
+    return lines if lines[-1] else lines[:-1]
+
+
 def scan_text(text: str, source: str) -> Scan:
     """Everything the reader finds in one list's text, unreadable lines included."""
-    reader = _Reader(source, text.splitlines())
+    reader = _Reader(source, split_lines(text))
     reader.read()
     return Scan(tuple(reader.rows), tuple(reader.tables), tuple(reader.sections), tuple(reader.errors))
 

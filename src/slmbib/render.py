@@ -33,7 +33,7 @@ from .errors import InputError
 from .identify import identify, place_links
 from .listimport import source_name
 from .models import Listing, Record
-from .readme import FENCE, YEAR_COLUMNS, ListErrors, Row, Scan, Table, read_document, scan_text
+from .readme import FENCE, YEAR_COLUMNS, ListErrors, Row, Scan, Table, read_document, scan_text, split_lines
 from .store import atomic_write, load_records
 
 BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
@@ -84,7 +84,7 @@ def render_readme(refs_root: Path, path: Path, *, init: bool = False, write: boo
         raise InputError(source, 0, f"refs/ lists no rows of {source}: run `slmbib import {path}` first")
     text, initialised = _with_markers(original, source, listings) if init else (original, [])
     scan = _scan(text, source)
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     regions = find_regions(lines, source)
     if not regions:
         raise InputError(
@@ -170,7 +170,7 @@ def find_regions(lines: Sequence[str], source: str) -> list[Region]:
 def _with_markers(text: str, source: str, listings: Mapping[str, list[Listing]]) -> tuple[str, list[str]]:
     """``text`` with markers around each unmarked table of a section ``refs/`` lists rows of this file in."""
     scan = _scan(text, source)
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     regions = find_regions(lines, source)
     newline = "\r\n" if lines[0].endswith("\r\n") else "\n"
     marked = {region.section for region in regions}

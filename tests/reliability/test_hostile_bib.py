@@ -1,0 +1,238 @@
+"""Hostile BibTeX both ways: any .bib imports cleanly or fails by file:line; no text breaks out of a field.
+
+Reading: any bytes given to ``slmbib import FILE.bib`` give records saved under
+``refs/papers/`` (safe names, loadable, re-import changes nothing) or one
+``file:line: message`` per problem, with nothing written.
+
+Writing: records holding hostile titles, names and venues from a remote
+service are exported and parsed back with bibtexparser: exactly one entry per
+record and nothing else, every field reads back as the text it came from, and
+no LaTeX command appears that the encoder did not write itself.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import bibtexparser
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from slmbib.bibread import BibErrors, import_bib
+from slmbib.keys import assign_keys, check_key
+from slmbib.latex import clean, to_text
+from slmbib.models import Link, Record, Value
+from slmbib.store import check_record_id, load_records
+from slmbib.write import render
+
+from ..test_latex_text import ALLOWED_COMMANDS
+from .harness import snapshot
+
+_HOSTILE = [
+    "}",
+    "{",
+    "}}",
+    "\\",
+    r"\input{/etc/passwd}",
+    r"\write18{touch pwned}",
+    r"\immediate\write18{x}",
+    r"\def\x{y}",
+    r"\catcode`\%=12",
+    r"\end{document}",
+    "@comment{",
+    '@preamble{"\\input x"}',
+    "@string{a = b}",
+    "}, note = {injected",
+    "\n@article{fake, title = {x}}\n",
+    '"',
+    ",",
+    "=",
+    "#",
+    "%",
+    "&",
+    "$",
+    "_",
+    "^",
+    "~",
+    " and ",
+    "others",
+    "\x00",
+    "\r\n",
+    "\x1b[2J",
+    "\u2028",
+    "Gödel",
+    "Łukasz",
+]
+_hostile_text = st.lists(
+    st.one_of(st.sampled_from(_HOSTILE), st.text(st.characters(max_codepoint=0x17F), max_size=6)),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+# -- reading ----------------------------------------------------------------------------------------
+
+_bib_keys = st.one_of(
+    st.sampled_from(["ok2024", "../../etc/passwd", "/abs", "con", "a b", "x" * 150, "k}", "DBLP:conf/x/Y20"]),
+    st.text(st.characters(max_codepoint=0x7F), min_size=1, max_size=12),
+)
+_bib_values = st.one_of(
+    _hostile_text.map(lambda text: "{" + text + "}"),
+    _hostile_text.map(lambda text: '"' + text + '"'),
+    st.sampled_from(["2024", "jan", "undefined", "a # b", "{unbalanced", "{x}}"]),
+)
+_bib_fields = st.lists(
+    st.tuples(
+        st.sampled_from(["title", "author", "year", "doi", "url", "eprint", "journal", "month", "x"]),
+        _bib_values,
+    ),
+    max_size=6,
+).map(lambda pairs: ",\n".join(f"  {name} = {value}" for name, value in pairs))
+_bib_entries = st.builds(
+    lambda kind, key, body: f"@{kind}{{{key},\n{body}\n}}\n",
+    st.sampled_from(["article", "inproceedings", "misc", "comment", "string", "preamble", "nonsense"]),
+    _bib_keys,
+    _bib_fields,
+)
+_bib_files = st.one_of(
+    st.lists(_bib_entries, min_size=1, max_size=4).map(lambda entries: "".join(entries).encode()),
+    st.tuples(st.lists(_bib_entries, max_size=3), st.binary(max_size=20)).map(
+        lambda pair: "".join(pair[0]).encode() + pair[1]
+    ),
+    st.binary(max_size=200),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_bib_files)
+def test_any_bib_file_imports_cleanly_or_names_each_problems_line(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        refs = Path(folder) / "refs"
+        bib = Path(folder) / "hostile.bib"
+        bib.write_bytes(data)
+        try:
+            import_bib(refs, [bib])
+        except BibErrors as caught:
+            event("refused")
+            lines = data.count(b"\n") + 1
+            for problem in caught.problems:
+                found = re.match(rf"^{re.escape(str(bib))}:(\d+): .+", problem)
+                assert found, problem
+                assert 1 <= int(found.group(1)) <= lines
+                assert problem.isprintable(), problem
+            assert not (refs / "papers").exists()
+            return
+        event("imported")
+        records = load_records(refs)
+        written = {path.relative_to(folder).as_posix() for path in Path(folder).rglob("*") if path.is_file()}
+        assert written - {"hostile.bib", "refs/.lock"} == {f"refs/papers/{name}.yaml" for name in records}
+        for record_id, record in records.items():
+            assert check_record_id(record_id) == record_id
+            assert check_key(record.key) == record.key
+        before = snapshot(refs)
+        import_bib(refs, [bib])
+        assert snapshot(refs) == before
+
+
+def test_an_entry_titled_without_latin_letters_imports_again_as_itself(tmp_path: Path) -> None:
+    """Its title gave no identity, so the second import claimed its own key for a new record."""
+    bib = tmp_path / "zh.bib"
+    bib.write_text("@article{zh2024,\n  title = {中文标题},\n  author = {王 小明},\n  year = {2024}\n}\n")
+    import_bib(tmp_path / "refs", [bib])
+    before = snapshot(tmp_path / "refs")
+    import_bib(tmp_path / "refs", [bib])
+    assert snapshot(tmp_path / "refs") == before
+
+
+def test_an_entry_without_a_title_is_refused_by_line(tmp_path: Path) -> None:
+    bib = tmp_path / "untitled.bib"
+    bib.write_text("@misc{fine2024, title = {Fine}}\n\n@misc{untitled2024,\n  year = {2024}\n}\n")
+    try:
+        import_bib(tmp_path / "refs", [bib])
+    except BibErrors as caught:
+        assert caught.problems == [f"{bib}:3: entry 'untitled2024' has no title"]
+    else:
+        raise AssertionError("the untitled entry was imported")
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+# Fields that come back from the parse as the record's plain text (unless slmbib wrote its own
+# container for an arXiv preprint).
+_TEXT_FIELDS = {
+    **{"title": "title", "publisher": "publisher"},
+    **{"journal": "venue", "booktitle": "venue", "howpublished": "venue"},
+}
+_ARXIV_CONTAINER = re.compile(r"^arXiv preprint arXiv:\d{4}\.\d{5}$")
+_ALLOWED_FIELDS = {
+    *("author", "title", "journal", "booktitle", "howpublished", "year", "month", "volume", "number"),
+    *("pages", "publisher", "doi", "url", "eprint", "archivePrefix", "primaryClass", "note", "key"),
+}
+_ascii_hostile = st.lists(
+    st.one_of(
+        st.sampled_from([item for item in _HOSTILE if item.isascii() and item.isprintable()]),
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6),
+    ),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+@st.composite
+def _remote_records(draw: st.DrawFn, number: int) -> Record:
+    """A record as a sync would store it, every text a remote service could send."""
+    source = draw(st.sampled_from(["s2", "arxiv"]))
+    title = draw(_ascii_hostile.filter(lambda text: clean(text) != ""))
+    authors = draw(st.lists(_ascii_hostile.filter(lambda text: any(c.isalnum() for c in text)), max_size=3))
+    fields = {
+        "title": Value(title, source),
+        "year": Value(draw(st.integers(1990, 2030)), source),
+        "venue": Value(draw(_ascii_hostile), source),
+        "entry_type": Value(draw(st.sampled_from(["article", "inproceedings", "misc", "online"])), source),
+        "pages": Value(draw(_ascii_hostile), source),
+        "publisher": Value(draw(_ascii_hostile), source),
+        "arxiv_primary_class": Value(draw(_ascii_hostile), source),
+    }
+    if authors:
+        fields["authors"] = Value(authors, source)
+    return Record(
+        id=f"r{number}",
+        identifiers={"doi": draw(_ascii_hostile), "arxiv": draw(st.sampled_from(["2401.00001", "x}y"]))},
+        links=(
+            Link(
+                draw(st.sampled_from(["https://a.b/c}{", "javascript:alert(1)", "https://ok.org/"])), "paper"
+            ),
+        ),
+        fields=fields,
+    )
+
+
+_record_sets = st.integers(1, 4).flatmap(lambda count: st.tuples(*(_remote_records(n) for n in range(count))))
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_record_sets)
+def test_hostile_remote_text_stays_inside_its_field(records: tuple[Record, ...]) -> None:
+    keyed, _ = assign_keys({record.id: record for record in records})
+    ordered = sorted(keyed.values(), key=lambda record: record.key)
+    text = render(ordered, "bibtex").text
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == []
+    # The file's own header comment, then one entry per record: no @comment, @string or @preamble.
+    assert [type(block).__name__ for block in library.blocks] == ["ImplicitComment"] + ["Entry"] * len(
+        records
+    )
+    assert [entry.key for entry in library.entries] == [record.key for record in ordered]
+    for record, entry in zip(ordered, library.entries, strict=True):
+        check_key(entry.key)
+        fields = {item.key: item.value for item in entry.fields}
+        assert set(fields) <= _ALLOWED_FIELDS, set(fields) - _ALLOWED_FIELDS
+        for name, value in fields.items():
+            assert set(_COMMAND.findall(value)) <= ALLOWED_COMMANDS, (name, value)
+            if name in _TEXT_FIELDS and not _ARXIV_CONTAINER.match(value):
+                assert to_text(value) == clean(str(record.get(_TEXT_FIELDS[name]))), (name, value)
+        if record.get("authors"):
+            written = [name.replace(",", " ").split() for name in fields["author"].split(" and ")]
+            assert len(written) == len(record.get("authors"))
