@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from slmbib import latex
@@ -131,13 +131,35 @@ _NAME_WORDS += ["\\{", "{\\'E}lodie", 'M{\\"u}ller', '{\\"u}ber', '\\"u', "\\L u
 names = st.lists(st.sampled_from(_NAME_WORDS), max_size=9).map(" ".join)
 
 
+def _special_inside_plain_group(name: str) -> bool:
+    """A brace group not opened by a backslash that holds one that is: ``{ M{\\"u}ller }``."""
+    depth, plain_open = 0, False
+    for index, char in enumerate(name):
+        if char == "{":
+            if depth == 0:
+                plain_open = name[index + 1 : index + 2] != "\\"
+            elif plain_open and name[index + 1 : index + 2] == "\\":
+                return True
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+    return False
+
+
 @settings(max_examples=3000, deadline=None)
 @given(names)
 def test_names_split_as_bibtexparser_splits_them(name: str) -> None:
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
+    # bibtexparser takes the case of such a word from the special character inside it; BibTeX
+    # reads no letter at brace level 0 there, so the word has no case (pinned below).
+    assume(not _special_inside_plain_group(name))
     parts = parse_single_name_into_parts(name, strict=False)
     assert latex.name_parts(name) == (parts.first, parts.von, parts.last, parts.jr)
+
+
+def test_a_plain_brace_group_has_no_case_even_around_a_special_character() -> None:
+    assert latex.name_parts('Ada { M{\\"u}ller } Ada') == (["Ada", '{ M{\\"u}ller }'], [], ["Ada"], [])
 
 
 @pytest.mark.parametrize(
