@@ -35,7 +35,7 @@ from .latex import braces_balanced, clean, split_names
 from .listimport import new_record_id
 from .merge import is_preprint_venue, merge_records
 from .models import Link, Record, Value
-from .store import load_records, locked, save_records, sort_changes
+from .store import RecordChanges, load_records, locked, save_records
 from .write import MONTHS, safe_doi
 
 logger = logging.getLogger(__name__)
@@ -80,19 +80,14 @@ class BibErrors(InputError):
 
 
 @dataclass
-class BibImportSummary:
+class BibImportSummary(RecordChanges):
     entries_per_file: dict[str, int] = field(default_factory=dict)
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: int = 0
     #: (old key, kept key) for entry keys that became aliases of an existing record's key.
     rekeyed: list[tuple[str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"{source}: {count} entries read" for source, count in self.entries_per_file.items()]
-        out.append(
-            f"records: {len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
-        )
+        out.append(self.changes_line())
         out.extend(f"merged: {old} -> {kept}" for old, kept in self.rekeyed)
         return out
 
@@ -287,7 +282,7 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
         except KeyClashError as exc:
             where = origin.get(exc.record_id) or origin.get(exc.other_id) or str(paths[0])
             raise BibErrors([f"{where}: {exc}"]) from None
-        summary.created, summary.updated, summary.unchanged = sort_changes(before, final)
+        summary.count(before, final)
         summary.rekeyed = result.rekeyed
         save_records(refs_root, final, remove=[r for k, r in result.merged if r in before and r != k])
     return summary

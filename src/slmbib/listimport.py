@@ -33,15 +33,12 @@ from .identify import identify
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
 from .readme import ListErrors, Row, read_list
-from .store import LISTS_DIR, load_records, locked, save_records, sort_changes
+from .store import LISTS_DIR, RecordChanges, load_records, locked, save_records
 
 
 @dataclass
-class ImportSummary:
+class ImportSummary(RecordChanges):
     rows_per_file: dict[str, int] = field(default_factory=dict)
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: int = 0
     identifiers: Counter[str] = field(default_factory=Counter)
     #: ``file:line: reason`` for rows kept with a problem, and for repairs made.
     flagged: list[str] = field(default_factory=list)
@@ -50,9 +47,7 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         out = [f"{source}: {count} rows read" for source, count in self.rows_per_file.items()]
-        out.append(
-            f"records: {len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
-        )
+        out.append(self.changes_line())
         found = ", ".join(f"{kind} {self.identifiers[kind]}" for kind in sorted(self.identifiers))
         out.append(f"identifiers found: {found or 'none'}")
         out.extend(f"merged: {removed} into {kept}" for kept, removed in self.merged)
@@ -196,7 +191,6 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
 
     with locked(refs_root):
         before = load_records(refs_root)
-        summary.unchanged = 0
         provisional = []
         for number, row in enumerate(rows):
             record, notes = record_from_row(row, f"\0row{number:06d}")
@@ -231,7 +225,7 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         summary.merged = [
             (k, r) for k, r in result.merged if not k.startswith("\0") and not r.startswith("\0")
         ]
-        summary.created, summary.updated, summary.unchanged = sort_changes(before, final)
+        summary.count(before, final)
         for record in final:
             old = before.get(record.id)
             if not record.listings and (old is None or old.listings):

@@ -36,6 +36,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -284,18 +285,28 @@ def read_record_file(path: Path) -> Record:
     return parse_record(text, path)
 
 
-def sort_changes(before: Mapping[str, Record], after: Iterable[Record]) -> tuple[list[str], list[str], int]:
-    """The ids of ``after`` that are new and that changed since ``before``, and how many did not change."""
-    created, updated, unchanged = [], [], 0
-    for record in after:
-        old = before.get(record.id)
-        if old is None:
-            created.append(record.id)
-        elif old != record:
-            updated.append(record.id)
-        else:
-            unchanged += 1
-    return created, updated, unchanged
+@dataclass
+class RecordChanges:
+    """What a run did to refs/: the ids it created and changed, and how many it left alone."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def count(self, before: Mapping[str, Record], after: Iterable[Record]) -> None:
+        for record in after:
+            old = before.get(record.id)
+            if old is None:
+                self.created.append(record.id)
+            elif old != record:
+                self.updated.append(record.id)
+            else:
+                self.unchanged += 1
+
+    def changes_line(self) -> str:
+        return (
+            f"records: {len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        )
 
 
 def _mode_for(path: Path) -> int:
