@@ -16,8 +16,8 @@ than a service's interval are answered 429 and counted (`pacing_violations`), an
 
 Spacing is measured between request arrivals, per service, with 5 ms of tolerance. Where no recording
 shows what a service sends (the 429 bodies, the batch-size error's wording, arXiv's Content-Type), the
-code says what it is based on. The fixtures directory is `<repo>/../shared/fixtures`, or
-`$SLMBIB_FIXTURES` when set.
+code says what it is based on. The fixtures directory is `tests/fixtures` (a copy of the recordings,
+with their provenance), or `$SLMBIB_FIXTURES` when set.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ ARXIV_DEFAULTS = {"search_query": "", "id_list": "", "start": "0", "max_results"
 
 def fixtures_dir() -> Path:
     override = os.environ.get("SLMBIB_FIXTURES")
-    return Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+    return Path(override) if override else Path(__file__).resolve().parent / "fixtures"
 
 
 @dataclass
