@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slmbib.bibread import BibErrors, import_bib, parse_bib
+from slmbib.bibread import import_bib, parse_bib
+from slmbib.errors import InputErrors
 from slmbib.store import load_records
 
 from .workspace import run, snapshot
@@ -141,7 +142,7 @@ def test_every_problem_is_reported_by_line_and_nothing_is_imported(project: Path
 
 def test_a_file_that_is_not_utf8_names_its_line(project: Path) -> None:
     (project / "latin1.bib").write_bytes(b"@misc{a,\n title = {G\xf6del}}\n")
-    with pytest.raises(BibErrors, match=r"latin1.bib:2: not UTF-8"):
+    with pytest.raises(InputErrors, match=r"latin1.bib:2: not UTF-8"):
         import_bib(project / "refs", [project / "latin1.bib"])
 
 
@@ -161,6 +162,6 @@ def test_any_bib_text_gives_entries_or_line_numbered_problems(tmp_path: Path, te
     path.write_text(text, encoding="utf-8")
     entries, problems = parse_bib(path)
     for problem in problems:
-        assert problem.startswith(f"{path}:") and "\n" not in problem
+        assert str(problem).startswith(f"{path}:") and "\n" not in str(problem)
     for line, record in entries:
         assert 1 <= line <= text.count("\n") + 1 and record.key

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from slmbib.cli import main
+from slmbib.errors import InputErrors
 from slmbib.listimport import import_lists
 from slmbib.models import Value
-from slmbib.readme import ListErrors, read_list
+from slmbib.readme import read_list
 from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
@@ -176,7 +177,7 @@ def test_malformed_list_is_one_line_error_and_writes_nothing(
     before = snapshot(refs)
     bad = project / f"{name}.md"
     bad.write_text(text)
-    with pytest.raises(ListErrors) as caught:
+    with pytest.raises(InputErrors) as caught:
         import_lists(refs, [*_lists(project), bad])
     (problem,) = caught.value.problems
     assert str(problem) == f"{name}.md:{line}: {message}" or str(problem).startswith(
@@ -188,7 +189,7 @@ def test_malformed_list_is_one_line_error_and_writes_nothing(
 def test_list_that_is_not_utf8(project: Path) -> None:
     bad = project / "latin1.md"
     bad.write_bytes("| Method | Year |\n|---|---|\n| Gödel | 1931 |\n".encode("latin-1"))
-    with pytest.raises(ListErrors, match=r"^latin1\.md:3: not UTF-8 \(byte 0xf6\)$"):
+    with pytest.raises(InputErrors, match=r"^latin1\.md:3: not UTF-8 \(byte 0xf6\)$"):
         import_lists(project / "refs", [bad])
     assert not (project / "refs" / "papers").exists()
 

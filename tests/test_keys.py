@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slmbib.keys import KeyClashError, assign_keys, base_key, check_key, check_pinned, rekey
+from slmbib.errors import KeyClashError, UnknownRecordError
+from slmbib.keys import assign_keys, base_key, check_key, check_pinned, rekey
 from slmbib.models import Listing, Record, Value
 
 
@@ -83,7 +84,7 @@ def test_safe_keys(key: str) -> None:
     "key", ["", "a b", "a,b", "a{b", "a}b", "a%b", "a#b", "a'b", 'a"b', "a=b", "müller", "-x"]
 )
 def test_unsafe_keys(key: str) -> None:
-    with pytest.raises(ValueError, match="unsafe citation key"):
+    with pytest.raises(KeyClashError, match="unsafe citation key"):
         check_key(key)
 
 
@@ -101,7 +102,7 @@ def test_rekey_changes_the_key_and_keeps_the_old_one_as_alias() -> None:
     assert keyed["a"].key == "liu2024mobilellm" and keyed["a"].aliases == ("mobilellm2024",)
     # Nothing to do when the key already follows the rule.
     assert rekey(keyed, ["a"])[1] == []
-    with pytest.raises(KeyError):
+    with pytest.raises(UnknownRecordError, match="no record has the id or citation key"):
         rekey(keyed, ["nobody"])
 
 

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from slmbib.check import check_lists
 from slmbib.cli import main
-from slmbib.errors import InputError
+from slmbib.errors import InputError, InputErrors
 from slmbib.listimport import import_lists
 from slmbib.models import Listing, Record
-from slmbib.readme import ListErrors, split_cells
+from slmbib.readme import split_cells
 from slmbib.render import render_readme
 from slmbib.store import load_records, save_records
 
@@ -191,7 +191,7 @@ def test_a_row_edited_by_hand_stops_the_render(project: Path) -> None:
     lines[number] = lines[number].replace("[Paper](https://", "[Paper](https://example.org/moved/", 1)
     readme.write_text("".join(lines))
     edited = readme.read_bytes()
-    with pytest.raises(ListErrors) as caught:
+    with pytest.raises(InputErrors) as caught:
         render_readme(refs, readme)
     (problem,) = caught.value.problems
     assert problem.line == number + 1
@@ -226,11 +226,11 @@ def test_markers_must_sit_under_their_section_and_pair_up(tmp_path: Path) -> Non
     readme.write_text(f"## Papers\n<!-- slmbib:begin Other -->\n{table}<!-- slmbib:end -->\n")
     import_lists(tmp_path / "refs", [readme])
     with pytest.raises(
-        ListErrors, match=r"README\.md:2: marker names section 'Other' but the heading here is 'Papers'"
+        InputErrors, match=r"README\.md:2: marker names section 'Other' but the heading here is 'Papers'"
     ):
         render_readme(tmp_path / "refs", readme)
     readme.write_text(f"## Papers\n<!-- slmbib:begin Papers -->\n{table}")
-    with pytest.raises(ListErrors, match=r"README\.md:2: slmbib:begin without slmbib:end"):
+    with pytest.raises(InputErrors, match=r"README\.md:2: slmbib:begin without slmbib:end"):
         render_readme(tmp_path / "refs", readme)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.errors import InputError
+from slmbib.errors import InputError, UsageError
 from slmbib.models import Link, Listing, Record, Value
 from slmbib.store import atomic_write, check_record_id, dump_record, load_records, save_records
 
@@ -57,7 +57,7 @@ def test_broken_record_names_file_and_line(tmp_path: Path, text: str, line: int,
 
 @pytest.mark.parametrize("bad", ["../evil", "/abs", "a/b", "con", "", "UPPER", "x" * 200])
 def test_unsafe_record_ids_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         check_record_id(bad)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from slmbib.store import load_records, locked, save_records
 from slmbib.survey import BEGIN, END, PLACEHOLDER, load_survey
 
 from .seeds import REPO, SEED_001
@@ -37,6 +39,16 @@ def test_cite_prints_the_block(project: Path) -> None:
     assert "Collaboration with {LLM}s, and Trustworthiness},\n" in out
     assert "  journal = {arXiv preprint arXiv:2411.03350},\n  year = {2024},\n" in out
     assert "  eprint = {2411.03350},\n  archivePrefix = {arXiv},\n}\n" in out
+
+
+def test_cite_reports_a_key_clash_like_export(project: Path) -> None:
+    refs = project / "refs"
+    paper = load_records(refs)["arxiv-2402.14905"]
+    with locked(refs):
+        save_records(refs, [replace(paper, key="wang2024comprehensive")])
+    code, out, err = run("cite")
+    assert (code, out) == (1, "")
+    assert err == "Error: citation key 'wang2024comprehensive' is also claimed by record 'arxiv-2402.14905'\n"
 
 
 def test_cite_replaces_the_readme_placeholder_then_its_own_block(project: Path) -> None:

@@ -30,13 +30,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .enrich import SyncOptions, SyncResult, sync
-from .errors import SlmbibError
+from .errors import InputErrors, SlmbibError
 from .identify import Identified, column_roles, identify, url_role
 from .identity import clean_doi, parse_arxiv_id
 from .listimport import new_record_id, project_root
 from .merge import identity_keys
 from .models import Link, Listing, Record
-from .readme import ListErrors, read_document, scan_text
+from .readme import read_document, scan_text
 from .store import load_records, locked, save_records
 
 
@@ -153,7 +153,7 @@ def _is_table(refs_root: Path, source: str, section: str) -> bool:
     """Whether ``section`` of the list ``source`` is a table (else a numbered list of titles)."""
     try:
         text = read_document(project_root(refs_root) / source, source)
-    except ListErrors:
+    except InputErrors:
         return True  # the list is not here to look at; tables are what render writes
     scan = scan_text(text, source)
     in_tables = any(table.section == section for table in scan.tables)

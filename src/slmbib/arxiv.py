@@ -36,8 +36,9 @@ import defusedxml
 import httpx
 from defusedxml.ElementTree import fromstring
 
+from .errors import RefusedAnswer, UnusableAnswer
 from .identity import parse_arxiv_id
-from .pacing import PacedClient, RefusedAnswer, ServiceClient, UnusableAnswer
+from .pacing import PacedClient, ServiceClient
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, printable
+from .errors import InputError, InputErrors, KeyClashError
 from .identify import identify
 from .identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
-from .keys import KeyClashError, check_key, check_pinned
+from .keys import check_key, check_pinned
 from .latex import braces_balanced, clean, split_names
 from .listimport import new_record_id
 from .merge import merge_records
@@ -66,19 +66,6 @@ _TEXT_FIELDS = {
 }
 
 
-class BibErrors(InputError):
-    """Every problem of the files given, one ``file:line: message`` per line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        # Problems quote the file's values, which may hold control characters or line breaks.
-        self.problems = [printable(problem) for problem in problems]
-        super().__init__(problems[0].split(":", 1)[0], 0, "")
-        self.args = ("\n".join(self.problems),)
-
-    def __str__(self) -> str:
-        return "\n".join(self.problems)
-
-
 @dataclass
 class BibImportSummary(RecordChanges):
     entries_per_file: dict[str, int] = field(default_factory=dict)
@@ -104,20 +91,20 @@ def _quiet_parser() -> Iterator[None]:
         parser_logger.setLevel(level)
 
 
-def _read(path: Path) -> tuple[str, list[str]]:
+def _read(path: Path) -> tuple[str, list[InputError]]:
     shown = str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return "", [f"{shown}: cannot read: {exc.strerror}"]
+        return "", [InputError(shown, 0, f"cannot read: {exc.strerror}")]
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return "", [f"{shown}:{line}: not UTF-8"]
+        return "", [InputError(shown, line, "not UTF-8")]
 
 
-def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[str]]:
+def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[InputError]]:
     """The entries of one file as (1-based line, record), and its problems."""
     from bibtexparser.entrypoint import parse_string
     from bibtexparser.model import DuplicateBlockKeyBlock
@@ -131,17 +118,17 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[str]]:
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
-            problems.append(f"{shown}:{line}: key {block.key!r} is used twice")
+            problems.append(InputError(shown, line, f"key {block.key!r} is used twice"))
         else:
             message = clean(str(block.error)) or "cannot parse this block"
-            problems.append(f"{shown}:{line}: {message}")
+            problems.append(InputError(shown, line, message))
     entries = []
     for entry in library.entries:
         line = (entry.start_line or 0) + 1
         try:
             check_key(entry.key)
-        except ValueError as exc:
-            problems.append(f"{shown}:{line}: {exc}")
+        except KeyClashError as exc:
+            problems.append(InputError(shown, line, str(exc)))
             continue
         values: dict[str, str] = {}
         for entry_field in entry.fields:
@@ -149,15 +136,16 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[str]]:
             value = str(entry_field.value)
             field_line = (entry_field.start_line or entry.start_line or 0) + 1
             if not braces_balanced(value):
-                problems.append(f"{shown}:{field_line}: {name} has unbalanced braces")
+                problems.append(InputError(shown, field_line, f"{name} has unbalanced braces"))
             elif entry_field.enclosing == "no-enclosing" and not value.isdigit() and name != "month":
-                problems.append(f"{shown}:{field_line}: {name} uses an undefined @string or '#': {value}")
+                message = f"{name} uses an undefined @string or '#': {value}"
+                problems.append(InputError(shown, field_line, message))
             else:
                 values[name] = value
         if not any(item.key.lower() == "title" and clean(str(item.value)) for item in entry.fields):
             # Without a title an entry has nothing but its key to be recognised by when the
             # file is imported again, and a key alone proves nothing (see merge.identity_keys).
-            problems.append(f"{shown}:{line}: entry {entry.key!r} has no title")
+            problems.append(InputError(shown, line, f"entry {entry.key!r} has no title"))
             continue
         entries.append((line, entry_record(entry.entry_type.lower(), entry.key, values)))
     return entries, problems
@@ -243,22 +231,23 @@ def _entry_type(entry_type: str, values: dict[str, str], has_arxiv: bool) -> str
 def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
     """Merge the entries of ``paths`` into ``refs_root``; see the module contract."""
     summary = BibImportSummary()
-    problems: list[str] = []
-    incoming: list[tuple[str, Record]] = []
-    seen_keys: dict[str, str] = {}
+    problems: list[InputError] = []
+    incoming: list[tuple[tuple[str, int], Record]] = []
+    seen_keys: dict[str, tuple[str, int]] = {}
     for path in paths:
         entries, found = parse_bib(path)
         problems.extend(found)
         summary.entries_per_file[str(path)] = len(entries)
         for line, record in entries:
-            where = f"{path}:{line}"
+            where = (str(path), line)
             first = seen_keys.setdefault(record.key.lower(), where)
             if first != where:
-                problems.append(f"{where}: key {record.key!r} is used twice (first at {first})")
+                message = f"key {record.key!r} is used twice (first at {first[0]}:{first[1]})"
+                problems.append(InputError(*where, message))
                 continue
             incoming.append((where, replace(record, id=f"\0bib{len(incoming):06d}")))
     if problems:
-        raise BibErrors(problems)
+        raise InputErrors(problems)
 
     with locked(refs_root):
         before = load_records(refs_root)
@@ -280,8 +269,8 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
         try:
             check_pinned(final)
         except KeyClashError as exc:
-            where = origin.get(exc.record_id) or origin.get(exc.other_id) or str(paths[0])
-            raise BibErrors([f"{where}: {exc}"]) from None
+            where = origin.get(exc.record_id) or origin.get(exc.other_id) or (str(paths[0]), 0)
+            raise InputErrors([InputError(*where, str(exc))]) from None
         summary.count(before, final)
         summary.rekeyed = result.rekeyed
         save_records(refs_root, final, remove=[r for k, r in result.merged if r in before and r != k])

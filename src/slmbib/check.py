@@ -33,13 +33,14 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .errors import InputErrors, UsageError
 from .identify import column_roles, identify, place_links, url_role
 from .identity import arxiv_year, family_name, name_key, normalise_title, year_in
 from .latex import author_list
 from .listimport import record_from_row
 from .merge import conflict, identity_keys, listed_name_key, paper_url_key
 from .models import Record
-from .readme import ListErrors, Row, nothing_read, read_document, scan_text, split_lines
+from .readme import Row, nothing_read, read_document, scan_text, split_lines
 from .store import load_records
 
 SEVERITIES = ("error", "warning", "info")
@@ -134,7 +135,7 @@ def check_lists(
     """Check every list in ``paths``; ``refs_root`` gives synced records for the after-sync checks."""
     unknown = sorted(set(ignore) - CODES.keys())
     if unknown:
-        raise ValueError(f"unknown code {unknown[0]!r}")
+        raise UsageError(f"unknown code {unknown[0]!r}")
     index = _RecordIndex(load_records(refs_root).values() if refs_root is not None else ())
     result = CheckResult(files=len(paths))
     for path in paths:
@@ -146,7 +147,7 @@ def check_lists(
 def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     try:
         text = read_document(path, shown)
-    except ListErrors as exc:
+    except InputErrors as exc:
         return [finding(shown, p.line, "unreadable-line", p.message) for p in exc.problems]
     scan = scan_text(text, shown)
     problems = scan.errors if scan.rows or scan.errors else (nothing_read(text, shown),)

@@ -313,7 +313,7 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
     for line in result.lines():
         _say(ctx, line)
     if result.errors:
-        raise click.ClickException(" | ".join(result.errors))
+        raise click.ClickException(" | ".join(map(str, result.errors)))
     if options.dry_run and result.changed:
         ctx.exit(1)
 
@@ -430,7 +430,7 @@ def add_command(
     else:
         _say(ctx, f"{record} is in {result.source}: {section} already")
     if result.sync.errors:
-        raise click.ClickException(" | ".join(result.sync.errors))
+        raise click.ClickException(" | ".join(map(str, result.sync.errors)))
 
 
 add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)

@@ -46,7 +46,7 @@ from typing import Any
 
 from . import arxiv, s2
 from .cache import Cache, Cached
-from .errors import ApiError, SlmbibError
+from .errors import ApiError, SyncFailure, UnknownRecordError
 from .identity import normalise_title, parse_arxiv_id, plain_title
 from .merge import merge_records
 from .models import Record
@@ -112,8 +112,8 @@ class SyncResult:
     requests: dict[str, int] = field(default_factory=dict)
     cache_hits: int = 0
     elapsed: float = 0.0
-    #: One line per service that failed: what failed, and which records it left unsynced.
-    errors: list[str] = field(default_factory=list)
+    #: One per service that failed: its error, and which records it left unsynced.
+    errors: list[SyncFailure] = field(default_factory=list)
     #: With ``--dry-run``: a unified diff per record that would change.
     diff: str = ""
     dry_run: bool = False
@@ -219,7 +219,7 @@ class _Run:
         self.written: set[str] = set()
         unknown = [rid for rid in options.only if rid not in self.records]
         if unknown:
-            raise SlmbibError(f"no record {unknown[0]!r} in {refs}")
+            raise UnknownRecordError(unknown[0], f"no record {unknown[0]!r} in {refs}")
         self.targets = list(options.only) or sorted(self.records)
         self.target_set = set(self.targets)
         #: Per failed service: the reason its records give, and the error that ended it.
@@ -489,10 +489,9 @@ class _Run:
             for service, lookup in ((s2.SERVICE, settled.s2), (arxiv.SERVICE, settled.arxiv)):
                 if lookup.state == "unavailable" and service in unsynced:
                     unsynced[service].append(record_id)
-        for service, error in self.failures.items():
-            ids = unsynced[service]
-            shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
-            result.errors.append(f"{error}; {len(ids)} records not synced{': ' + shown if ids else ''}")
+        result.errors.extend(
+            SyncFailure(error, unsynced[service]) for service, error in self.failures.items()
+        )
         papers = [record for record in self.records.values() if not self._is_survey(record.id)]
         merged = merge_records(papers, existing=self.original)
         final = {record.id: record for record in merged.records}

@@ -4,14 +4,26 @@
 
     SlmbibError                 anything slmbib reports to its user
     ├── InputError              a file it was given: carries path and line
+    ├── InputErrors             every unreadable line of the lists or .bib files given, one InputError each
+    ├── KeyClashError           two records claim one citation key, or a pinned key is unsafe
+    ├── UnknownRecordError      no record has the id or citation key asked for
+    ├── UsageError              a value no function of slmbib takes (also a ValueError)
+    ├── StrictError             export --strict: entries lack what their type requires
     ├── ApiError                a remote service: carries service, URL and status
+    ├── SyncFailure             a service failed during a sync: its ApiError and the records left unsynced
+    ├── UnusableAnswer          a service's answer is broken (truncated, HTML): asked again
+    ├── RefusedAnswer           a service's answer must not be used (a DTD in a feed): not asked again
     └── LockedError             another slmbib run holds refs/
 
 The command line turns every ``SlmbibError`` into a one-line message and a
-non-zero exit; nothing else is caught there.
+non-zero exit; nothing else is caught there.  ``UnusableAnswer`` and
+``RefusedAnswer`` never leave the HTTP layer: the paced client, which retries
+on the first, turns both into an ``ApiError``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class SlmbibError(Exception):
@@ -56,3 +68,57 @@ class ApiError(SlmbibError):
 
 class LockedError(SlmbibError):
     """Another slmbib process is writing the same refs/."""
+
+
+class InputErrors(SlmbibError):
+    """Every problem of the files given; ``str()`` has one ``path:line: message`` line per problem."""
+
+    def __init__(self, problems: Sequence[InputError]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class KeyClashError(SlmbibError):
+    """Two records claim one key (``other_id`` is the first claimant), or a pinned key is unsafe."""
+
+    def __init__(self, record_id: str, message: str, other_id: str = "") -> None:
+        self.record_id = record_id
+        self.other_id = other_id
+        super().__init__(message)
+
+
+class UnknownRecordError(SlmbibError):
+    """No record has the id or citation key ``name``."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        super().__init__(message)
+
+
+class UsageError(SlmbibError, ValueError):
+    """A caller passed a value the function does not take: an unknown format, an unsafe record id."""
+
+
+class StrictError(SlmbibError):
+    """``export --strict``: some entries lack what their type requires."""
+
+
+class SyncFailure(SlmbibError):
+    """A service that failed during a sync (``error``), and the ids of the records it left unsynced."""
+
+    def __init__(self, error: ApiError, unsynced: Sequence[str]) -> None:
+        self.error = error
+        self.service = error.service
+        self.unsynced = tuple(unsynced)
+        shown = ", ".join(self.unsynced[:3]) + (
+            f" and {len(self.unsynced) - 3} more" if len(self.unsynced) > 3 else ""
+        )
+        super().__init__(f"{error}; {len(self.unsynced)} records not synced{': ' + shown if shown else ''}")
+
+
+class UnusableAnswer(SlmbibError):
+    """Raised by a response parser: the body is broken (truncated, HTML, wrong shape); worth a retry."""
+
+
+class RefusedAnswer(SlmbibError):
+    """Raised by a response parser: the body must not be used, and asking again will not help."""

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from . import store
 from .choices import FORMATS, ORDERS
-from .errors import InputError, SlmbibError
-from .keys import KeyChange, KeyClashError, assign_keys, rekey, survey_order
+from .errors import InputError, KeyClashError, StrictError, UsageError
+from .keys import KeyChange, assign_keys, rekey, survey_order
 from .merge import merge_records
 from .models import Record
 from .survey import SURVEY_ID, load_survey, save_survey, survey_path
@@ -35,10 +35,6 @@ from .write import listed_names, render
 logger = logging.getLogger(__name__)
 
 SECTION_SEPARATOR = " > "
-
-
-class StrictError(SlmbibError):
-    """``--strict`` export of entries that are not complete yet."""
 
 
 @dataclass(frozen=True)
@@ -136,9 +132,9 @@ def export(
 ) -> ExportResult:
     """Write the bibliography of ``root`` to ``output`` (None: return it for stdout)."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
+        raise UsageError(f"unknown format {fmt!r}")
     if order not in ORDERS:
-        raise ValueError(f"unknown order {order!r}")
+        raise UsageError(f"unknown order {order!r}")
     with store.locked(root):
         before = store.load_records(root)
         papers, survey, pinned, rekeyed = _prepare(root, before)
@@ -191,10 +187,7 @@ def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -
         if survey is not None:
             records[SURVEY_ID] = survey
         chosen = list(records) if everything else list(targets)
-        try:
-            changed, changes = rekey(records, chosen)
-        except KeyError as exc:
-            raise SlmbibError(f"no record has the id or citation key {exc.args[0]!r}") from None
+        changed, changes = rekey(records, chosen)
         keyed_survey = changed.pop(SURVEY_ID, None)
         store.save_records(root, _changed(before, changed), remove=_removed(before, changed))
         if keyed_survey is not None:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from .errors import KeyClashError, UnknownRecordError
 from .identity import first_author_family, name_key, plain_title, record_year
 from .latex import ascii_fold
 from .models import Record
@@ -40,9 +41,9 @@ _TITLE_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
 def check_key(key: str) -> str:
-    """Return ``key`` if bibtex, biber and Zotero all read it unchanged, else raise ValueError."""
+    """Return ``key`` if bibtex, biber and Zotero all read it unchanged, else raise KeyClashError."""
     if not _SAFE_KEY.match(key):
-        raise ValueError(f"unsafe citation key {key!r}")
+        raise KeyClashError("", f"unsafe citation key {key!r}")
     return key
 
 
@@ -81,7 +82,7 @@ def unique_key(base: str, taken: set[str]) -> str:
     for suffix in _suffixes():
         if (base + suffix).lower() not in taken:
             return base + suffix
-    raise ValueError(f"no free citation key for {base!r}")
+    raise KeyClashError("", f"no free citation key for {base!r}")
 
 
 def taken_keys(records: Iterable[Record]) -> set[str]:
@@ -139,7 +140,7 @@ def rekey(records: Mapping[str, Record], targets: Iterable[str]) -> tuple[dict[s
     """Give the records named in ``targets`` (by id or current key) a fresh key from their data now.
 
     The old key becomes an alias, so no other record can take it later.
-    Raises KeyError naming a target that matches no record.
+    Raises UnknownRecordError naming a target that matches no record.
     """
     by_name = {record.id: record for record in records.values()}
     by_name |= {record.key.lower(): record for record in records.values() if record.key}
@@ -147,7 +148,7 @@ def rekey(records: Mapping[str, Record], targets: Iterable[str]) -> tuple[dict[s
     for target in targets:
         found = by_name.get(target) or by_name.get(target.lower())
         if found is None:
-            raise KeyError(target)
+            raise UnknownRecordError(target, f"no record has the id or citation key {target!r}")
         chosen.append(found)
     taken = taken_keys(records.values())
     result = dict(records)
@@ -163,15 +164,6 @@ def rekey(records: Mapping[str, Record], targets: Iterable[str]) -> tuple[dict[s
         result[record.id] = replace(record, key=key, aliases=aliases)
         changes.append(KeyChange(record.id, record.key, key))
     return result, changes
-
-
-class KeyClashError(ValueError):
-    """Two records claim one key (``other_id`` is the first claimant), or a pinned key is unsafe."""
-
-    def __init__(self, record_id: str, message: str, other_id: str = "") -> None:
-        self.record_id = record_id
-        self.other_id = other_id
-        super().__init__(message)
 
 
 def check_pinned(records: Iterable[Record]) -> None:

@@ -29,11 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import InputErrors
 from .identify import identify
 from .identity import year_in
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
-from .readme import ListErrors, Row, read_list
+from .readme import Row, read_list
 from .store import LISTS_DIR, RecordChanges, load_records, locked, save_records
 
 
@@ -181,13 +182,13 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         source = source_name(path, refs_root)
         try:
             found = read_list(path, source)
-        except ListErrors as exc:
+        except InputErrors as exc:
             problems.extend(exc.problems)
             continue
         summary.rows_per_file[source] = len(found)
         rows.extend(found)
     if problems:
-        raise ListErrors(problems)
+        raise InputErrors(problems)
     sources = set(summary.rows_per_file)
 
     with locked(refs_root):

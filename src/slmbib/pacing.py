@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import __version__
-from .errors import ApiError
+from .errors import ApiError, RefusedAnswer, UnusableAnswer
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,6 @@ USER_AGENT = f"slmbib/{__version__}"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Failures after the connection was made: the answer was lost, not refused.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)
-
-
-class UnusableAnswer(Exception):
-    """Raised by a response parser: the body is broken (truncated, HTML, wrong shape); worth a retry."""
-
-
-class RefusedAnswer(Exception):
-    """Raised by a response parser: the body must not be used, and asking again will not help."""
 
 
 def safety_margin(interval: float) -> float:

@@ -20,7 +20,7 @@ headers and extent, headings by line) together with the unreadable lines;
 
 Problems come in two kinds.  *Errors* (a table row with cells missing, a link
 whose markup is broken, a file that is empty or not UTF-8) mean the list
-cannot be read faithfully: :func:`read_list` raises :class:`ListErrors` with
+cannot be read faithfully: :func:`read_list` raises :class:`InputErrors` with
 every such line, one per problem, and the import writes nothing.  *Notes*
 (a repaired text, a placeholder link) ride on the row and are reported while
 the row is still read.
@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, SlmbibError
+from .errors import InputError, InputErrors
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -118,14 +118,6 @@ class Scan:
                 break
             section = path
         return section
-
-
-class ListErrors(SlmbibError):
-    """Every line of a list that cannot be read; ``str()`` has one line per problem."""
-
-    def __init__(self, problems: list[InputError]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
 
 
 def repair_text(text: str) -> str:
@@ -372,26 +364,26 @@ def nothing_read(text: str, source: str) -> InputError:
 
 
 def read_text(text: str, source: str) -> list[Row]:
-    """Rows of one list's text; raises :class:`ListErrors` listing every unreadable line."""
+    """Rows of one list's text; raises :class:`InputErrors` listing every unreadable line."""
     scan = scan_text(text, source)
     if scan.errors:
-        raise ListErrors(list(scan.errors))
+        raise InputErrors(list(scan.errors))
     if not scan.rows:
-        raise ListErrors([nothing_read(text, source)])
+        raise InputErrors([nothing_read(text, source)])
     return list(scan.rows)
 
 
 def read_document(path: Path, source: str) -> str:
-    """The text of the list file at ``path``; raises :class:`ListErrors` if unreadable or not UTF-8."""
+    """The text of the list file at ``path``; raises :class:`InputErrors` if unreadable or not UTF-8."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ListErrors([InputError(source, 0, f"cannot read: {exc.strerror}")]) from None
+        raise InputErrors([InputError(source, 0, f"cannot read: {exc.strerror}")]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ListErrors([InputError(source, line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})")]) from None
+        raise InputErrors([InputError(source, line, f"not UTF-8 (byte 0x{raw[exc.start]:02x})")]) from None
     return text.removeprefix("\ufeff")
 
 

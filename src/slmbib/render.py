@@ -29,11 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, InputErrors
 from .identify import identify, place_links
 from .listimport import source_name
 from .models import Listing, Record
-from .readme import FENCE, YEAR_COLUMNS, ListErrors, Row, Scan, Table, read_document, scan_text, split_lines
+from .readme import FENCE, YEAR_COLUMNS, Row, Scan, Table, read_document, scan_text, split_lines
 from .store import atomic_write, load_records
 
 BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
@@ -105,7 +105,7 @@ def render_readme(refs_root: Path, path: Path, *, init: bool = False, write: boo
         cursor = region.end
     out.extend(lines[cursor:])
     if problems:
-        raise ListErrors(problems)
+        raise InputErrors(problems)
     rendered = "".join(out)
     result = RenderResult(path, rendered, changed, initialised, _unplaced(scan, regions, listings))
     if write and not result.up_to_date:
@@ -117,7 +117,7 @@ def render_readme(refs_root: Path, path: Path, *, init: bool = False, write: boo
 def _scan(text: str, source: str) -> Scan:
     scan = scan_text(text, source)
     if scan.errors:
-        raise ListErrors(list(scan.errors))
+        raise InputErrors(list(scan.errors))
     return scan
 
 
@@ -163,7 +163,7 @@ def find_regions(lines: Sequence[str], source: str) -> list[Region]:
             problems.append(InputError(source, region.begin + 1, message))
         seen.setdefault(region.section, region.begin + 1)
     if problems:
-        raise ListErrors(problems)
+        raise InputErrors(problems)
     return regions
 
 
@@ -187,7 +187,7 @@ def _with_markers(text: str, source: str, listings: Mapping[str, list[Listing]])
             problems.append(InputError(source, table.line, "a section path with '-->' cannot go in a marker"))
         wrapped[table.section] = table
     if problems:
-        raise ListErrors(problems)
+        raise InputErrors(problems)
     # From the end, so that the line numbers of the tables still to wrap stay right.
     for table in sorted(wrapped.values(), key=lambda t: t.line, reverse=True):
         last = lines[table.end - 1]

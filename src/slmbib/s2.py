@@ -42,9 +42,9 @@ from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
-from .errors import ApiError, SlmbibError
+from .errors import ApiError, SlmbibError, UnusableAnswer
 from .identity import is_doi, parse_arxiv_id
-from .pacing import PacedClient, ServiceClient, UnusableAnswer
+from .pacing import PacedClient, ServiceClient
 
 SERVICE = "s2"
 DEFAULT_API_URL = "https://api.semanticscholar.org"

@@ -42,7 +42,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, LockedError
+from .errors import InputError, LockedError, UsageError
 from .models import Record
 
 PAPERS_DIR = "papers"
@@ -79,9 +79,9 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lp
 
 
 def check_record_id(record_id: str) -> str:
-    """Return ``record_id`` if it is safe as a file name under ``papers/``, else raise ValueError."""
+    """Return ``record_id`` if it is safe as a file name under ``papers/``, else raise UsageError."""
     if not _RECORD_ID.match(record_id) or ".." in record_id or record_id.split(".")[0] in _RESERVED:
-        raise ValueError(f"unsafe record id {record_id!r}")
+        raise UsageError(f"unsafe record id {record_id!r}")
     return record_id
 
 
@@ -212,7 +212,7 @@ def parse_record(text: str, path: Path) -> Record:
         raise InputError(shown, key_lines.get("id", 1), f"id {record.id!r} does not match the file name")
     try:
         check_record_id(record.id)
-    except ValueError as exc:
+    except UsageError as exc:
         # A file added by hand under another name would load, then fail when it is saved.
         raise InputError(shown, key_lines.get("id", 1), f"{exc}: {_ID_RULE}") from None
     return record

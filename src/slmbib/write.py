@@ -34,6 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .choices import FORMATS
+from .errors import UsageError
 from .identity import clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
 from .latex import (
     Person,
@@ -515,7 +516,7 @@ def render(
     comment saying where the file comes from.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
+        raise UsageError(f"unknown format {fmt!r}")
     if names is None:
         names = listed_names(records)
     citations = [citation(record) for record in records]

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from slmbib.check import check_lists
-from slmbib.errors import InputError
+from slmbib.errors import InputError, InputErrors
 from slmbib.listimport import import_lists
-from slmbib.readme import ListErrors, Row, read_list, read_text
+from slmbib.readme import Row, read_list, read_text
 from slmbib.render import render_readme
 from slmbib.store import check_record_id, load_records
 
@@ -95,7 +95,7 @@ def _check_read(text: str) -> list[Row]:
     lines = _physical_lines(text)
     try:
         rows = read_text(text, SOURCE)
-    except ListErrors as caught:
+    except InputErrors as caught:
         assert caught.problems
         for problem in caught.problems:
             _assert_one_line_error(problem, lines)
@@ -136,7 +136,7 @@ def test_any_bytes_give_rows_or_errors_with_file_and_line(data: bytes) -> None:
         path.write_bytes(data)
         try:
             read_list(path, SOURCE)
-        except ListErrors as caught:
+        except InputErrors as caught:
             lines = data.split(b"\n")
             for problem in caught.problems:
                 assert problem.path == SOURCE
@@ -158,7 +158,7 @@ def test_error_lines_count_line_feeds_only() -> None:
     text = "| Model | Year |\n|---|---|\n| A\u2028 | 2024 |\n| B |\n"
     try:
         read_text(text, SOURCE)
-    except ListErrors as caught:
+    except InputErrors as caught:
         assert [str(problem) for problem in caught.problems] == [
             f"{SOURCE}:4: table row has 1 cells, its header has 2"
         ]
@@ -170,7 +170,7 @@ def test_escape_sequences_in_a_list_do_not_reach_the_terminal() -> None:
     text = "| Model | Paper |\n|---|---|\n| A | [Paper](https://a.b/c\x1b]0;pwned\x07 |\n"
     try:
         read_text(text, SOURCE)
-    except ListErrors as caught:
+    except InputErrors as caught:
         (problem,) = caught.problems
         assert "\x1b" not in str(problem) and "\x07" not in str(problem)
         assert str(problem).startswith(f"{SOURCE}:3: broken link markup")
@@ -226,7 +226,7 @@ def test_record_files_named_from_hostile_rows_stay_in_papers(rows: list[str]) ->
         listing.write_text(text)
         try:
             import_lists(refs, [listing])
-        except ListErrors as caught:
+        except InputErrors as caught:
             for problem in caught.problems:
                 _assert_one_line_error(problem, _physical_lines(text), "hostile.md")
             assert not (refs / "papers").exists()
