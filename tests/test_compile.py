@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.export import export
+from slmbib.export import export_bibliography
 from slmbib.keys import assign_keys
 from slmbib.models import Record
 from slmbib.write import render
@@ -45,7 +45,7 @@ def committed_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, tup
     """survey.bib from a copy of the committed refs/, as the README's first command writes it."""
     project = tmp_path_factory.mktemp("project")
     shutil.copytree(REPO / "refs", project / "refs")
-    result = export(project / "refs", project / "survey.bib")
+    result = export_bibliography(project / "refs", project / "survey.bib")
     return (project / "survey.bib").read_text(encoding="utf-8"), result.missing_year
 
 

@@ -1,3 +1,155 @@
-"""slmbib: the reference database and bibliography of the Small Language Models survey."""
+"""slmbib: the reference database and bibliography of the Small Language Models survey.
+
+Each command of the ``slmbib`` command line is a function here that takes the
+``refs/`` folder first, returns what the command prints, and raises a
+:class:`SlmbibError` for what the command reports as ``Error: ...``:
+
+=====================================  ====================================================
+``import_lists(refs, paths)``          ``slmbib import LIST.md ...``: an :class:`ImportSummary`
+``import_bib(refs, paths)``            ``slmbib import FILE.bib ...``: a :class:`BibImportSummary`
+``list_records(refs)``                 ``slmbib list``: the :class:`Record` list, by id
+``records_as_json(records)``           ``slmbib list --json``: that list as the documented JSON
+``sync(refs, options)``                ``slmbib sync``: a :class:`SyncResult`; see :class:`SyncOptions`
+``export_bibliography(refs, output)``  ``slmbib export``: an :class:`ExportResult`
+``rekey_refs(refs, targets)``          ``slmbib rekey``: the :class:`KeyChange` list
+``citation_block(refs)``               ``slmbib cite``: the survey's own entry
+``update_readme(readme, block)``       ``slmbib cite --readme``: a :class:`ReadmeUpdate`
+``check_lists(paths, refs)``           ``slmbib check``: a :class:`CheckResult`
+``render_readme(refs, path)``          ``slmbib render``: a :class:`RenderResult`
+``add_paper(refs, paper, section)``    ``slmbib add``: an :class:`AddResult`
+=====================================  ====================================================
+
+The names are imported on first use, so ``import slmbib`` stays as light as
+``slmbib --help``.  Libraries log through :mod:`logging`; configuring output is
+the caller's business (a sync keeps the HTTP libraries' own loggers quiet
+while it runs, as their debug logs would show request headers).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Every public name, and the module that defines it.
+_HOMES = {
+    # commands
+    "add_paper": "add",
+    "check_lists": "check",
+    "citation_block": "survey",
+    "export_bibliography": "export",
+    "import_bib": "bibread",
+    "import_lists": "listimport",
+    "list_records": "listing",
+    "records_as_json": "listing",
+    "rekey_refs": "export",
+    "render_readme": "render",
+    "sync": "enrich",
+    "update_readme": "survey",
+    # the record model
+    "Link": "models",
+    "Listing": "models",
+    "Record": "models",
+    "Value": "models",
+    # options and results
+    "SyncOptions": "enrich",
+    "AddResult": "add",
+    "BibImportSummary": "bibread",
+    "CheckResult": "check",
+    "ExportResult": "export",
+    "ImportSummary": "listimport",
+    "KeyChange": "keys",
+    "ReadmeUpdate": "survey",
+    "RenderResult": "render",
+    "SyncResult": "enrich",
+    # errors
+    "ApiError": "errors",
+    "InputError": "errors",
+    "InputErrors": "errors",
+    "KeyClashError": "errors",
+    "LockedError": "errors",
+    "SlmbibError": "errors",
+    "StrictError": "errors",
+    "SyncFailure": "errors",
+    "UnknownRecordError": "errors",
+    "UsageError": "errors",
+}
+
+__all__ = [
+    "AddResult",
+    "ApiError",
+    "BibImportSummary",
+    "CheckResult",
+    "ExportResult",
+    "ImportSummary",
+    "InputError",
+    "InputErrors",
+    "KeyChange",
+    "KeyClashError",
+    "Link",
+    "Listing",
+    "LockedError",
+    "ReadmeUpdate",
+    "Record",
+    "RenderResult",
+    "SlmbibError",
+    "StrictError",
+    "SyncFailure",
+    "SyncOptions",
+    "SyncResult",
+    "UnknownRecordError",
+    "UsageError",
+    "Value",
+    "__version__",
+    "add_paper",
+    "check_lists",
+    "citation_block",
+    "export_bibliography",
+    "import_bib",
+    "import_lists",
+    "list_records",
+    "records_as_json",
+    "rekey_refs",
+    "render_readme",
+    "sync",
+    "update_readme",
+]
+
+if TYPE_CHECKING:
+    from .add import AddResult, add_paper
+    from .bibread import BibImportSummary, import_bib
+    from .check import CheckResult, check_lists
+    from .enrich import SyncOptions, SyncResult, sync
+    from .errors import (
+        ApiError,
+        InputError,
+        InputErrors,
+        KeyClashError,
+        LockedError,
+        SlmbibError,
+        StrictError,
+        SyncFailure,
+        UnknownRecordError,
+        UsageError,
+    )
+    from .export import ExportResult, export_bibliography, rekey_refs
+    from .keys import KeyChange
+    from .listimport import ImportSummary, import_lists
+    from .listing import list_records, records_as_json
+    from .models import Link, Listing, Record, Value
+    from .render import RenderResult, render_readme
+    from .survey import ReadmeUpdate, citation_block, update_readme
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'slmbib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -75,7 +75,7 @@ def paper_link(text: str) -> Identified:
 
 
 def add_paper(
-    refs_root: Path,
+    refs: Path,
     paper: str,
     section: str,
     *,
@@ -86,8 +86,8 @@ def add_paper(
     """Create or reuse the record of ``paper``, place it in ``section``, sync it: see the module contract."""
     link = paper_link(paper)
     probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
-    with locked(refs_root):
-        records = load_records(refs_root)
+    with locked(refs):
+        records = load_records(refs)
         in_section = [x for r in records.values() for x in r.listings if x.section == section]
         source = _list_of(section, in_section, list_source, records.values())
         mine = [x for x in in_section if x.source == source]
@@ -103,12 +103,12 @@ def add_paper(
                 links=({"column": _paper_column(mine), "url": link.url},),
             )
             links = record.links if probe.links[0] in record.links else (*record.links, *probe.links)
-            save_records(refs_root, [replace(record, listings=(*record.listings, listing), links=links)])
+            save_records(refs, [replace(record, listings=(*record.listings, listing), links=links)])
             result.placed = True
     # sync takes the lock itself.
-    result.sync = sync(refs_root, replace(options or SyncOptions(), only=(record.id,)))
-    table = _is_table(refs_root, source, section)
-    _finish(refs_root, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
+    result.sync = sync(refs, replace(options or SyncOptions(), only=(record.id,)))
+    table = _is_table(refs, source, section)
+    _finish(refs, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
     return result
 
 
@@ -149,10 +149,10 @@ def _paper_column(listings: Sequence[Listing]) -> str:
     return asking[0] if asking else "Paper"
 
 
-def _is_table(refs_root: Path, source: str, section: str) -> bool:
+def _is_table(refs: Path, source: str, section: str) -> bool:
     """Whether ``section`` of the list ``source`` is a table (else a numbered list of titles)."""
     try:
-        text = read_document(project_root(refs_root) / source, source)
+        text = read_document(project_root(refs) / source, source)
     except InputErrors:
         return True  # the list is not here to look at; tables are what render writes
     scan = scan_text(text, source)
@@ -160,12 +160,10 @@ def _is_table(refs_root: Path, source: str, section: str) -> bool:
     return in_tables or not any(row.section == section for row in scan.rows)
 
 
-def _finish(
-    refs_root: Path, probe: Record, result: AddResult, *, named: bool, table: bool, years: bool
-) -> None:
+def _finish(refs: Path, probe: Record, result: AddResult, *, named: bool, table: bool, years: bool) -> None:
     """Name and date the new listing from what the sync found; note the record's id and status."""
-    with locked(refs_root):
-        records = load_records(refs_root)
+    with locked(refs):
+        records = load_records(refs)
         # The sync may have merged the record into another that turned out to be the same paper.
         record = _same_paper(probe, records.values())
         if record is None:
@@ -184,4 +182,4 @@ def _finish(
                     listing = replace(listing, year=str(year))
                 result.name = listing.name
             listings.append(listing)
-        save_records(refs_root, [replace(record, listings=tuple(listings))])
+        save_records(refs, [replace(record, listings=tuple(listings))])

@@ -228,8 +228,8 @@ def _entry_type(entry_type: str, values: dict[str, str], has_arxiv: bool) -> str
     return _ENTRY_TYPES.get(entry_type, "misc")
 
 
-def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
-    """Merge the entries of ``paths`` into ``refs_root``; see the module contract."""
+def import_bib(refs: Path, paths: list[Path]) -> BibImportSummary:
+    """Merge the entries of ``paths`` into ``refs``; see the module contract."""
     summary = BibImportSummary()
     problems: list[InputError] = []
     incoming: list[tuple[tuple[str, int], Record]] = []
@@ -249,8 +249,8 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
     if problems:
         raise InputErrors(problems)
 
-    with locked(refs_root):
-        before = load_records(refs_root)
+    with locked(refs):
+        before = load_records(refs)
         result = merge_records(
             [*before.values(), *(record for _, record in incoming)], existing=before.keys()
         )
@@ -273,5 +273,5 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
             raise InputErrors([InputError(*where, str(exc))]) from None
         summary.count(before, final)
         summary.rekeyed = result.rekeyed
-        save_records(refs_root, final, remove=[r for k, r in result.merged if r in before and r != k])
+        save_records(refs, final, remove=[r for k, r in result.merged if r in before and r != k])
     return summary

@@ -129,14 +129,12 @@ def finding(path: str, line: int, code: str, message: str) -> Finding:
     return Finding(path, line, CODES[code].severity, code, message)
 
 
-def check_lists(
-    paths: Sequence[Path], refs_root: Path | None = None, ignore: Collection[str] = ()
-) -> CheckResult:
-    """Check every list in ``paths``; ``refs_root`` gives synced records for the after-sync checks."""
+def check_lists(paths: Sequence[Path], refs: Path | None = None, ignore: Collection[str] = ()) -> CheckResult:
+    """Check every list in ``paths``; ``refs`` gives synced records for the after-sync checks."""
     unknown = sorted(set(ignore) - CODES.keys())
     if unknown:
         raise UsageError(f"unknown code {unknown[0]!r}")
-    index = _RecordIndex(load_records(refs_root).values() if refs_root is not None else ())
+    index = _RecordIndex(load_records(refs).values() if refs is not None else ())
     result = CheckResult(files=len(paths))
     for path in paths:
         found = [f for f in _check_file(path, str(path), index) if f.code not in ignore]

@@ -14,13 +14,16 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .choices import FORMATS, ORDERS
 from .errors import SlmbibError
+
+if TYPE_CHECKING:
+    from .enrich import SyncOptions
 
 #: Cycle-collector thresholds while a command runs (Python's defaults: 700, 10, 10).  A
 #: command builds one large graph of long-lived records; with the defaults the collector
@@ -146,10 +149,10 @@ def export_command(
     One entry per paper plus the survey's own; citation keys are pinned in refs/
     the first time they are given and never change (see `slmbib rekey`).
     """
-    from .export import export
+    from .export import export_bibliography
 
     to_stdout = str(output) == "-"
-    result = export(_refs(ctx), None if to_stdout else output, fmt, order, sections, strict)
+    result = export_bibliography(_refs(ctx), None if to_stdout else output, fmt, order, sections, strict)
     if to_stdout:
         click.echo(result.text, nl=False)
     for line in result.lines():
@@ -229,6 +232,17 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
     return lines, False
 
 
+def _sync_options(given: dict[str, Any], only: tuple[str, ...] = ()) -> SyncOptions:
+    """The options given on the command line; a value the library refuses is a usage error."""
+    from .enrich import SyncOptions
+    from .errors import UsageError
+
+    try:
+        return SyncOptions(only=only, **{name: value for name, value in given.items() if value is not None})
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), param_hint="--arxiv-interval") from None
+
+
 @main.command("sync")
 @click.argument("record_ids", nargs=-1)
 @click.option(
@@ -290,20 +304,9 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
     could not be reached (after saving what was fetched), and with --dry-run
     when something would change.
     """
-    from .arxiv import DEFAULT_API_URL, MIN_INTERVAL
-    from .enrich import SyncOptions, sync
+    from .enrich import sync
 
-    # The services' client libraries log each request (httpx at INFO, semanticscholar a warning
-    # per unknown id): slmbib's summary reports those, and a log must never show request headers.
-    for noisy in ("httpx", "httpcore", "semanticscholar"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    options = SyncOptions(
-        only=record_ids, **{name: value for name, value in given.items() if value is not None}
-    )
-    if options.arxiv_api_url == DEFAULT_API_URL and options.arxiv_interval < MIN_INTERVAL:
-        raise click.BadParameter(
-            f"arXiv asks for {MIN_INTERVAL:g} s or more between requests", param_hint="--arxiv-interval"
-        )
+    options = _sync_options(given, only=record_ids)
     progress, is_bar = _progress(ctx)
     result = sync(_refs(ctx), options, progress=progress)
     if is_bar:
@@ -412,12 +415,9 @@ def add_command(
     Prints the record id.  `slmbib render` then writes the new row into the list.
     """
     from .add import add_paper
-    from .enrich import SyncOptions
     from .listimport import source_name
 
-    for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    options = _sync_options(given)
     chosen = source_name(list_path, _refs(ctx)) if list_path else ""
     result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
     click.echo(result.record_id)

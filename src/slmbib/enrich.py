@@ -46,10 +46,11 @@ from typing import Any
 
 from . import arxiv, s2
 from .cache import Cache, Cached
-from .errors import ApiError, SyncFailure, UnknownRecordError
+from .errors import ApiError, SyncFailure, UnknownRecordError, UsageError
 from .identity import normalise_title, parse_arxiv_id, plain_title
 from .merge import merge_records
 from .models import Record
+from .pacing import quiet_http_loggers
 from .resolve import (
     NOT_APPLICABLE,
     Lookup,
@@ -94,6 +95,11 @@ class SyncOptions:
     tries: int = 5
     #: Sync only these record ids (all records when empty).
     only: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # arXiv's terms of use; a stand-in server (tests, a mirror) may be asked faster.
+        if self.arxiv_api_url == arxiv.DEFAULT_API_URL and self.arxiv_interval < arxiv.MIN_INTERVAL:
+            raise UsageError(f"arXiv asks for {arxiv.MIN_INTERVAL:g} s or more between requests")
 
 
 @dataclass
@@ -555,7 +561,8 @@ def sync(refs: Path, options: SyncOptions | None = None, progress: Progress | No
     the result's ``diff`` shows what would change.
     """
     options = options or SyncOptions()
-    if options.dry_run:
-        return _Run(refs, options, progress).run()
-    with locked(refs):
-        return _Run(refs, options, progress).run()
+    with quiet_http_loggers():
+        if options.dry_run:
+            return _Run(refs, options, progress).run()
+        with locked(refs):
+            return _Run(refs, options, progress).run()

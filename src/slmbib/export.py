@@ -89,25 +89,25 @@ def in_sections(record: Record, sections: Collection[str]) -> bool:
 
 
 def _prepare(
-    root: Path, before: dict[str, Record]
+    refs: Path, before: dict[str, Record]
 ) -> tuple[dict[str, Record], Record | None, list[KeyChange], list[tuple[str, str]]]:
     """Records merged and keyed (not yet saved), the keyed survey record, keys given, keys retired.
 
-    ``before`` is every record of ``root`` as loaded: reading a large refs/ twice doubled an export.
+    ``before`` is every record of ``refs`` as loaded: reading a large refs/ twice doubled an export.
     """
     merged = merge_records(before.values(), existing=before.keys())
     records = {record.id: record for record in merged.records}
-    survey = load_survey(root)
+    survey = load_survey(refs)
     if survey is not None:
         if survey.id in records:
             raise InputError(
-                str(store.record_path(root, survey.id)), 0, "this record id is kept for the survey"
+                str(store.record_path(refs, survey.id)), 0, "this record id is kept for the survey"
             )
         records[survey.id] = survey
     try:
         keyed, pinned = assign_keys(records)
     except KeyClashError as exc:
-        path = survey_path(root) if exc.record_id == SURVEY_ID else store.record_path(root, exc.record_id)
+        path = survey_path(refs) if exc.record_id == SURVEY_ID else store.record_path(refs, exc.record_id)
         raise InputError(str(path), 0, str(exc)) from None
     survey = keyed.pop(SURVEY_ID, None) if survey is not None else None
     return keyed, survey, pinned, merged.rekeyed
@@ -122,25 +122,25 @@ def _removed(before: Collection[str], after: Collection[str]) -> list[str]:
     return sorted(set(before) - set(after))
 
 
-def export(
-    root: Path,
+def export_bibliography(
+    refs: Path,
     output: Path | None,
     fmt: str = "bibtex",
     order: str = "key",
     sections: Collection[str] = (),
     strict: bool = False,
 ) -> ExportResult:
-    """Write the bibliography of ``root`` to ``output`` (None: return it for stdout)."""
+    """Write the bibliography of ``refs`` to ``output`` (None: return it for stdout)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}")
     if order not in ORDERS:
         raise UsageError(f"unknown order {order!r}")
-    with store.locked(root):
-        before = store.load_records(root)
-        papers, survey, pinned, rekeyed = _prepare(root, before)
+    with store.locked(refs):
+        before = store.load_records(refs)
+        papers, survey, pinned, rekeyed = _prepare(refs, before)
         chosen = [record for record in papers.values() if not sections or in_sections(record, sections)]
         if sections and not chosen:
-            raise InputError(str(root), 0, f"no paper is listed under {', '.join(sections)}")
+            raise InputError(str(refs), 0, f"no paper is listed under {', '.join(sections)}")
         chosen = survey_order(chosen) if order == "survey" else sorted(chosen, key=lambda r: r.key.lower())
         if survey is not None:
             chosen = (
@@ -154,9 +154,9 @@ def export(
                 f"{len(rendered.missing_authors)} entries have no authors (--strict): "
                 + _some(rendered.missing_authors)
             )
-        store.save_records(root, _changed(before, papers), remove=_removed(before, papers))
+        store.save_records(refs, _changed(before, papers), remove=_removed(before, papers))
         if survey is not None:
-            save_survey(root, survey)
+            save_survey(refs, survey)
         if output is not None:
             # Exports run under the lock one at a time: a temporary file of the output is a killed one's.
             store.remove_stale_temporaries(output.parent, output.name)
@@ -175,21 +175,21 @@ def export(
     )
 
 
-def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -> list[KeyChange]:
+def rekey_refs(refs: Path, targets: Collection[str], everything: bool = False) -> list[KeyChange]:
     """Give the named records (ids or keys; all with ``everything``) the key their data gives now.
 
     The only way a pinned key changes.  Old keys stay as aliases.
     """
-    with store.locked(root):
-        before = store.load_records(root)
-        papers, survey, _, _ = _prepare(root, before)
+    with store.locked(refs):
+        before = store.load_records(refs)
+        papers, survey, _, _ = _prepare(refs, before)
         records = dict(papers)
         if survey is not None:
             records[SURVEY_ID] = survey
         chosen = list(records) if everything else list(targets)
         changed, changes = rekey(records, chosen)
         keyed_survey = changed.pop(SURVEY_ID, None)
-        store.save_records(root, _changed(before, changed), remove=_removed(before, changed))
+        store.save_records(refs, _changed(before, changed), remove=_removed(before, changed))
         if keyed_survey is not None:
-            save_survey(root, keyed_survey)
+            save_survey(refs, keyed_survey)
     return changes

@@ -58,17 +58,17 @@ class ImportSummary(RecordChanges):
         return out
 
 
-def project_root(refs_root: Path) -> Path:
-    return refs_root.resolve().parent
+def project_root(refs: Path) -> Path:
+    return refs.resolve().parent
 
 
-def source_name(path: Path, refs_root: Path) -> str:
+def source_name(path: Path, refs: Path) -> str:
     """How listings name their list: relative to the project, so any working folder gives the same."""
-    return Path(os.path.relpath(path.resolve(), project_root(refs_root))).as_posix()
+    return Path(os.path.relpath(path.resolve(), project_root(refs))).as_posix()
 
 
-def default_lists(refs_root: Path) -> list[Path]:
-    return sorted((refs_root / LISTS_DIR).glob("*.md"))
+def default_lists(refs: Path) -> list[Path]:
+    return sorted((refs / LISTS_DIR).glob("*.md"))
 
 
 def _slug(text: str) -> str:
@@ -173,13 +173,13 @@ def readme_fields(rows: Iterable[Row]) -> dict[str, Value]:
     return fields
 
 
-def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
-    """Import the lists at ``paths`` into ``refs_root``; see the module contract."""
+def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
+    """Import the lists at ``paths`` into ``refs``; see the module contract."""
     summary = ImportSummary()
     rows: list[Row] = []
     problems = []
     for path in paths:
-        source = source_name(path, refs_root)
+        source = source_name(path, refs)
         try:
             found = read_list(path, source)
         except InputErrors as exc:
@@ -191,8 +191,8 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         raise InputErrors(problems)
     sources = set(summary.rows_per_file)
 
-    with locked(refs_root):
-        before = load_records(refs_root)
+    with locked(refs):
+        before = load_records(refs)
         provisional = []
         for number, row in enumerate(rows):
             record, notes = record_from_row(row, f"\0row{number:06d}")
@@ -235,7 +235,7 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         for record in final:
             for kind in record.identifiers:
                 summary.identifiers[kind] += 1
-        save_records(refs_root, final, remove=[gone for _, gone in result.merged if gone in before])
+        save_records(refs, final, remove=[gone for _, gone in result.merged if gone in before])
     return summary
 
 

@@ -25,8 +25,8 @@ JSON_FORMAT = "slmbib-records"
 JSON_VERSION = 1
 
 
-def list_records(refs_root: Path) -> list[Record]:
-    return sorted(load_records(refs_root).values(), key=lambda record: record.id)
+def list_records(refs: Path) -> list[Record]:
+    return sorted(load_records(refs).values(), key=lambda record: record.id)
 
 
 def record_as_json(record: Record) -> dict[str, Any]:

@@ -21,12 +21,13 @@ One :class:`PacedClient` per service per run.  Its contract:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -44,6 +45,28 @@ USER_AGENT = f"slmbib/{__version__}"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Failures after the connection was made: the answer was lost, not refused.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError)
+
+
+#: Loggers of the HTTP libraries: httpx logs each request at INFO, httpcore and semanticscholar
+#: log request headers (the API key among them) at DEBUG.
+_HTTP_LOGGERS = ("httpx", "httpcore", "semanticscholar")
+
+
+@contextlib.contextmanager
+def quiet_http_loggers() -> Iterator[None]:
+    """Only errors from the HTTP libraries' loggers meanwhile, whatever the caller configured.
+
+    slmbib reports requests in its own summary, and a log must never show request headers.
+    """
+    loggers = [logging.getLogger(name) for name in _HTTP_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def safety_margin(interval: float) -> float:

@@ -75,11 +75,11 @@ class RenderResult:
         return not self.changed and not self.initialised
 
 
-def render_readme(refs_root: Path, path: Path, *, init: bool = False, write: bool = True) -> RenderResult:
-    """Render the regions of the list at ``path`` from ``refs_root``; see the module contract."""
-    source = source_name(path, refs_root)
+def render_readme(refs: Path, path: Path, *, init: bool = False, write: bool = True) -> RenderResult:
+    """Render the regions of the list at ``path`` from ``refs``; see the module contract."""
+    source = source_name(path, refs)
     original = read_document(path, source)
-    listings = _listings_by_section(load_records(refs_root).values(), source)
+    listings = _listings_by_section(load_records(refs).values(), source)
     if not listings:
         raise InputError(source, 0, f"refs/ lists no rows of {source}: run `slmbib import {path}` first")
     text, initialised = _with_markers(original, source, listings) if init else (original, [])

@@ -32,21 +32,21 @@ END = "<!-- slmbib:citation end -->"
 _FENCE = "```"
 
 
-def survey_path(root: Path) -> Path:
-    return root / store.SURVEY_FILE
+def survey_path(refs: Path) -> Path:
+    return refs / store.SURVEY_FILE
 
 
-def load_survey(root: Path) -> Record | None:
+def load_survey(refs: Path) -> Record | None:
     """The survey's record, or None when ``refs/`` has none."""
-    path = survey_path(root)
+    path = survey_path(refs)
     if not path.exists():
         return None
     return store.read_record_file(path)
 
 
-def save_survey(root: Path, record: Record) -> bool:
+def save_survey(refs: Path, record: Record) -> bool:
     """Write the survey's record if its bytes change; returns whether they did."""
-    path = survey_path(root)
+    path = survey_path(refs)
     data = store.dump_record(record).encode("utf-8")
     try:
         if path.read_bytes() == data:
@@ -65,15 +65,15 @@ def pin_survey_key(survey: Record, papers: dict[str, Record]) -> Record:
     return replace(survey, key=unique_key(base_key(survey), taken_keys(papers.values())))
 
 
-def citation_block(root: Path) -> str:
+def citation_block(refs: Path) -> str:
     """The survey's BibTeX entry, pinning its key in ``refs/`` on first use."""
-    with store.locked(root):
-        survey = load_survey(root)
+    with store.locked(refs):
+        survey = load_survey(refs)
         if survey is None:
-            raise InputError(str(survey_path(root)), 0, "the survey's own record is missing")
-        pinned = pin_survey_key(survey, store.load_records(root))
+            raise InputError(str(survey_path(refs)), 0, "the survey's own record is missing")
+        pinned = pin_survey_key(survey, store.load_records(refs))
         if pinned != survey:
-            save_survey(root, pinned)
+            save_survey(refs, pinned)
     return render([pinned], "bibtex", header=False).text
 
 
