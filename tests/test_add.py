@@ -7,11 +7,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from slmbib.add import add_paper, paper_link
 from slmbib.check import check_lists
-from slmbib.cli import main
 from slmbib.errors import SlmbibError
 from slmbib.listimport import import_lists
 from slmbib.models import Value
@@ -21,6 +19,7 @@ from slmbib.store import load_records
 from .replay_server import ReplayServer
 from .seeds import SEED_001
 from .sync_corpus import MOBILELLM, options
+from .workspace import run
 
 MOBILE = "SLM Paper List > Task-specific SLM Applications > SLM in Mobile-device"
 SCRATCH = "SLM Paper List > Advanced enhancement methods for SLM > Training from scratch"
@@ -180,12 +179,7 @@ def test_what_names_no_paper_is_refused(given: str) -> None:
 
 def _cli(project: Path, server: ReplayServer, *args: str) -> tuple[int, str, str]:
     service = ["--s2-api-url", server.s2_api_url, "--arxiv-api-url", server.arxiv_api_url]
-    run = CliRunner().invoke(
-        main,
-        ["--refs", str(project / "refs"), "add", *args, *service, "--cache", str(project / "c.db")],
-        catch_exceptions=False,
-    )
-    return run.exit_code, run.stdout, run.stderr
+    return run("--refs", str(project / "refs"), "add", *args, *service, "--cache", str(project / "c.db"))
 
 
 def test_cli_add_then_render(project: Path, served: ReplayServer) -> None:
@@ -203,14 +197,13 @@ def test_cli_add_when_a_service_is_down(project: Path, served: ReplayServer) -> 
     with socket.socket() as probe:  # a port nothing listens on: connections are refused
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    run = CliRunner().invoke(
-        main,
-        ["--refs", str(project / "refs"), "add", "2404.01744", "--section", MOBILE, "--s2-api-url", closed,
-         "--arxiv-api-url", f"{closed}/api/query", "--cache", str(project / "c.db")],
+    code, out, err = run(
+        "--refs", str(project / "refs"), "add", "2404.01744", "--section", MOBILE, "--s2-api-url", closed,
+        "--arxiv-api-url", f"{closed}/api/query", "--cache", str(project / "c.db"),
     )  # fmt: skip
-    assert run.exit_code == 1
-    assert run.stdout == "arxiv-2404.01744\n"
-    assert "(new, unavailable)" in run.stderr and f"s2 {closed}" in run.stderr
+    assert code == 1
+    assert out == "arxiv-2404.01744\n"
+    assert "(new, unavailable)" in err and f"s2 {closed}" in err
     # Placed all the same, under the identifier as given, for a later `slmbib sync` to complete.
     (listing,) = load_records(project / "refs")["arxiv-2404.01744"].listings
     assert (listing.section, listing.name) == (MOBILE, "2404.01744")

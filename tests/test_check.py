@@ -7,14 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from slmbib.check import CODES, Finding, check_lists
-from slmbib.cli import main
 from slmbib.models import Record, Value
 from slmbib.store import save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
+from .workspace import run
 
 HEADER = "| Method | Year | Paper | Code | Model Card |\n|---|---|---|---|---|\n"
 
@@ -115,19 +114,14 @@ CLEAN = (
 )
 
 
-def _run(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--refs", str(tmp_path / "refs"), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_a_clean_table_passes_with_exit_0(tmp_path: Path) -> None:
-    code, out, err = _run(tmp_path, "check", str(_write(tmp_path, CLEAN)))
+    code, out, err = run("--refs", str(tmp_path / "refs"), "check", str(_write(tmp_path, CLEAN)))
     assert (code, out) == (0, "")
     assert err == "0 errors, 0 warnings, 0 info in 1 file\n"
 
 
 def test_cli_text_output_and_exit_1_on_the_seeds(tmp_path: Path) -> None:
-    code, out, err = _run(tmp_path, "check", str(SEED_000))
+    code, out, err = run("--refs", str(tmp_path / "refs"), "check", str(SEED_000))
     assert code == 1
     assert f"{SEED_000}:39: error: placeholder-link: placeholder link 'URL' under 'Paper/Blog Link'\n" in out
     assert err.startswith("4 errors, 1 warning, ")
@@ -355,17 +349,24 @@ def test_unknown_code_in_an_ignore_comment_is_reported(tmp_path: Path) -> None:
 
 def test_cli_ignore_option(tmp_path: Path) -> None:
     path = str(SEED_000)
-    code, out, _ = _run(
-        tmp_path, "check", "--ignore", "copied-links,placeholder-link", "--ignore", "mis-encoded-text", path
+    code, out, _ = run(
+        "--refs",
+        str(tmp_path / "refs"),
+        "check",
+        "--ignore",
+        "copied-links,placeholder-link",
+        "--ignore",
+        "mis-encoded-text",
+        path,
     )
     assert code == 0
     assert "error" not in out and "not-a-paper-link" in out
-    code, _, err = _run(tmp_path, "check", "--ignore", "no-such-code", path)
+    code, _, err = run("--refs", str(tmp_path / "refs"), "check", "--ignore", "no-such-code", path)
     assert code == 2 and "unknown code 'no-such-code'" in err
 
 
 def test_json_format(tmp_path: Path) -> None:
-    code, out, _ = _run(tmp_path, "check", "--format", "json", str(SEED_001))
+    code, out, _ = run("--refs", str(tmp_path / "refs"), "check", "--format", "json", str(SEED_001))
     document = json.loads(out)
     assert code == 1
     assert (document["format"], document["version"]) == ("slmbib-findings", 1)
@@ -384,7 +385,7 @@ def test_github_format_escapes_what_workflow_commands_need(tmp_path: Path) -> No
     path = _write(
         tmp_path, HEADER + _row("A", "2024", "[Link](https://arxiv.org/abs/2401.00001v2)", "", ""), "a,b.md"
     )
-    code, out, _ = _run(tmp_path, "check", "--format", "github", str(path))
+    code, out, _ = run("--refs", str(tmp_path / "refs"), "check", "--format", "github", str(path))
     assert code == 0
     shown = str(path).replace(":", "%3A").replace(",", "%2C")
     assert out == (
@@ -397,7 +398,7 @@ def test_default_lists_are_those_of_refs(tmp_path: Path) -> None:
     lists = tmp_path / "refs" / "lists"
     lists.mkdir(parents=True)
     (lists / "one.md").write_text(CLEAN)
-    code, _, err = _run(tmp_path, "check")
+    code, _, err = run("--refs", str(tmp_path / "refs"), "check")
     assert (code, err) == (0, "0 errors, 0 warnings, 0 info in 1 file\n")
 
 

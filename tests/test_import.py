@@ -8,9 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from slmbib.cli import main
 from slmbib.errors import InputErrors
 from slmbib.listimport import import_lists
 from slmbib.models import Value
@@ -18,7 +16,7 @@ from slmbib.readme import read_list
 from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
-from .workspace import snapshot
+from .workspace import run, snapshot
 
 
 @pytest.fixture
@@ -194,17 +192,12 @@ def test_list_that_is_not_utf8(project: Path) -> None:
     assert not (project / "refs" / "papers").exists()
 
 
-def _run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--refs", str(project / "refs"), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_cli_import_then_list_json(project: Path) -> None:
-    code, out, err = _run(project, "import")
+    code, out, err = run("--refs", str(project / "refs"), "import")
     assert code == 0, err
     assert out == ""
     assert "records: 106 created, 0 updated, 0 unchanged" in err
-    code, out, err = _run(project, "list", "--json")
+    code, out, err = run("--refs", str(project / "refs"), "list", "--json")
     assert code == 0
     document = json.loads(out)
     assert (document["format"], document["version"]) == ("slmbib-records", 1)
@@ -223,11 +216,11 @@ def test_cli_import_then_list_json(project: Path) -> None:
 
 
 def test_cli_reports_broken_yaml_in_refs_with_file_and_line(project: Path) -> None:
-    _run(project, "import")
+    run("--refs", str(project / "refs"), "import")
     broken = project / "refs" / "papers" / "arxiv-2402.14905.yaml"
     broken.write_text(broken.read_text().replace("listings:\n", "listings: [\n", 1))
     before = snapshot(project / "refs")
-    code, _, err = _run(project, "import")
+    code, _, err = run("--refs", str(project / "refs"), "import")
     assert code == 1
     assert err.startswith("Error: ") and err.count("\n") == 1
     assert "papers/arxiv-2402.14905.yaml:" in err and "invalid YAML" in err
@@ -237,7 +230,7 @@ def test_cli_reports_broken_yaml_in_refs_with_file_and_line(project: Path) -> No
 def test_cli_reports_every_bad_line_and_exits_1(project: Path) -> None:
     bad = project / "bad.md"
     bad.write_text("| A | B |\n|---|---|\n| x |\n| y | [L](https://a.b/c |\n")
-    code, _, err = _run(project, "import", str(bad))
+    code, _, err = run("--refs", str(project / "refs"), "import", str(bad))
     assert code == 1
     assert "bad.md:3: table row has 1 cells, its header has 2" in err
     assert "bad.md:4: broken link markup" in err

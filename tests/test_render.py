@@ -8,10 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from slmbib.check import check_lists
-from slmbib.cli import main
 from slmbib.errors import InputError, InputErrors
 from slmbib.listimport import import_lists
 from slmbib.models import Listing, Record
@@ -20,6 +18,7 @@ from slmbib.render import render_readme
 from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
+from .workspace import run
 
 _REGION = re.compile(r"<!-- slmbib:begin .*? -->\n.*?<!-- slmbib:end -->\n", re.DOTALL)
 
@@ -30,11 +29,6 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     shutil.copy(request.param, tmp_path / "README.md")
     import_lists(tmp_path / "refs", [tmp_path / "README.md"])
     return tmp_path
-
-
-def _run(project: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--refs", str(project / "refs"), *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _without_lines(records: dict[str, Record]) -> dict[str, Record]:
@@ -138,12 +132,16 @@ def test_rendered_list_is_free_of_misplaced_links(project: Path) -> None:
 
 def test_cli_check_flags_a_readme_out_of_date(project: Path) -> None:
     readme, refs = project / "README.md", project / "refs"
-    code, _, err = _run(project, "render", "--check", str(readme))
+    code, _, err = run("--refs", str(project / "refs"), "render", "--check", str(readme))
     assert code == 1 and "no <!-- slmbib:begin SECTION --> markers" in err
-    code, _, err = _run(project, "render", "--init", str(readme))
+    code, _, err = run("--refs", str(project / "refs"), "render", "--init", str(readme))
     assert code == 0 and "markers added: " in err
     rendered = readme.read_text()
-    assert _run(project, "render", "--check", str(readme)) == (0, "", f"{readme}: up to date\n")
+    assert run("--refs", str(project / "refs"), "render", "--check", str(readme)) == (
+        0,
+        "",
+        f"{readme}: up to date\n",
+    )
 
     # Restyled by hand: the same rows, other labels and spacing.
     mobilellm = min(
@@ -157,14 +155,14 @@ def test_cli_check_flags_a_readme_out_of_date(project: Path) -> None:
         )
     )
     restyled = readme.read_text()
-    code, out, err = _run(project, "render", "--check", str(readme))
+    code, out, err = run("--refs", str(project / "refs"), "render", "--check", str(readme))
     assert (code, out, err) == (
         1,
         "",
         f"{readme} is out of date (run `slmbib render`): {mobilellm.section}\n",
     )
     assert readme.read_text() == restyled
-    assert _run(project, "render", str(readme))[0] == 0
+    assert run("--refs", str(project / "refs"), "render", str(readme))[0] == 0
     assert readme.read_text() == rendered
 
     # A paper placed in the section in refs/ (as `slmbib add` does) is not in the README yet.
@@ -175,9 +173,9 @@ def test_cli_check_flags_a_readme_out_of_date(project: Path) -> None:
         links=({"column": "Code", "url": "https://github.com/new/lm"},),
     )
     save_records(refs, [Record(id="name-newlm", listings=(placed,))])
-    code, _, err = _run(project, "render", "--check", str(readme))
+    code, _, err = run("--refs", str(project / "refs"), "render", "--check", str(readme))
     assert code == 1 and mobilellm.section in err
-    assert _run(project, "render", str(readme))[0] == 0
+    assert run("--refs", str(project / "refs"), "render", str(readme))[0] == 0
     region = next(r for r in _REGION.findall(readme.read_text()) if "MobileLLM" in r)
     assert region.splitlines()[-3].startswith("| NewLM | ")
     assert "[Code](https://github.com/new/lm)" in region

@@ -238,7 +238,35 @@ class MergeResult:
 
 
 def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> MergeResult:
-    """Unite the records that are one paper; ``existing`` names ids already in refs/."""
+    """Unite the records that are one paper; ``existing`` names ids already in refs/.
+
+    Passes repeat until one unites nothing: a title match is refused while the two
+    groups' first authors differ, and a group's first author can change when a later
+    member joins it, so a pair refused early may be one paper by the end of the pass.
+    """
+    survivors = list(records)
+    keys = {record.id: record.key for record in survivors}
+    kept_by: dict[str, str] = {}
+    while True:
+        survivors, united = _merge_pass(survivors, existing)
+        if not united:
+            break
+        kept_by = {gone: united.get(kept, kept) for gone, kept in kept_by.items()} | united
+    gone_from: dict[str, list[str]] = {}
+    for gone, kept in sorted(kept_by.items()):
+        gone_from.setdefault(kept, []).append(gone)
+    merged = [(record.id, gone) for record in survivors for gone in gone_from.get(record.id, ())]
+    final_keys = {record.id: record.key for record in survivors}
+    rekeyed = [
+        (keys[gone], final_keys[kept])
+        for kept, gone in merged
+        if keys[gone] and keys[gone] != final_keys[kept]
+    ]
+    return MergeResult(records=survivors, merged=merged, rekeyed=rekeyed)
+
+
+def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> tuple[list[Record], dict[str, str]]:
+    """One pass of :func:`merge_records`: the survivors, and the id each removed record was united into."""
 
     def rank(record: Record) -> tuple[bool, bool, str]:
         # A record already in refs/ survives (its file keeps its name), then one with a key.
@@ -274,12 +302,5 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
                 members[kept].extend(members[gone])
             holders.append(index)
     roots = [index for index in range(len(ordered)) if find(index) == index]
-    merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
-    keys = {record.id: record.key for record in ordered}
-    rekeyed = [
-        (keys[other], group[root].key)
-        for root in roots
-        for other in sorted(members[root][1:])
-        if keys[other] and keys[other] != group[root].key
-    ]
-    return MergeResult(records=[group[root] for root in roots], merged=merged, rekeyed=rekeyed)
+    united = {gone: members[root][0] for root in roots for gone in members[root][1:]}
+    return [group[root] for root in roots], united
