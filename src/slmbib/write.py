@@ -644,7 +644,7 @@ def render(
 
 def _shortened(citations: Sequence[Citation], fmt: str) -> tuple[tuple[str, str], ...]:
     """What each entry lacks of its record: the caps, and in LaTeX DOIs it may not be given."""
-    found = []
+    found: list[tuple[str, str]] = []
     for cite in citations:
         found.extend((cite.key, what) for what in cite.capped)
         if fmt != "csl-json" and cite.doi and not latex_safe_doi(cite.doi):
