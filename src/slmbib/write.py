@@ -78,7 +78,7 @@ _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
 _DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\]+$")
 # DOI characters that read the same as text and as verbatim: natbib styles typeset ``doi`` as
 # text when the url package is not loaded, and TeX reads ``^^5c`` as a backslash there.
-_LATEX_SAFE_DOI = re.compile(r"^10\.\d{4,9}/[A-Za-z0-9._;:()/<>+*'-]+$")
+_LATEX_SAFE_DOI = re.compile(r"^10\.\d{4,9}/[A-Za-z0-9.;:()/+*-]+$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGES = re.compile("^(\\w+)\\s*(?:-+|\u2013|\u2014)\\s*(\\w+)$")
 # Characters a URL may keep as they are inside a BibTeX field, \url{} and biber's verbatim fields.
@@ -185,10 +185,11 @@ def latex_safe_doi(doi: str) -> str:
     """``doi`` if LaTeX may be given it as it is, else ''.
 
     A DOI is written into BibTeX only when every character reads the same as
-    text and as verbatim (letters, digits, ``. _ ; : ( ) / < > + * ' -``):
+    text and as verbatim (letters, digits, ``. ; : ( ) / + * -``):
     natbib's styles typeset it as plain text unless the url package is
-    loaded, where ``^^5c`` is a backslash and ``% # $ & ~ ^`` break the
-    compile.  Other DOIs stay in CSL-JSON, exactly.
+    loaded, where ``^^5c`` is a backslash and ``_ % # $ & ~ ^`` break the
+    compile, while biber and Zotero read it verbatim, so no escape suits
+    both.  Other DOIs stay in CSL-JSON, exactly.
     """
     return doi if _LATEX_SAFE_DOI.match(doi) else ""
 
