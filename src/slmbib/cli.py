@@ -165,7 +165,10 @@ def export_command(
 )
 @click.pass_context
 def cite_command(ctx: click.Context, readme: Path | None) -> None:
-    """Print the BibTeX entries of the list's own works (refs/own/): the survey and its companions."""
+    """Print the BibTeX entries of the list's own works (refs/own/).
+
+    The survey and its companions, the survey first.
+    """
     from .survey import citation_block, cite_readme
 
     if readme is None:
