@@ -354,6 +354,8 @@ def _converter() -> object:
         "textbackslash": "\\",
         "textunderscore": "_",
         "textquotedbl": '"',
+        "lbrack": "[",
+        "rbrack": "]",
     }
     context = get_default_latex_context_db().filter_context(keep_categories=None)
     context.add_context_category(
