@@ -146,42 +146,33 @@ class _Fence:
     cites: bool
 
 
-def _fences(text: str) -> list[_Fence]:
-    """Every fenced block, and whether its section asks readers to cite."""
+def _citation_section(text: str) -> tuple[list[_Fence], list[str]]:
+    """Every fenced block (marked when its section asks readers to cite), and the URLs linked there.
+
+    A section asks readers to cite from its first heading or paragraph that names a reference,
+    a citation or BibTeX, to the next heading.
+    """
     from markdown_it import MarkdownIt
 
-    fences = []
-    citing = False
-    for token in MarkdownIt("commonmark").parse(text):
-        if token.type == "heading_open":
-            citing = False
-        elif token.type == "inline" and _CITATION_WORDS.search(token.content):
-            citing = True
-        elif token.type in ("fence", "code_block") and token.map is not None:
-            fences.append(_Fence(token.map[0], token.map[1], token.content, citing))
-    return fences
-
-
-def _citation_links(text: str) -> list[str]:
-    """The URLs linked in the README's sections that ask readers to cite."""
-    from markdown_it import MarkdownIt
-
-    urls = []
+    fences: list[_Fence] = []
+    urls: list[str] = []
     citing = False
     for token in MarkdownIt("commonmark").parse(text):
         if token.type == "heading_open":
             citing = False
         elif token.type == "inline":
-            if _CITATION_WORDS.search(token.content):
-                citing = True
+            citing = citing or bool(_CITATION_WORDS.search(token.content))
             if citing:
-                for child in token.children or ():
-                    if child.type == "link_open":
-                        urls.append(str(child.attrs.get("href", "")))
-    return urls
+                links = (child for child in token.children or () if child.type == "link_open")
+                urls.extend(str(link.attrs.get("href", "")) for link in links)
+        elif token.type in ("fence", "code_block") and token.map is not None:
+            fences.append(_Fence(token.map[0], token.map[1], token.content, citing))
+    return fences, urls
 
 
-def _hand_pasted(fences: list[_Fence]) -> list[_Fence]:
+def _hand_pasted(text: str) -> list[_Fence]:
+    """The fenced blocks of BibTeX in the README's citation section."""
+    fences, _ = _citation_section(text)
     return [fence for fence in fences if fence.cites and _BIBTEX_ENTRY.search(fence.content)]
 
 
@@ -229,9 +220,8 @@ class OwnWorks:
 def read_own_works(root: Path, readme: Path, text: str) -> OwnWorks:
     """Create the own works the README's citation section names that ``refs/`` does not have yet."""
     shown = str(readme)
-    fences = _hand_pasted(_fences(text))
-    candidates = [record for fence in fences for record in _entries(fence, shown)]
-    for url in _citation_links(text):
+    candidates = [record for fence in _hand_pasted(text) for record in _entries(fence, shown)]
+    for url in _citation_section(text)[1]:
         found = identify(url)
         if found.usable and found.role == "paper" and found.identifiers:
             link = Link(found.url, "paper")
@@ -277,7 +267,7 @@ def read_readme(readme: Path) -> str:
 
 def needs_own_works(text: str, works: Mapping[str, Record]) -> bool:
     """Whether the README's citation section should be read for own works before it is replaced."""
-    return not works or bool(_hand_pasted(_fences(text)))
+    return not works or bool(_hand_pasted(text))
 
 
 def cite_readme(root: Path, readme: Path) -> tuple[OwnWorks, ReadmeUpdate]:
@@ -321,7 +311,7 @@ def _target(text: str, lines: list[str], shown: str) -> tuple[int, int, set[int]
             where = (begins or ends)[-1] + 1
             raise InputError(shown, where, "the slmbib citation markers must appear once each, begin first")
         return begins[0], ends[0] + 1, set()
-    pasted = _hand_pasted(_fences(text))
+    pasted = _hand_pasted(text)
     if pasted:
         first, *others = pasted
         dropped = {index for fence in others for index in range(fence.start, fence.stop)}
