@@ -267,3 +267,31 @@ def test_a_readme_without_a_clear_place_is_left_alone(project: Path, text: str, 
     code, _, err = run("cite", "--readme", "README.md")
     assert code == 1 and err.startswith(f"Error: {message}"), err
     assert snapshot(project) == before
+
+
+def test_paper_links_in_the_citation_section_become_own_works(
+    replay_server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve_own_works(replay_server)
+    monkeypatch.chdir(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# A survey\n\n[Code](https://github.com/x/y) is elsewhere.\n\n## Citation\n\n"
+        "Please cite [the survey](https://arxiv.org/abs/2411.03350v3) and "
+        "[the tutorial](https://doi.org/10.1145/3711896.3736563).\n\n"
+        f"```\n{PLACEHOLDER}\n```\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("cite", "--readme", "README.md")
+    assert code == 0, err
+    assert sorted(path.stem for path in (tmp_path / "refs" / "own").iterdir()) == [
+        "arxiv-2411.03350",
+        "doi-10.1145-3711896.3736563",
+    ]
+    services = ["--s2-api-url", replay_server.s2_api_url, "--arxiv-api-url", replay_server.arxiv_api_url]
+    code, _, err = run("sync", *services, "--s2-interval", "0", "--arxiv-interval", "0")
+    assert code == 0, err
+    assert run("cite", "--readme", "README.md")[0] == 0
+    entries = _entries(readme.read_text(encoding="utf-8").split("```bibtex\n")[1].split("```")[0])
+    assert [fields["doi"] for fields in entries.values()] == ["10.1145/3768165", "10.1145/3711896.3736563"]
+    assert "github" not in "".join(path.name for path in (tmp_path / "refs" / "own").iterdir())

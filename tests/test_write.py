@@ -242,3 +242,23 @@ def test_csl_json_carries_every_arxiv_id_and_doi() -> None:
     published = items[KEYED["acl-n19-1423"].key]
     assert published["DOI"] == "10.18653/v1/N19-1423" and "note" not in published
     assert items[KEYED["arxiv-1706.03762"].key]["note"] == "arXiv:1706.03762"
+
+
+def test_a_web_page_without_a_year_is_dated_by_its_url_or_access_date() -> None:
+    blog = Record(
+        id="x",
+        key="alpaca",
+        links=(Link("https://crfm.stanford.edu/2023/03/13/alpaca.html", "blog"),),
+        fields={"title": Value("Alpaca", "readme")},
+    )
+    assert "year = {2023}" in render([blog], header=False).text
+    card = Record(
+        id="y",
+        key="beluga",
+        links=(Link("https://huggingface.co/stabilityai/StableBeluga2", "model"),),
+        fields={"title": Value("Stable Beluga", "readme"), "accessed": Value("2024-11-05", "readme")},
+    )
+    assert "year = {2024}" in render([card], header=False).text
+    assert render([replace(card, fields={"title": Value("Stable Beluga", "readme")})]).missing_year == (
+        "beluga",
+    )
