@@ -44,7 +44,6 @@ from .write import render
 
 #: The id the survey's record had in ``refs/survey.yaml``; it keeps it in ``refs/own/``.
 SURVEY_ID = "survey"
-OWN_DIR = "own"
 PLACEHOLDER = "[TBD - BibTeX citation link here]"
 BEGIN = "<!-- slmbib:citation begin: written by `slmbib cite --readme`, edit refs/own/ instead -->"
 END = "<!-- slmbib:citation end -->"
@@ -60,7 +59,7 @@ HOW_TO_CREATE = (
 
 
 def own_dir(root: Path) -> Path:
-    return root / OWN_DIR
+    return root / store.OWN_DIR
 
 
 def own_path(root: Path, record_id: str) -> Path:
