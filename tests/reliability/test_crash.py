@@ -122,6 +122,7 @@ def test_a_rerun_removes_temporary_files_of_a_killed_write(importing: Scenario, 
         refs / "own" / ".survey.yaml.b9c8d7e6.part",
     ]
     for path in stale:
+        path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"id: arxiv-2402.14905\nlistings: [")
     kept = refs / "papers" / "notes.part"
     kept.write_text("not a temporary file of slmbib")
