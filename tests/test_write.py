@@ -52,6 +52,11 @@ def test_a_preprint_never_takes_a_published_doi() -> None:
     record = replace(KEYED["arxiv-2402.14905"], identifiers={"arxiv": "2402.14905", "doi": "10.18653/v1/x"})
     entry = render([record], header=False).text
     assert "doi = {10.48550/arXiv.2402.14905}" in entry and "10.18653" not in entry
+    # A preprint by hand without an arXiv id has no DOI to give.
+    by_hand = Record(
+        id="x", key="x2024", fields={"title": Value("T", "manual"), "entry_type": Value("preprint", "manual")}
+    )
+    assert "doi" not in _fields(render([by_hand], header=False).text)
 
 
 def test_conference_paper_and_journal_article() -> None:

@@ -278,7 +278,7 @@ def _url(record: Record, kind: str, doi: str, eprint: str) -> str:
 def _version_doi(record: Record, kind: str, eprint: str) -> str:
     """The DOI of the version the entry describes; see the module docstring."""
     if kind == "preprint":
-        return arxiv_doi(eprint)
+        return arxiv_doi(eprint) if eprint else ""
     doi = safe_doi(str(record.get("doi") or record.identifiers.get("doi", "")))
     if _ARXIV_DOI.match(doi) or (not doi and eprint):
         return arxiv_doi(eprint) if eprint and kind in ("misc", "online") else ""
