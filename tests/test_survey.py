@@ -146,6 +146,8 @@ def test_cite_readme_replaces_hand_pasted_bibtex_in_place_idempotently(project: 
     assert created == ["arxiv-2510.13890", "doi-10.1145-3711896.3736563", "survey"]
     assert "own work created: arxiv-2510.13890" in err and "own work created: survey" not in err
     assert not {"arxiv-2510.13890", "doi-10.1145-3711896.3736563"} & set(load_records(project / "refs"))
+    # The key readers copied from the README still cites the survey (biblatex reads it from ids).
+    assert load_own(project / "refs")["survey"].aliases == ("wang2025comprehensive",)
     text = readme.read_text(encoding="utf-8")
     _, block, _ = run("cite")
     entries = _entries(block)

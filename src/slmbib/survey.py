@@ -34,7 +34,7 @@ from pathlib import Path
 from . import store
 from .errors import InputError
 from .identify import identify
-from .keys import assign_keys, check_pinned
+from .keys import assign_keys, check_pinned, taken_keys
 from .latex import to_text
 from .listimport import new_record_id
 from .merge import identity_keys
@@ -145,8 +145,9 @@ class _Fence:
     cites: bool
 
 
-def _citation_section(text: str) -> tuple[list[_Fence], list[str]]:
-    """Every fenced block (marked when its section asks readers to cite), and the URLs linked there.
+def _citation_section(text: str) -> tuple[list[_Fence], list[tuple[int, str]]]:
+    """Every fenced block (marked when its section asks readers to cite), and the URLs linked there
+    with their (0-based) lines.
 
     A section asks readers to cite from its first heading or paragraph that names a reference,
     a citation or BibTeX, to the next heading.
@@ -154,7 +155,7 @@ def _citation_section(text: str) -> tuple[list[_Fence], list[str]]:
     from markdown_it import MarkdownIt
 
     fences: list[_Fence] = []
-    urls: list[str] = []
+    urls: list[tuple[int, str]] = []
     citing = False
     for token in MarkdownIt("commonmark").parse(text):
         if token.type == "heading_open":
@@ -162,8 +163,9 @@ def _citation_section(text: str) -> tuple[list[_Fence], list[str]]:
         elif token.type == "inline":
             citing = citing or bool(_CITATION_WORDS.search(token.content))
             if citing:
+                line = token.map[0] if token.map else 0
                 links = (child for child in token.children or () if child.type == "link_open")
-                urls.extend(str(link.attrs.get("href", "")) for link in links)
+                urls.extend((line, str(link.attrs.get("href", ""))) for link in links)
         elif token.type in ("fence", "code_block") and token.map is not None:
             fences.append(_Fence(token.map[0], token.map[1], token.content, citing))
     return fences, urls
@@ -220,28 +222,40 @@ def read_own_works(root: Path, readme: Path, text: str) -> OwnWorks:
     """Create the own works the README's citation section names that ``refs/`` does not have yet."""
     shown = str(readme)
     candidates = [record for fence in _hand_pasted(text) for record in _entries(fence, shown)]
-    for url in _citation_section(text)[1]:
+    for line, url in _citation_section(text)[1]:
         found = identify(url)
         if found.usable and found.role == "paper" and found.identifiers:
+            listing = Listing(source=shown, line=line + 1, section="", name="")
             link = Link(found.url, "paper")
-            candidates.append(Record(id="", identifiers=dict(found.identifiers), links=(link,)))
+            candidates.append(
+                Record(id="", identifiers=dict(found.identifiers), links=(link,), listings=(listing,))
+            )
     result = OwnWorks()
     with store.locked(root):
         works = load_own(root)
-        taken = set(works) | set(store.load_records(root))
-        new: list[Record] = []
+        papers = store.load_records(root)
+        taken = set(works) | set(papers)
+        keys_taken = taken_keys([*works.values(), *papers.values()])
+        changed: set[str] = set()
         for candidate in candidates:
             keys = identity_keys(candidate)
-            same = next((work for work in [*works.values(), *new] if identity_keys(work) & keys), None)
-            if same is not None:
-                if same.id not in result.known and same.id not in result.created:
-                    result.known.append(same.id)
-                continue
-            record = replace(candidate, id=new_record_id(candidate, taken))
-            taken.add(record.id)
-            new.append(record)
-            result.created.append(record.id)
-        save_own(root, new)
+            same = next((work for work in works.values() if identity_keys(work) & keys), None)
+            if same is None:
+                # A key another record holds already is not taken over: the new work gets its own.
+                key = "" if candidate.key.lower() in keys_taken else candidate.key
+                same = replace(candidate, id=new_record_id(candidate, taken), key=key)
+                taken.add(same.id)
+                result.created.append(same.id)
+            elif same.id not in result.known + result.created:
+                result.known.append(same.id)
+            if candidate.key and candidate.key.lower() not in keys_taken:
+                keys_taken.add(candidate.key.lower())
+                # A reader who copied the hand-pasted entry cites it by this key: it stays valid.
+                if same.key and candidate.key != same.key:
+                    same = replace(same, aliases=(*same.aliases, candidate.key))
+            works[same.id] = same
+            changed.add(same.id)
+        save_own(root, [works[record_id] for record_id in sorted(changed)])
     return result
 
 
