@@ -71,6 +71,13 @@ def _hand_pasted_readme() -> str:
     return seed.replace("## Table of Contents\n", HAND_PASTED, 1)
 
 
+def _assert_published_survey(entry: dict[str, str]) -> None:
+    """The survey's entry once its publication is known: the journal's version, its arXiv id kept."""
+    assert entry["journal"] == "ACM Transactions on Intelligent Systems and Technology"
+    assert (entry["year"], entry["doi"]) == ("2025", "10.1145/3768165")
+    assert (entry["eprint"], entry["eprinttype"]) == ("2411.03350", "arxiv")
+
+
 def _entries(text: str) -> dict[str, dict[str, str]]:
     library = bibtexparser.parse_string(text)
     assert library.failed_blocks == []
@@ -202,14 +209,7 @@ def test_in_a_fresh_folder_one_command_adds_a_synced_own_work(
     assert load_records(tmp_path / "refs") == {}
     entries = _entries(run("cite")[1])
     assert len(entries) == 2
-    survey = next(fields for key, fields in entries.items() if "eprint" in fields)
-    assert survey["journal"] == "ACM Transactions on Intelligent Systems and Technology"
-    assert (survey["year"], survey["doi"], survey["eprint"], survey["eprinttype"]) == (
-        "2025",
-        "10.1145/3768165",
-        "2411.03350",
-        "arxiv",
-    )
+    _assert_published_survey(next(fields for fields in entries.values() if "eprint" in fields))
 
 
 def test_the_survey_after_a_sync_that_reports_its_publication(
@@ -227,13 +227,7 @@ def test_the_survey_after_a_sync_that_reports_its_publication(
     assert code == 0, err
     (entry,) = _entries(run("cite")[1]).values()
     assert run("cite")[1].startswith("@article{wang2024comprehensive,")
-    assert entry["journal"] == "ACM Transactions on Intelligent Systems and Technology"
-    assert (entry["year"], entry["doi"], entry["eprint"], entry["eprinttype"]) == (
-        "2025",
-        "10.1145/3768165",
-        "2411.03350",
-        "arxiv",
-    )
+    _assert_published_survey(entry)
     assert "month" not in entry  # S2 gives the journal's year alone: arXiv's month is the preprint's
 
 
