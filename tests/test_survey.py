@@ -181,6 +181,7 @@ def test_in_a_fresh_folder_the_own_works_come_from_the_readme(
     monkeypatch.chdir(tmp_path)
     code, _, err = run("cite")
     assert code == 1 and "the list has no own works yet: create them with `slmbib cite --readme" in err
+    assert not (tmp_path / "refs").exists()
     (tmp_path / "README.md").write_text(_hand_pasted_readme(), encoding="utf-8")
     code, _, err = run("cite", "--readme", "README.md")
     assert code == 0, err

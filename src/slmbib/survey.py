@@ -120,10 +120,10 @@ def own_order(records: Iterable[Record]) -> list[Record]:
 
 def citation_block(root: Path) -> str:
     """Every own work's BibTeX entry, pinning their keys in ``refs/`` on first use."""
+    if not load_own(root):  # checked before the lock, which would create refs/
+        raise InputError(str(own_dir(root)), 0, f"the list has no own works yet: {HOW_TO_CREATE}")
     with store.locked(root):
         works = load_own(root)
-        if not works:
-            raise InputError(str(own_dir(root)), 0, f"the list has no own works yet: {HOW_TO_CREATE}")
         papers = store.load_records(root)
         check_pinned([*works.values(), *papers.values()])
         keyed, _ = assign_keys({**papers, **works})
