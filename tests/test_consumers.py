@@ -21,11 +21,11 @@ import pytest
 
 from slmbib.enrich import sync
 from slmbib.export import export
+from slmbib.identity import arxiv_doi
 from slmbib.latex import ascii_fold
 from slmbib.models import Record
 from slmbib.store import load_records
 from slmbib.survey import load_own
-from slmbib.write import arxiv_doi
 
 from .replay_server import ReplayServer
 from .seeds import REPO

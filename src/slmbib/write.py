@@ -46,7 +46,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .choices import FORMATS
-from .keys import record_year
+from .identity import arxiv_doi, clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
 from .latex import (
     Person,
     author_list,
@@ -58,7 +58,6 @@ from .latex import (
     protect_title,
     to_text,
 )
-from .merge import is_preprint_venue
 from .models import Record
 
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
@@ -71,11 +70,7 @@ _FULL_MONTHS = (
 )
 _MONTH_NAMES |= {full: index for index, full in enumerate(_FULL_MONTHS, start=1)}
 
-_ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
-_ARXIV_VERSION = re.compile(r"v\d+$")
 _ARXIV_CLASS = re.compile(r"^[a-z-]+(?:\.[A-Za-z-]+)?$")
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
-_DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\]+$")
 # DOI characters that read the same as text and as verbatim: natbib styles typeset ``doi`` as
 # text when the url package is not loaded, and TeX reads ``^^5c`` as a backslash there.
 _LATEX_SAFE_DOI = re.compile(r"^10\.\d{4,9}/[A-Za-z0-9.;:()/+*-]+$")
@@ -160,8 +155,8 @@ def _text(record: Record, name: str) -> Text | None:
 
 def arxiv_id(record: Record) -> str:
     """The record's arXiv id without version, or '' if it has none that is well formed."""
-    raw = _ARXIV_VERSION.sub("", str(record.identifiers.get("arxiv", "")).strip())
-    return raw if _ARXIV_ID.match(raw) else ""
+    parsed = parse_arxiv_id(str(record.identifiers.get("arxiv", "")))
+    return parsed.id if parsed else ""
 
 
 def safe_url(url: str) -> str:
@@ -176,9 +171,7 @@ def safe_url(url: str) -> str:
 
 
 def safe_doi(doi: str) -> str:
-    doi = clean(doi)
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
-    return doi if _DOI.match(doi) else ""
+    return clean_doi(clean(doi))
 
 
 def latex_safe_doi(doi: str) -> str:
@@ -192,11 +185,6 @@ def latex_safe_doi(doi: str) -> str:
     both.  Other DOIs stay in CSL-JSON, exactly.
     """
     return doi if _LATEX_SAFE_DOI.match(doi) else ""
-
-
-def arxiv_doi(arxiv: str) -> str:
-    """The DOI arXiv's DataCite registration gives every paper: ``10.48550/arXiv.<id>``."""
-    return f"10.48550/arXiv.{arxiv}"
 
 
 def _month(record: Record) -> int:
@@ -280,7 +268,7 @@ def _version_doi(record: Record, kind: str, eprint: str) -> str:
     if kind == "preprint":
         return arxiv_doi(eprint) if eprint else ""
     doi = safe_doi(str(record.get("doi") or record.identifiers.get("doi", "")))
-    if _ARXIV_DOI.match(doi) or (not doi and eprint):
+    if is_arxiv_doi(doi) or (not doi and eprint):
         return arxiv_doi(eprint) if eprint and kind in ("misc", "online") else ""
     return doi
 
@@ -315,7 +303,7 @@ def citation(record: Record) -> Citation:
     authors_cut = len(raw_authors) > MAX_AUTHORS
     raw_authors = raw_authors[:MAX_AUTHORS]
     authors_latex = record.provenance("authors") == "bib"
-    year = record_year(record) or _year_from_page(record, kind)
+    year = str(record_year(record) or "") or _year_from_page(record, kind)
     month = _month(record) if year else 0
     eprint = arxiv_id(record)
     doi = _version_doi(record, kind, eprint)
