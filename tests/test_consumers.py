@@ -1,9 +1,10 @@
 """What real consumers read back from a synced export: Zotero's rule, citation-js, Better BibTeX, TeX.
 
 citation-js (``@citation-js/core`` + ``@citation-js/plugin-bibtex``) and Better BibTeX's parser
-(``@retorquere/bibtex-parser``) are npm packages that ``.ci/run`` installs outside the repository,
-in ``$SLMBIB_NODE_PREFIX`` (default ``~/.cache/slmbib-node``).  Without them these tests fail and
-say how to install them: a consumer that is not checked must not look like one that passed.
+(``@retorquere/bibtex-parser``) are npm packages, listed in ``tests/node/package.json`` and kept
+outside the repository in ``$SLMBIB_NODE_PREFIX`` (default ``~/.cache/slmbib-node``).  ``.ci/run``
+installs them; a test run that finds them missing installs them there itself, and fails, saying why,
+when it cannot: a consumer that is not checked must not look like one that passed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .sync_corpus import make_refs, options, seed_records, serve_own_works, serv
 from .texbuild import STYLES, build
 
 NODE_PACKAGES = ("@citation-js/core", "@citation-js/plugin-bibtex", "@retorquere/bibtex-parser")
-READ_BIB = Path(__file__).resolve().parent / "node" / "read_bib.mjs"
+NODE_DIR = Path(__file__).resolve().parent / "node"
+READ_BIB = NODE_DIR / "read_bib.mjs"
 _KEY = re.compile(r"^@\w+\{([^,]+),", re.MULTILINE)
 
 
@@ -41,15 +43,29 @@ def node_prefix() -> Path:
     return Path(os.environ.get("SLMBIB_NODE_PREFIX") or Path.home() / ".cache" / "slmbib-node")
 
 
+def installed_node_consumers() -> Path:
+    """The folder holding the consumer packages, installing them first when they are missing."""
+    prefix = node_prefix()
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are needed to read the export with citation-js and Better BibTeX's parser")
+    if any(not (prefix / "node_modules" / name).is_dir() for name in NODE_PACKAGES):
+        prefix.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(NODE_DIR / "package.json", prefix / "package.json")
+        done = subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"npm could not install the consumer packages into {prefix}: {done.stderr[-2000:]}")
+    return prefix
+
+
 def read_with_node_consumers(bib: Path) -> dict[str, Any]:
     """What citation-js and Better BibTeX's parser read from ``bib``."""
-    prefix = node_prefix()
-    missing = [name for name in NODE_PACKAGES if not (prefix / "node_modules" / name).is_dir()]
-    if shutil.which("node") is None or missing:
-        pytest.fail(
-            f"the consumer packages are not installed ({', '.join(missing) or 'node'} missing in {prefix}):"
-            f" run .ci/run, or npm install --prefix {prefix} {' '.join(NODE_PACKAGES)} tslib"
-        )
+    prefix = installed_node_consumers()
     done = subprocess.run(
         ["node", "--input-type=module", "-e", READ_BIB.read_text(encoding="utf-8"), str(bib.resolve())],
         cwd=prefix,
