@@ -29,6 +29,7 @@ EXPORTED = [
     "Link",
     "Listing",
     "LockedError",
+    "OwnWorks",
     "ReadmeUpdate",
     "Record",
     "RenderResult",
@@ -41,9 +42,11 @@ EXPORTED = [
     "UsageError",
     "Value",
     "__version__",
+    "add_own",
     "add_paper",
     "check_lists",
     "citation_block",
+    "cite_readme",
     "export_bibliography",
     "import_bib",
     "import_lists",
@@ -52,7 +55,6 @@ EXPORTED = [
     "rekey_refs",
     "render_readme",
     "sync",
-    "update_readme",
 ]
 
 API = [name for name in EXPORTED if name != "__version__"]

@@ -12,11 +12,12 @@ Each command of the ``slmbib`` command line is a function here that takes the
 ``sync(refs, options)``                ``slmbib sync``: a :class:`SyncResult`; see :class:`SyncOptions`
 ``export_bibliography(refs, output)``  ``slmbib export``: an :class:`ExportResult`
 ``rekey_refs(refs, targets)``          ``slmbib rekey``: the :class:`KeyChange` list
-``citation_block(refs)``               ``slmbib cite``: the survey's own entry
-``update_readme(readme, block)``       ``slmbib cite --readme``: a :class:`ReadmeUpdate`
+``citation_block(refs)``               ``slmbib cite``: the entries of the list's own works
+``cite_readme(refs, readme)``          ``slmbib cite --readme``: :class:`OwnWorks`, :class:`ReadmeUpdate`
 ``check_lists(paths, refs)``           ``slmbib check``: a :class:`CheckResult`
 ``render_readme(refs, path)``          ``slmbib render``: a :class:`RenderResult`
 ``add_paper(refs, paper, section)``    ``slmbib add``: an :class:`AddResult`
+``add_own(refs, paper)``               ``slmbib add --own``: its id, whether new, its sync's result
 =====================================  ====================================================
 
 The names are imported on first use, so ``import slmbib`` stays as light as
@@ -35,9 +36,11 @@ __version__ = "0.1.0"
 #: Every public name, and the module that defines it.
 _HOMES = {
     # commands
+    "add_own": "add",
     "add_paper": "add",
     "check_lists": "check",
     "citation_block": "survey",
+    "cite_readme": "survey",
     "export_bibliography": "export",
     "import_bib": "bibread",
     "import_lists": "listimport",
@@ -46,7 +49,6 @@ _HOMES = {
     "rekey_refs": "export",
     "render_readme": "render",
     "sync": "enrich",
-    "update_readme": "survey",
     # the record model
     "Link": "models",
     "Listing": "models",
@@ -60,6 +62,7 @@ _HOMES = {
     "ExportResult": "export",
     "ImportSummary": "listimport",
     "KeyChange": "keys",
+    "OwnWorks": "survey",
     "ReadmeUpdate": "survey",
     "RenderResult": "render",
     "SyncResult": "enrich",
@@ -90,6 +93,7 @@ __all__ = [
     "Link",
     "Listing",
     "LockedError",
+    "OwnWorks",
     "ReadmeUpdate",
     "Record",
     "RenderResult",
@@ -102,9 +106,11 @@ __all__ = [
     "UsageError",
     "Value",
     "__version__",
+    "add_own",
     "add_paper",
     "check_lists",
     "citation_block",
+    "cite_readme",
     "export_bibliography",
     "import_bib",
     "import_lists",
@@ -113,11 +119,10 @@ __all__ = [
     "rekey_refs",
     "render_readme",
     "sync",
-    "update_readme",
 ]
 
 if TYPE_CHECKING:
-    from .add import AddResult, add_paper
+    from .add import AddResult, add_own, add_paper
     from .bibread import BibImportSummary, import_bib
     from .check import CheckResult, check_lists
     from .enrich import SyncOptions, SyncResult, sync
@@ -139,7 +144,7 @@ if TYPE_CHECKING:
     from .listing import list_records, records_as_json
     from .models import Link, Listing, Record, Value
     from .render import RenderResult, render_readme
-    from .survey import ReadmeUpdate, citation_block, update_readme
+    from .survey import OwnWorks, ReadmeUpdate, citation_block, cite_readme
 
 
 def __getattr__(name: str) -> Any:
