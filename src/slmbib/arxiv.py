@@ -51,7 +51,6 @@ IDS_PER_REQUEST = 100
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
-_OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 _ENTRY_ID = re.compile(r"/abs/(?P<id>.+)$")
 
 

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
-
-Provenance = Literal["readme", "s2", "arxiv", "bib", "manual"]
-PROVENANCES: tuple[str, ...] = ("readme", "s2", "arxiv", "bib", "manual")
 
 #: Identifier kinds, in the order they are written and preferred for record ids.
 IDENTIFIER_KINDS: tuple[str, ...] = (
@@ -30,9 +27,6 @@ IDENTIFIER_KINDS: tuple[str, ...] = (
     "s2",
     "corpus_id",
 )
-
-#: Link roles.  A link's role comes from its URL, never from the column it sat in.
-LINK_ROLES: tuple[str, ...] = ("paper", "code", "model", "data", "blog", "project", "other")
 
 #: Enrichment fields in their written order; fields not named here follow, sorted.
 FIELD_ORDER: tuple[str, ...] = (
