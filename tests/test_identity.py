@@ -30,6 +30,7 @@ from slmbib.identity import (
     is_arxiv_doi,
     is_doi,
     is_preprint_venue,
+    is_published,
     name_key,
     normalise_title,
     parse_arxiv_id,
@@ -37,7 +38,7 @@ from slmbib.identity import (
     year_in,
 )
 from slmbib.keys import base_key
-from slmbib.merge import is_published, merge_records
+from slmbib.merge import merge_records
 from slmbib.models import Listing, Record, Value
 from slmbib.resolve import judge_title_match, s2_fields
 from slmbib.write import arxiv_id, citation, entry_kind, safe_doi

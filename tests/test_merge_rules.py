@@ -7,7 +7,8 @@ import random
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from slmbib.merge import is_published, merge_records, normalised_title
+from slmbib.identity import is_published
+from slmbib.merge import merge_records, normalised_title
 from slmbib.models import Record, Value
 
 

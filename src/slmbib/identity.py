@@ -19,6 +19,8 @@ keys and the writer when they need a year, a family name or an eprint.
   way.  A **year** is the first standalone four-digit number from 1000 to 2999 in a text.
 * A **preprint venue** is one naming arXiv or CoRR first (``ArXiv``, ``CoRR``,
   ``arXiv preprint arXiv:2401.00001``, ``{arXiv} e-prints``): not a publication.
+  A record is **published** when it has a publisher's DOI, or a journal or
+  proceedings that is no preprint venue.
 * **Field groups** are fields that only make sense together, always taken
   from one source; **source precedence** says whose value wins.
 """
@@ -187,6 +189,17 @@ _PREPRINT_VENUE = re.compile(r"^[\s{]*(arxiv|corr)\b", re.IGNORECASE)
 
 def is_preprint_venue(venue: str) -> bool:
     return bool(_PREPRINT_VENUE.match(venue))
+
+
+def is_published(record: Record) -> bool:
+    """Whether the record describes a published version: a journal, proceedings, or a publisher's DOI."""
+    doi = str(record.get("doi") or record.identifiers.get("doi") or "")
+    if doi and not arxiv_id_from_doi(doi):
+        return True
+    if record.get("entry_type") not in (None, "article", "inproceedings"):
+        return False
+    venue = str(record.get("booktitle") or record.get("journal") or "")
+    return bool(venue) and not is_preprint_venue(venue)
 
 
 # -- field groups and sources -------------------------------------------------------------------

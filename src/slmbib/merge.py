@@ -46,7 +46,7 @@ from .identity import (
     SOURCE_RANK,
     arxiv_id_from_doi,
     first_author_family,
-    is_preprint_venue,
+    is_published,
     name_key,
     normalise_title,
     plain_title,
@@ -141,17 +141,6 @@ def _other_authors(a: Record, b: Record) -> bool:
     """True when both records name a first author and the two differ: one title, two papers."""
     first_a, first_b = name_key(first_author_family(a)), name_key(first_author_family(b))
     return bool(first_a and first_b and first_a != first_b)
-
-
-def is_published(record: Record) -> bool:
-    """Whether the record describes a published version: a journal, proceedings, or a publisher's DOI."""
-    doi = str(record.get("doi") or record.identifiers.get("doi") or "")
-    if doi and not arxiv_id_from_doi(doi):
-        return True
-    if record.get("entry_type") not in (None, "article", "inproceedings"):
-        return False
-    venue = str(record.get("booktitle") or record.get("journal") or "")
-    return bool(venue) and not is_preprint_venue(venue)
 
 
 def _rank(value: Value) -> int:

@@ -44,12 +44,12 @@ from .identity import (
     first_author_family,
     is_arxiv_doi,
     is_preprint_venue,
+    is_published,
     name_key,
     normalise_title,
     plain_title,
     record_year,
 )
-from .merge import is_published
 from .models import Record, Value
 from .s2 import paper_identifiers
 
