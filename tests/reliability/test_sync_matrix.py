@@ -166,12 +166,14 @@ def test_a_lasting_fault_mid_run_keeps_what_came_before_it(
         assert not result.errors
         assert all(status in ("resolved", "not_found") for status in result.statuses)
     else:
-        (error,) = result.errors
+        (failure,) = result.errors
+        error = str(failure)
         assert "\n" not in error and error.isprintable()
         where = rf"^{service} http://127\.0\.0\.1:\d+/\S+( \(HTTP \d+\))?: "
         assert re.match(where + r".+; \d+ records not synced: ", error), error
         unsynced = [rid for rid, status, _ in result.unresolved if status == "unavailable"]
         assert unsynced and all(rid in error for rid in unsynced[:3])
+        assert failure.service == service and set(failure.unsynced) == set(unsynced)
         assert {records[rid].sync["status"] for rid in unsynced} == {"unavailable"}
 
     with _server() as well:  # the service is well again; answers it gave and slmbib believed are asked again
