@@ -54,9 +54,7 @@ class Code:
 
 #: Every finding code, its severity and what it means.  Codes are never renamed or reused.
 CODES: dict[str, Code] = {
-    "unreadable-line": Code(
-        "error", "a line the list reader cannot read (cells missing, broken link markup)"
-    ),
+    "unreadable-line": Code("error", "link markup the list reader cannot read as a link, or an unreadable file"),
     "placeholder-link": Code("error", "a link with no usable URL: `(URL)`, `()`, `(#)`"),
     "local-link": Code("error", "a link to localhost or a private address"),
     "copied-links": Code("error", "a row carries a link that names another row's work"),
@@ -72,12 +70,15 @@ CODES: dict[str, Code] = {
     "unknown-identifier": Code("warning", "no service the sync asked knows the row's identifier"),
     "title-mismatch": Code("warning", "the listed name is far from the paper's title: is the link right?"),
     "bad-ignore": Code("warning", "an ignore comment names an unknown code"),
+    "ignored-cells": Code("warning", "text in cells beyond the table header's columns, which Markdown drops"),
+    "incomplete-item": Code("info", "a paper item without a title, authors or a paper link the reader can tell"),
     "shared-paper": Code("info", "rows with different names in one section cite one paper"),
     "listed-elsewhere": Code("info", "the paper is listed in another section of the file too"),
     "pinned-arxiv-version": Code("info", "an arXiv link pinned to a version (`v2`)"),
     "tracking-query": Code("info", "a tracking query string (`?tab=readme-ov-file`, `utm_*`)"),
 }
 
+_PROBLEM_CODES = {"broken-markup": "unreadable-line", "ignored-cells": "ignored-cells"}
 _IGNORE = re.compile(r"<!--\s*slmbib:\s*ignore\s+(?P<codes>.*?)\s*-->")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 _ANONYMOUS_MIRRORS = ("anonymous.4open.science",)
@@ -150,11 +151,18 @@ def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     except ListErrors as exc:
         return [finding(shown, p.line, "unreadable-line", p.message) for p in exc.problems]
     scan = scan_text(text, shown)
-    problems = scan.errors if scan.rows or scan.errors else (nothing_read(text, shown),)
-    findings = [finding(shown, p.line, "unreadable-line", p.message) for p in problems]
+    findings = [
+        finding(shown, p.error.line, _PROBLEM_CODES[p.kind], p.error.message) for p in scan.problems
+    ]
+    if not scan.rows:
+        empty = nothing_read(text, shown)
+        findings.append(finding(shown, empty.line, "unreadable-line", empty.message))
     provisional = {row.line: record_from_row(row, "row")[0] for row in scan.rows}
     for row in scan.rows:
         findings.extend(_link_findings(row))
+        if row.missing:
+            message = f"{row.name!r}: no {', no '.join(row.missing)} read"
+            findings.append(finding(row.source, row.line, "incomplete-item", message))
         findings.extend(_column_findings(row))
         findings.extend(
             finding(row.source, row.line, "mis-encoded-text", f"{r.before!r} should read {r.after!r}")

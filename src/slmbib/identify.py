@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .models import is_usable_url
 
@@ -30,7 +30,7 @@ _NEW_ARXIV = r"\d{4}\.\d{4,5}"
 _OLD_ARXIV = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
 ARXIV_ID = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d+))?$")
 _ARXIV_PATH = re.compile(
-    rf"^/(?:abs|pdf|html)/(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d+))?(?:\.pdf)?/?$"
+    rf"^/(?:abs|pdf|html)/(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d*))?(?:\.pdf)?/?$"
 )
 _HF_PAPER = re.compile(rf"^/papers/(?P<id>{_NEW_ARXIV})/?$")
 _ACL_NEW = re.compile(r"^(?P<year>\d{4})\.(?P<venue>[a-z]+)(?:-[a-z0-9]+)*\.\d+$")
@@ -39,6 +39,11 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PMLR = re.compile(r"^/(?P<volume>v\d+)/(?P<name>[A-Za-z0-9_\-]+?)(?:\.html|\.pdf|/[^/]*\.pdf)?/?$")
 _ZENODO = re.compile(r"^/records?/(?P<id>\d+)/?$")
 _DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
+#: Identifiers written as text: ``arXiv:2401.01234``, ``arXiv preprint arXiv:2401.01234v2``, ``doi:10.1/x``.
+_ARXIV_IN_TEXT = re.compile(rf"\barXiv:\s?(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?", re.IGNORECASE)
+_DOI_IN_TEXT = re.compile(r"\bdoi:\s?(?P<doi>10\.\d{4,9}/[^\s\]\[()<>\"]+)", re.IGNORECASE)
+#: Hosts that serve badges and counters: their images say something of a paper but never link it.
+_BADGE_HOSTS = ("img.shields.io", "badgen.net", "badge.fury.io", "api.star-history.com", "contrib.rocks")
 
 #: ACL Anthology venues whose DOIs are not 10.18653/v1/<id> (journals published elsewhere).
 _ACL_FOREIGN_DOI = {"tacl", "cl"}
@@ -82,6 +87,31 @@ def acl_doi(acl_id: str) -> str:
     if old and old.group("letter") not in _ACL_OLD_JOURNALS and int(old.group("yy")) >= 17:
         return f"10.18653/v1/{acl_id}"
     return ""
+
+
+def identifier_urls(text: str) -> list[str]:
+    """Links to the papers whose identifiers ``text`` writes out (``arXiv:ID``, ``doi:10.…``)."""
+    urls = [f"https://arxiv.org/abs/{m.group('id')}" for m in _ARXIV_IN_TEXT.finditer(text)]
+    urls += [f"https://doi.org/{m.group('doi').rstrip('.,;')}" for m in _DOI_IN_TEXT.finditer(text)]
+    return urls
+
+
+def badge_text(url: str) -> str | None:
+    """What a badge image says (``…/badge/ACL2024--findings-orange`` -> ``ACL2024-findings``); None if no badge.
+
+    shields.io writes ``label-message-colour``, ``--`` for a dash and ``_`` for a space.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    if host not in _BADGE_HOSTS:
+        return None
+    if not parts.path.startswith("/badge/"):
+        return ""
+    body = unquote(parts.path.removeprefix("/badge/")).replace("--", "\0").replace("__", "\1")
+    words = body.split("-")
+    if len(words) > 1:
+        words = words[:-1]  # the colour
+    return " ".join(words).replace("_", " ").replace("\0", "-").replace("\1", "_").strip()
 
 
 def strip_tracking(url: str) -> str:

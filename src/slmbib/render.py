@@ -115,10 +115,7 @@ def render_readme(refs_root: Path, path: Path, *, init: bool = False, write: boo
 
 
 def _scan(text: str, source: str) -> Scan:
-    scan = scan_text(text, source)
-    if scan.errors:
-        raise ListErrors(list(scan.errors))
-    return scan
+    return scan_text(text, source)
 
 
 def _listings_by_section(records: Iterable[Record], source: str) -> dict[str, list[Listing]]:
@@ -216,6 +213,12 @@ def _render_region(
     rows = [row for row in scan.rows if region.begin < row.line - 1 < region.end]
     if len(tables) > 1:
         problems.append(InputError(source, tables[1].line, "a region holds one table"))
+    owned = range(tables[0].line - 1, tables[0].end) if tables and tables[0].markdown else range(0)
+    problems.extend(
+        InputError(source, index + 1, "a line in the region is no row of its table: move it out of the region")
+        for index in range(region.begin + 1, region.end)
+        if index not in owned and lines[index].strip()
+    )
     problems.extend(
         InputError(source, row.line, "render writes tables; keep numbered lists out of regions")
         for row in rows
