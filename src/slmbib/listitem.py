@@ -104,7 +104,7 @@ def links_of(runs: list[Run]) -> list[ItemLink]:
     for index, url in enumerate(order):
         if url.startswith(("#", "./", "../", "/")) or badge_text(url) is not None:
             continue
-        found.append(ItemLink(url, "".join(labels[index]).strip().strip("[]").strip()))
+        found.append(ItemLink(url.strip(), "".join(labels[index]).strip().strip("[]").strip()))
     text = plain(runs)
     for url in identifier_urls(text):
         if all(link.url != url for link in found):

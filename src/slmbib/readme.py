@@ -212,7 +212,8 @@ def _runs(children: list[Token]) -> list[Run]:
         elif kind == "em_close":
             em -= 1
         elif kind == "link_open":
-            href = _link_target(str(child.attrs.get("href", "")))
+            # An empty target (``[Link]()``) is still a link, a placeholder: a space keeps it one.
+            href = _link_target(str(child.attrs.get("href", ""))) or " "
         elif kind == "link_close":
             href = ""
         elif kind == "image":
@@ -407,7 +408,7 @@ class _Reader:
     def _extra_cells(self, line: int, count: int) -> list[str]:
         """Text in cells beyond the header's ``count`` on ``line``, which GFM ignores."""
         row = self.lines[line - 1] if line - 1 < len(self.lines) else ""
-        extra = _split_row(row)[count:]
+        extra = split_cells(row)[count:]
         return [cell for cell in extra if cell and not re.fullmatch(r"\[//\]:\s*#.*|<!--.*-->", cell)]
 
     def _read_html_table(self, token: Token) -> None:
@@ -581,7 +582,12 @@ def _names_paper(links: list[RawLink]) -> bool:
 
 
 def _usable_links(cells: list[_Cell]) -> bool:
-    return any(identify(link.url).usable for cell in cells for link in links_of(cell.runs))
+    """Whether a row links anything, or meant to (link markup left broken)."""
+    return any(
+        identify(link.url).usable or _BROKEN_LINK.search(plain(cell.runs))
+        for cell in cells
+        for link in [*links_of(cell.runs), *([RawLink("", "", "")] if cell.runs else [])]
+    )
 
 
 def _repaired(runs: list[Run], repairs: list[Repair]) -> list[Run]:
@@ -601,7 +607,7 @@ def _printable(text: str) -> str:
     return "".join(char if char.isprintable() else "?" for char in text)
 
 
-def _split_row(line: str) -> list[str]:
+def split_cells(line: str) -> list[str]:
     """The cells of a table line as GFM splits them: at every pipe that is not escaped."""
     body = line.strip()
     body = body[1:] if body.startswith("|") else body

@@ -25,6 +25,7 @@ Contract:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,20 @@ from .errors import InputError
 from .identify import identify, place_links
 from .listimport import source_name
 from .models import Listing, Record
-from .readme import FENCE, YEAR_COLUMNS, ListErrors, Row, Scan, Table, read_document, scan_text, split_lines
+from .readme import (
+    FENCE,
+    YEAR_COLUMNS,
+    ListErrors,
+    Row,
+    Scan,
+    Table,
+    escape_cell,
+    escape_text,
+    read_document,
+    scan_text,
+    split_cells,
+    split_lines,
+)
 from .store import atomic_write, load_records
 
 BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
@@ -225,16 +239,22 @@ def _render_region(
         if row.kind == "list"
     )
     comments = _comments_by_listing(rows, lines, listings, problems)
+    separator = ""
     if tables:
         header, alignments = tables[0].header, tables[0].alignments
+        if len(split_cells(tables[0].separator)) == len(header):
+            separator = tables[0].separator
+        head = lines[tables[0].line - 1].strip()
     elif listings:
         header = _header_for(listings)
         alignments = ("---",) * len(header)
+        head = _cells_line(escape_cell(column) for column in header)
     else:
         return ""
-    body = [_cells_line(header), _cells_line(alignments)]
+    body = [head, separator or _cells_line(alignments)]
+    labels = _labels(scan.rows)
     for number, listing in enumerate(listings):
-        row_line = _table_row(header, listing, source, region, problems)
+        row_line = _table_row(header, listing, source, region, problems, labels)
         body.append(row_line + "".join(f" {comment}" for comment in comments.get(number, ())))
     return newline + "".join(line + newline for line in body) + newline
 
@@ -282,8 +302,33 @@ def _cells_line(cells: Iterable[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _labels(rows: Iterable[Row]) -> dict[str, str]:
+    """The label each link of the file is written with, by URL, and by role for links new to the file."""
+    by_url: dict[str, str] = {}
+    by_role: dict[str, Counter[str]] = {}
+    for row in rows:
+        for link in row.links:
+            if link.label and link.label != "text":
+                by_url.setdefault(link.url, link.label)
+                by_role.setdefault(identify(link.url).role, Counter())[link.label] += 1
+    for role, counts in by_role.items():
+        by_url.setdefault(f"role:{role}", counts.most_common(1)[0][0])
+    return by_url
+
+
+def _link_markup(label: str, url: str) -> str:
+    """A link the reader gives back as written: brackets in the label and ``()|`` and spaces in the URL escaped."""
+    safe_url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("|", "%7C")
+    return f"[{escape_text(label)}]({safe_url})"
+
+
 def _table_row(
-    header: Sequence[str], listing: Listing, source: str, region: Region, problems: list[InputError]
+    header: Sequence[str],
+    listing: Listing,
+    source: str,
+    region: Region,
+    problems: list[InputError],
+    labels: Mapping[str, str],
 ) -> str:
     cells = dict.fromkeys(header[1:], "")
     where = f"{listing.name!r} (refs/ listing of line {listing.line})"
@@ -310,11 +355,13 @@ def _table_row(
             missing(column)
             continue
         found = identify(url, "", column)
-        label = _LABELS.get(found.role, "Link") if found.usable else "Link"
-        placed.setdefault(column, []).append(f"[{label}]({url})")
+        role_label = _LABELS.get(found.role, "Link") if found.usable else "Link"
+        label = labels.get(url) or labels.get(f"role:{found.role}") or role_label
+        placed.setdefault(column, []).append(_link_markup(label, url))
     for column, links in placed.items():
         cells[column] = ", ".join(links)
-    return _cells_line([listing.name, *cells.values()])
+    texts = {column: escape_cell(text) if column not in placed else text for column, text in cells.items()}
+    return _cells_line([escape_text(listing.name), *texts.values()])
 
 
 def _unplaced(scan: Scan, regions: Sequence[Region], listings: Mapping[str, list[Listing]]) -> list[str]:
