@@ -85,7 +85,7 @@ class Item:
 
 def plain(runs: list[Run]) -> str:
     """The text of ``runs`` without markup, on one line."""
-    return re.sub(r"\s+", " ", "".join(" " if run.newline else run.text for run in runs)).strip()
+    return re.sub(r"[ \t\n]+", " ", "".join(" " if run.newline else run.text for run in runs)).strip(" \t\n")
 
 
 def links_of(runs: list[Run]) -> list[ItemLink]:
