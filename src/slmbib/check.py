@@ -89,6 +89,7 @@ _GENERIC = frozenset(
     | {"llm", "llms", "slm", "slms", "model", "models", "language", "large", "small"}
 )
 _YEAR = re.compile(r"(19|20)\d{2}")
+_EARLIER_KEPT = 8
 _NEW_ARXIV_YEAR = re.compile(r"^(\d{2})(0[1-9]|1[0-2])\.")
 
 
@@ -291,10 +292,17 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
     shared: dict[tuple[int, int], list[str]] = {}
     by_line = {row.line: row for row in rows}
     for key, group in holders.items():
-        for position, first in enumerate(group):
-            for second in group[position + 1 :]:
-                if _family(first) != _family(second):
-                    shared.setdefault((first.line, second.line), []).append(key)
+        # Each row is set beside the earliest row of another family only, so that a link shared by
+        # n rows costs n comparisons, not n squared.  That row is the first row of one of the first
+        # two families to hold the link: the first if the row is of another family, else the second.
+        firsts: list[tuple[str, Row]] = []
+        for row in group:
+            family = _family(row)
+            other = next((first for name, first in firsts if name != family), None)
+            if other is not None:
+                shared.setdefault((other.line, row.line), []).append(key)
+            if len(firsts) < 2 and all(name != family for name, _ in firsts):
+                firsts.append((family, row))
     for (first_line, second_line), keys in sorted(shared.items()):
         first, second = by_line[first_line], by_line[second_line]
         shared_urls = [urls[first_line][key] for key in keys]
@@ -327,14 +335,21 @@ def _copied(first: Row, second: Row, shared_urls: list[str]) -> tuple[Row, Row] 
 
 def _duplicate_findings(rows: Sequence[Row], provisional: dict[int, Record]) -> Iterable[Finding]:
     """Rows naming a paper an earlier row of the file names already."""
+    # The first rows per key, in the file and in each section: enough to pass over the few that
+    # conflict, and bounded, so that a key a thousand rows share costs no thousand comparisons each.
     seen: dict[str, list[Row]] = {}
+    seen_here: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         record = provisional[row.line]
-        earlier: list[Row] = []
-        for key in sorted(identity_keys(record)):
-            earlier.extend(r for r in seen.get(key, ()) if r not in earlier)
-            seen.setdefault(key, []).append(row)
-        earlier = [r for r in earlier if not conflict(provisional[r.line], record)]
+        keys = sorted(identity_keys(record))
+        candidates = {
+            r.line: r for key in keys for r in (*seen_here.get((key, row.section), ()), *seen.get(key, ()))
+        }
+        earlier = [r for r in candidates.values() if not conflict(provisional[r.line], record)]
+        for key in keys:
+            for bucket in (seen.setdefault(key, []), seen_here.setdefault((key, row.section), [])):
+                if len(bucket) < _EARLIER_KEPT:
+                    bucket.append(row)
         same_section = [r for r in earlier if r.section == row.section]
         if same_section:
             first = min(same_section, key=lambda r: r.line)

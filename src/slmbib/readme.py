@@ -182,14 +182,17 @@ def repair_text(text: str) -> str:
     return str(ftfy.fix_encoding(text))
 
 
-def escape_cell(text: str) -> str:
-    """``text`` as a table cell the reader gives back as written: pipes escaped, no line break."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", text).replace("\\|", "|").replace("|", "\\|")
-
-
 def escape_text(text: str) -> str:
-    """Plain text that Markdown does not read as markup: link brackets, emphasis, pipes and backslashes."""
-    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", re.sub(r"\s*[\r\n]+\s*", " ", text))
+    """Plain text as Markdown that reads back as the same text, on one line, fit for a table cell.
+
+    Escaped: a backslash before punctuation, pipes, brackets, ``*``, backquotes, ``<``, an ``&``
+    that would start an entity, and ``_``
+    where it could start or end emphasis (``phi-1_5`` keeps its own).
+    """
+    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    text = re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", text)
+    text = re.sub(r"([|\[\]*`<])|&(?=#?\w+;)", lambda m: "\\" + m.group(0), text)
+    return re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", text)
 
 
 def _runs(children: list[Token]) -> list[Run]:

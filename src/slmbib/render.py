@@ -41,7 +41,6 @@ from .readme import (
     Row,
     Scan,
     Table,
-    escape_cell,
     escape_text,
     read_document,
     scan_text,
@@ -248,7 +247,7 @@ def _render_region(
     elif listings:
         header = _header_for(listings)
         alignments = ("---",) * len(header)
-        head = _cells_line(escape_cell(column) for column in header)
+        head = _cells_line(escape_text(column) for column in header)
     else:
         return ""
     body = [head, separator or _cells_line(alignments)]
@@ -360,7 +359,7 @@ def _table_row(
         placed.setdefault(column, []).append(_link_markup(label, url))
     for column, links in placed.items():
         cells[column] = ", ".join(links)
-    texts = {column: escape_cell(text) if column not in placed else text for column, text in cells.items()}
+    texts = {column: escape_text(text) if column not in placed else text for column, text in cells.items()}
     return _cells_line([escape_text(listing.name), *texts.values()])
 
 
