@@ -41,6 +41,7 @@ _YEAR = re.compile(r"(?<![\d.])(19|20)\d{2}(?:[.\-/](?:0?[1-9]|1[0-2])(?!\d))?(?
 _BARE_YEAR = re.compile(r"^\(?(19|20)\d{2}[a-z]?\)?$")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*")
+_VENUE_WORDS = 10
 _QUOTES = "\"'“”‘’«»"
 #: A sentence ends at a period followed by a space, unless the period ends an initial (``J. Smith``).
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bal)\.(?:\s+|$)")
@@ -226,7 +227,7 @@ def _title_span(runs: list[Run]) -> tuple[int, int] | None:
     """Where the title is marked: the first bold text, else a leading link label that is no tag."""
     for start, end in _groups(runs, "strong"):
         text = clean_title(plain(runs[start:end]))
-        if len(text) > 1 and not _TAGS.match(text) and not _YEAR.fullmatch(text):
+        if re.search(r"[^\W\d_]{2}", text) and not _TAGS.match(text):
             return start, end
     for index, run in enumerate(runs):
         if run.href:
@@ -284,8 +285,9 @@ def _finish(item: Item, runs: list[Run], unlinked: list[Run], after: int) -> Ite
     """Venue and year from what follows the title and authors, else from a badge or a trailing date."""
     if not item.venue and after >= 0:
         rest = plain([run for run in unlinked[after:] if not run.underline])
-        venue_text = rest.split("\x00")[0]
-        item.venue = _venue(re.sub(r"\s*\b(?:arXiv:\S+|doi:\S+)", "", venue_text))
+        venue_text = _venue(re.sub(r"\s*\b(?:arXiv:\S+|doi:\S+)", "", rest.split("\x00")[0]))
+        # A venue is a few words (``EMNLP 2023 Findings``); a sentence after the title is prose.
+        item.venue = venue_text if len(venue_text.split()) <= _VENUE_WORDS else ""
     badges = [text for run in runs if run.image and (text := badge_text(run.image))]
     if not item.venue:
         item.venue = next((b for b in badges if _YEAR.search(b) or b.lower() == "arxiv"), "")

@@ -503,7 +503,9 @@ class _Reader:
         links = [RawLink(link.url, link.label, "") for link in item.links]
         identified = _names_paper(links)
         marked = item.marked_title and bool(item.authors or item.year or item.venue)
-        if not identified and (not marked or _NEWS.match(text) or not listed and not item.authors):
+        # Outside a list, prose is the rule: a paragraph is a work when it opens with its title and links it.
+        opens = text.lstrip("*_\"“[ ").startswith(item.title[:20]) and any(identify(x.url).usable for x in links)
+        if not identified and (not marked or _NEWS.match(text) or not (listed or opens)):
             return
         self._check_markup(line, runs, "", inline.children or [])
         missing = tuple(
