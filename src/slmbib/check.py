@@ -90,6 +90,10 @@ _GENERIC = frozenset(
 )
 _YEAR = re.compile(r"(19|20)\d{2}")
 _EARLIER_KEPT = 8
+#: How many rows apart a copy may sit from the row it was copied from.
+_COPY_REACH = 2
+#: How alike two family names are when one family grew from the other (WizardLM, WizardMath).
+_KIN_RATIO = 0.8
 _NEW_ARXIV_YEAR = re.compile(r"^(\d{2})(0[1-9]|1[0-2])\.")
 
 
@@ -303,10 +307,17 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
                 shared.setdefault((other.line, row.line), []).append(key)
             if len(firsts) < 2 and all(name != family for name, _ in firsts):
                 firsts.append((family, row))
+    position = {row.line: index for index, row in enumerate(rows)}
     for (first_line, second_line), keys in sorted(shared.items()):
         first, second = by_line[first_line], by_line[second_line]
         shared_urls = [urls[first_line][key] for key in keys]
-        copied = _copied(first, second, shared_urls)
+        if _kindred(first, second):
+            continue
+        # A copy is made from a row nearby: a link shared with a row far off is a shared framework
+        # or dataset (DeepSpeed, vLLM), not a row copied and left unedited; and rows of one paper
+        # (the same arXiv id under two titles) copied nothing.
+        nearby = first.section == second.section and position[second_line] - position[first_line] <= _COPY_REACH
+        copied = _copied(first, second, shared_urls) if nearby and not _one_paper(first, second) else None
         if copied is not None:
             copy, owner = copied
             owned = [url for url in shared_urls if _names(url, owner) and not _names(url, copy)]
@@ -321,6 +332,18 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
                 f"{second.name!r} shares {', '.join(shared_urls)} with {first.name!r} (line {first.line})"
             )
             yield finding(second.source, second.line, "shared-links", message)
+
+
+def _one_paper(first: Row, second: Row) -> bool:
+    """Whether two rows carry one paper identifier."""
+    own = {(k, v) for link in first.links for k, v in identify(link.url).identifiers.items()}
+    return bool(own & {(k, v) for link in second.links for k, v in identify(link.url).identifiers.items()})
+
+
+def _kindred(first: Row, second: Row) -> bool:
+    """Family names one grew from the other (Mistral and Mixtral, WizardLM and WizardMath)."""
+    a, b = _family(first), _family(second)
+    return bool(a and b) and a[0] == b[0] and SequenceMatcher(None, a, b).ratio() >= _KIN_RATIO
 
 
 def _copied(first: Row, second: Row, shared_urls: list[str]) -> tuple[Row, Row] | None:

@@ -42,6 +42,7 @@ _BARE_YEAR = re.compile(r"^\(?(19|20)\d{2}[a-z]?\)?$")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*")
 _VENUE_WORDS = 10
+_SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|&\s*)?")
 _QUOTES = "\"'“”‘’«»"
 #: A sentence ends at a period followed by a space, unless the period ends an initial (``J. Smith``).
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bal)\.(?:\s+|$)")
@@ -126,9 +127,11 @@ def clean_title(text: str) -> str:
 def split_authors(text: str) -> tuple[tuple[str, ...], bool]:
     """Author names of an author list, and whether ``et al.`` cut it short."""
     truncated = bool(_ET_AL.search(text))
-    body = _ET_AL.sub("", text).strip().strip(".,;").strip()
+    body = _ET_AL.sub("", text).strip().strip(",;").strip()
     body = re.sub(r"<sup>.*?</sup>|\d+$", "", body)
-    names = [_author_name(name) for name in _AUTHOR_SPLIT.split(body)]
+    # ``Lee, A.; Chen, B.``: where semicolons separate the authors, commas are inside names.
+    split = _SEMICOLON_SPLIT if ";" in body else _AUTHOR_SPLIT
+    names = [_author_name(name) for name in split.split(body)]
     return tuple(name for name in names if name and re.search(r"[^\W\d_]", name)), truncated
 
 
@@ -174,10 +177,13 @@ def _year_of(text: str) -> str:
 
 
 def _venue(text: str) -> str:
-    """Venue text without the brackets, separators and years around it (``NeurIPS, 2024. [`` -> ``NeurIPS, 2024``)."""
-    venue = re.sub(r"[\[\]()]", " ", text)
-    venue = re.sub(r"\s+", " ", venue).strip(" .,;:-|")
-    return venue
+    """The venue a text starts with: its first sentence, without stray brackets (``NeurIPS, 2024. [``)."""
+    first = next(iter(_sentences(text.replace("[", " ").replace("]", " "))), "")
+    venue = re.sub(r"\s+", " ", first).strip(" .,;:-|")
+    if venue.count("(") != venue.count(")"):
+        venue = venue.replace("(", " ").replace(")", " ")
+    venue = re.sub(r"\s+", " ", venue).strip(" .,;:-|" + _QUOTES)
+    return venue if re.search(r"[^\W\d_]", venue) else ""
 
 
 def read_item(runs: list[Run]) -> Item:
@@ -274,7 +280,7 @@ def _read_unmarked(item: Item, runs: list[Run]) -> None:
         item.year = sentences[year_at].strip("()")
         item.title = clean_title(sentences[year_at + 1])
         item.marked_title = True
-        item.venue = _venue(" ".join(sentences[year_at + 2 :]))
+        item.venue = _venue(sentences[year_at + 2]) if year_at + 2 < len(sentences) else ""
         return
     lead = text.strip()
     if lead and not item.authors:

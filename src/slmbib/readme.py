@@ -455,7 +455,7 @@ class _Reader:
                 item.authors, item.authors_truncated = split_authors(text)
             elif _VENUE_COLUMNS.search(column) and text and not item.venue:
                 item.venue = text
-            elif _NAME_COLUMNS.search(column) and text and not found and not item.name and item.title:
+            elif _NAME_COLUMNS.search(column) and text.strip("-– ") and not found and not item.name and item.title:
                 item.name = text
             if found:
                 continue
@@ -501,8 +501,9 @@ class _Reader:
         item = read_item(runs)
         text = plain(runs)
         links = [RawLink(link.url, link.label, "") for link in item.links]
-        identified = _names_paper(links)
-        marked = item.marked_title and bool(item.authors or item.year or item.venue)
+        # Outside a list, a link whose host says nothing ("[link](…)") does not make prose a paper.
+        identified = _names_paper(links) if listed else any(identify(x.url).identifiers for x in links)
+        marked = item.marked_title and bool(item.authors or item.year)
         # Outside a list, prose is the rule: a paragraph is a work when it opens with its title and links it.
         opens = text.lstrip("*_\"“[ ").startswith(item.title[:20]) and any(identify(x.url).usable for x in links)
         if not identified and (not marked or _NEWS.match(text) or not (listed or opens)):
