@@ -17,6 +17,7 @@ from slmbib.check import check_lists
 from slmbib.identify import identify
 from slmbib.listimport import import_lists
 from slmbib.readme import Row, read_document, scan_text
+from slmbib.render import render_readme
 from slmbib.store import load_records
 
 from .seeds import SEEDS
@@ -402,3 +403,34 @@ Some prose with a [link](https://example.org/page) in it, 2024.
 - [vLLM](https://github.com/vllm-project/vllm): a serving engine.
 """
     assert scan_text(text, "l.md").rows == ()
+
+
+def _as_listed(refs: Path) -> dict[str, object]:
+    """What the records say of their rows, but for where the rows sit and the columns links moved to."""
+    return {
+        record.id: (
+            record.identifiers,
+            sorted((x.section, x.name, x.year, sorted(x.cells.items()), sorted(y["url"] for y in x.links)) for x in record.listings),
+        )
+        for record in load_records(refs).values()
+    }
+
+
+@pytest.mark.parametrize("path", [*REAL_LISTS, *SEEDS], ids=lambda path: path.name)
+def test_render_round_trip_on_a_real_list(tmp_path: Path, path: Path) -> None:
+    readme, refs = tmp_path / "README.md", tmp_path / "refs"
+    shutil.copy(path, readme)
+    import_lists(refs, [readme])
+    before = _as_listed(refs)
+    result = render_readme(refs, readme, init=True)
+    assert result.initialised
+    rendered = readme.read_text(encoding="utf-8")
+    import_lists(refs, [readme])
+    assert _as_listed(refs) == before
+    assert render_readme(refs, readme).up_to_date
+    assert readme.read_text(encoding="utf-8") == rendered
+    # Outside the regions' blank lines and markers, only links render moved differ from the list.
+    kept = [line for line in rendered.splitlines() if line.strip() and not line.startswith("<!-- slmbib:")]
+    original = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(kept) == len(original)
+    assert sum(a != b for a, b in zip(kept, original)) <= 2

@@ -107,6 +107,12 @@ class Row:
     authors_truncated: bool = False
     #: What a paper item lacks: ``title``, ``authors``, ``paper link``.
     missing: tuple[str, ...] = ()
+    #: The last line of the row (an item may go on over several lines); 0 for the row's own line.
+    end: int = 0
+
+    @property
+    def last_line(self) -> int:
+        return max(self.line, self.end)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -128,6 +134,18 @@ class Table:
     separator: str = ""
     #: False for an HTML ``<table>``, which render does not write.
     markdown: bool = True
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    """A Markdown list that names papers: its first and last line (1-based) and its item marker."""
+
+    section: str
+    line: int
+    end: int
+    #: ``-``, ``*``, ``+`` for bullets, ``.`` or ``)`` for numbered items.
+    marker: str
+    ordered: bool
 
 
 @dataclass(frozen=True)
@@ -154,6 +172,8 @@ class Scan:
     problems: tuple[LineProblem, ...]
     #: ``(first line, last line)`` (1-based) of every block that is no list content: code, HTML.
     opaque: tuple[tuple[int, int], ...] = ()
+    #: The lists that name papers, outermost only.
+    lists: tuple[ListBlock, ...] = ()
 
     def section_at(self, line: int) -> str:
         """The section path in force at ``line``."""
@@ -333,6 +353,10 @@ class _Reader:
         self.tables: list[Table] = []
         self.sections: list[tuple[int, str]] = []
         self.opaque: list[tuple[int, int]] = []
+        self.lists: list[ListBlock] = []
+        #: Open lists: (open token, rows before it); open items: their last line.
+        self.open_lists: list[tuple[Token, int]] = []
+        self.item_ends: list[int] = []
 
     def problem(self, kind: str, line: int, message: str) -> None:
         self.problems.append(LineProblem(kind, InputError(self.source, line, message)))
@@ -359,12 +383,19 @@ class _Reader:
                 self.opaque.append((token.map[0] + 1, token.map[1]))
                 if kind == "html_block" and re.search(r"<table\b", token.content, re.IGNORECASE):
                     self._read_html_table(token)
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                self.open_lists.append((token, len(self.rows)))
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self._close_list(*self.open_lists.pop())
             elif kind == "list_item_open":
                 in_item += 1
+                self.item_ends.append((token.map or [0, 0])[1])
             elif kind == "list_item_close":
                 in_item -= 1
+                self.item_ends.pop()
             elif kind == "paragraph_open" and token.map and tokens[index + 1].type == "inline":
-                self._read_item(token.map[0] + 1, tokens[index + 1], in_item > 0)
+                end = self.item_ends[-1] if self.item_ends else token.map[1]
+                self._read_item(token.map[0] + 1, tokens[index + 1], in_item > 0, end)
             index += 1
 
     # Tables -------------------------------------------------------------------------------
@@ -495,7 +526,22 @@ class _Reader:
 
     # Items ---------------------------------------------------------------------------------
 
-    def _read_item(self, line: int, inline: Token, listed: bool) -> None:
+    def _close_list(self, opening: Token, rows_before: int) -> None:
+        if self.open_lists or len(self.rows) == rows_before or not opening.map:
+            return  # a nested list, or one that names no paper
+        start, end = opening.map
+        while end > start + 1 and not self.lines[end - 1].strip():
+            end -= 1
+        ordered = opening.type == "ordered_list_open"
+        self.lists.append(ListBlock(self.section, start + 1, end, opening.markup or "-", ordered))
+
+    def _last_line(self, first: int, end: int) -> int:
+        """The last non-blank line of an item running from line ``first`` to ``end`` (exclusive, 0-based)."""
+        while end > first and not self.lines[end - 1].strip():
+            end -= 1
+        return end
+
+    def _read_item(self, line: int, inline: Token, listed: bool, end: int) -> None:
         repairs: list[Repair] = []
         runs = _repaired(_runs(inline.children or []), repairs)
         item = read_item(runs)
@@ -532,6 +578,7 @@ class _Reader:
                 repairs=tuple(repairs),
                 authors_truncated=item.authors_truncated,
                 missing=missing,
+                end=self._last_line(line, end),
             )
         )
 
@@ -653,6 +700,7 @@ def scan_text(text: str, source: str) -> Scan:
         tuple(reader.sections),
         tuple(reader.problems),
         tuple(reader.opaque),
+        tuple(reader.lists),
     )
 
 
