@@ -71,9 +71,7 @@ def test_a_new_paper_is_synced_placed_and_rendered(project: Path, served: Replay
     rendered = render_readme(refs, readme)
     assert rendered.changed == [MOBILE]
     region = readme.read_text().split(f"<!-- slmbib:begin {MOBILE} -->")[1].split("<!-- slmbib:end -->")[0]
-    assert (
-        region.splitlines()[-2] == "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |  |  |"
-    )
+    assert region.splitlines()[-2] == "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |  |  |"
     # Read back, the new row is the same listing, and the list stays as clean as it was.
     import_lists(refs, [readme])
     (again,) = load_records(refs)["arxiv-2404.01744"].listings

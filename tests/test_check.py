@@ -274,7 +274,11 @@ CASES = [
         "| Method | Paper |\n|---|---|\n| A | [Paper](https://arxiv.org/abs/2401.00001) | note |\n",
         3,
     ),
-    ("incomplete-item", "## S\n\n- Some Title, <ins>ICLR, 2024</ins> [[Paper](https://arxiv.org/abs/2401.00001)]\n", 3),
+    (
+        "incomplete-item",
+        "## S\n\n- Some Title, <ins>ICLR, 2024</ins> [[Paper](https://arxiv.org/abs/2401.00001)]\n",
+        3,
+    ),
 ]
 
 

@@ -170,7 +170,8 @@ ODD_LISTS = [
     ),
     (
         "extra-cell",
-        "| Method | Year | Paper |\n|---|---|---|\n| A | 2024 | [Link](https://arxiv.org/abs/2401.00001) | x |\n",
+        "| Method | Year | Paper |\n|---|---|---|\n"
+        "| A | 2024 | [Link](https://arxiv.org/abs/2401.00001) | x |\n",
         1,
         "extra-cell.md:3: 1 cell(s) beyond the header's 3 ignored: x",
     ),
@@ -178,7 +179,9 @@ ODD_LISTS = [
 
 
 @pytest.mark.parametrize(("name", "text", "rows", "flag"), ODD_LISTS, ids=[b[0] for b in ODD_LISTS])
-def test_an_odd_line_is_imported_and_reported(project: Path, name: str, text: str, rows: int, flag: str) -> None:
+def test_an_odd_line_is_imported_and_reported(
+    project: Path, name: str, text: str, rows: int, flag: str
+) -> None:
     bad = project / f"{name}.md"
     bad.write_text(text)
     summary = import_lists(project / "refs", [bad])

@@ -123,7 +123,7 @@ def test_the_list_keeps_its_own_style(project: Path) -> None:
     for region in _REGION.findall(readme.read_text()):
         rows = [line for line in region.splitlines() if line.startswith("|")]
         if not rows:
-            continue  # a list region: its items are kept as written, see test_render_round_trip_on_a_real_list
+            continue  # a list region: items are kept as written (test_render_round_trip_on_a_real_list)
         assert rows[1] in original.splitlines()
         assert len(split_cells(rows[1])) == len(split_cells(rows[0]))
         for row in rows[2:]:
@@ -154,7 +154,11 @@ def test_cli_check_flags_a_readme_out_of_date(project: Path) -> None:
         key=Listing.sort_key,
     )
     seed_lines = set((SEED_000 if "Existing SLMs" in rendered else SEED_001).read_text().splitlines())
-    kept = next(line for line in rendered.splitlines()[1:] if line.startswith("| ") and "](" in line and line in seed_lines)
+    kept = next(
+        line
+        for line in rendered.splitlines()[1:]
+        if line.startswith("| ") and "](" in line and line in seed_lines
+    )
     readme.write_text(rendered.replace(kept, "|  " + kept[1:], 1))
     restyled = readme.read_text()
     assert restyled != rendered
@@ -182,7 +186,9 @@ def test_a_row_edited_by_hand_stops_the_render(project: Path) -> None:
     refs, readme = project / "refs", project / "README.md"
     render_readme(refs, readme, init=True)
     lines = readme.read_text().splitlines(keepends=True)
-    number = next(i for i, line in enumerate(lines) if line.startswith("| ") and "](https://arxiv.org" in line)
+    number = next(
+        i for i, line in enumerate(lines) if line.startswith("| ") and "](https://arxiv.org" in line
+    )
     lines[number] = lines[number].replace("](https://", "](https://example.org/moved/", 1)
     readme.write_text("".join(lines))
     edited = readme.read_bytes()
@@ -288,7 +294,8 @@ def test_a_readme_refs_does_not_know_is_refused(tmp_path: Path) -> None:
         (
             "- **Blockwise Parallel Decoding**  \n  *Mitchell Stern, Noam Shazeer*. [[pdf](https://arxiv.org/pdf/1811.03115.pdf)],"
             " 2018.11. ![](https://img.shields.io/badge/NIPS2018-orange)\n",
-            "- **Tiny Models Think Big**  \n  *Ada Lee, Bo Chen*. [[pdf](https://arxiv.org/abs/2402.14905)], 2024.",
+            "- **Tiny Models Think Big**  \n"
+            "  *Ada Lee, Bo Chen*. [[pdf](https://arxiv.org/abs/2402.14905)], 2024.",
         ),
         (
             "1. **Calibrating Models.** *Dennis Ulmer, Martin Gubri*. ACL 2024 Long, [[pdf]](https://aclanthology.org/2024.acl-long.824/)\n",
@@ -297,7 +304,9 @@ def test_a_readme_refs_does_not_know_is_refused(tmp_path: Path) -> None:
     ],
     ids=["underlined-venue", "two-lines-badge", "numbered-bold"],
 )
-def test_a_new_paper_in_a_list_section_takes_the_section_s_form(tmp_path: Path, items: str, expected: str) -> None:
+def test_a_new_paper_in_a_list_section_takes_the_section_s_form(
+    tmp_path: Path, items: str, expected: str
+) -> None:
     readme, refs = tmp_path / "README.md", tmp_path / "refs"
     readme.write_text(f"## Papers\n\n{items}\nThe end.\n")
     import_lists(refs, [readme])
@@ -314,10 +323,19 @@ def test_a_new_paper_in_a_list_section_takes_the_section_s_form(tmp_path: Path, 
         "venue": Value("ICML 2024", "s2"),
         "year": Value(2024, "s2"),
     }
-    save_records(refs, [Record(id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,), fields=fields)])
+    save_records(
+        refs,
+        [
+            Record(
+                id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,), fields=fields
+            )
+        ],
+    )
     render_readme(refs, readme, init=True)
     text = readme.read_text()
-    assert text.startswith(f"## Papers\n\n<!-- slmbib:begin Papers -->\n\n{items}{expected}\n\n<!-- slmbib:end -->\n")
+    assert text.startswith(
+        f"## Papers\n\n<!-- slmbib:begin Papers -->\n\n{items}{expected}\n\n<!-- slmbib:end -->\n"
+    )
     assert text.endswith("\nThe end.\n")
     new = [row for row in scan_text(text, "README.md").rows if row.title == "Tiny Models Think Big"]
     assert [(row.authors or ("Ada Lee", "Bo Chen"), [x.url for x in row.links]) for row in new] == [

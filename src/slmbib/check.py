@@ -54,7 +54,9 @@ class Code:
 
 #: Every finding code, its severity and what it means.  Codes are never renamed or reused.
 CODES: dict[str, Code] = {
-    "unreadable-line": Code("error", "link markup the list reader cannot read as a link, or an unreadable file"),
+    "unreadable-line": Code(
+        "error", "link markup the list reader cannot read as a link, or an unreadable file"
+    ),
     "placeholder-link": Code("error", "a link with no usable URL: `(URL)`, `()`, `(#)`"),
     "local-link": Code("error", "a link to localhost or a private address"),
     "copied-links": Code("error", "a row carries a link that names another row's work"),
@@ -71,7 +73,9 @@ CODES: dict[str, Code] = {
     "title-mismatch": Code("warning", "the listed name is far from the paper's title: is the link right?"),
     "bad-ignore": Code("warning", "an ignore comment names an unknown code"),
     "ignored-cells": Code("warning", "text in cells beyond the table header's columns, which Markdown drops"),
-    "incomplete-item": Code("info", "a paper item without a title, authors or a paper link the reader can tell"),
+    "incomplete-item": Code(
+        "info", "a paper item without a title, authors or a paper link the reader can tell"
+    ),
     "shared-paper": Code("info", "rows with different names in one section cite one paper"),
     "listed-elsewhere": Code("info", "the paper is listed in another section of the file too"),
     "pinned-arxiv-version": Code("info", "an arXiv link pinned to a version (`v2`)"),
@@ -156,9 +160,7 @@ def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     except ListErrors as exc:
         return [finding(shown, p.line, "unreadable-line", p.message) for p in exc.problems]
     scan = scan_text(text, shown)
-    findings = [
-        finding(shown, p.error.line, _PROBLEM_CODES[p.kind], p.error.message) for p in scan.problems
-    ]
+    findings = [finding(shown, p.error.line, _PROBLEM_CODES[p.kind], p.error.message) for p in scan.problems]
     if not scan.rows:
         empty = nothing_read(text, shown)
         findings.append(finding(shown, empty.line, "unreadable-line", empty.message))
@@ -316,7 +318,9 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
         # A copy is made from a row nearby: a link shared with a row far off is a shared framework
         # or dataset (DeepSpeed, vLLM), not a row copied and left unedited; and rows of one paper
         # (the same arXiv id under two titles) copied nothing.
-        nearby = first.section == second.section and position[second_line] - position[first_line] <= _COPY_REACH
+        nearby = (
+            first.section == second.section and position[second_line] - position[first_line] <= _COPY_REACH
+        )
         copied = _copied(first, second, shared_urls) if nearby and not _one_paper(first, second) else None
         if copied is not None:
             copy, owner = copied

@@ -97,7 +97,7 @@ def identifier_urls(text: str) -> list[str]:
 
 
 def badge_text(url: str) -> str | None:
-    """What a badge image says (``…/badge/ACL2024--findings-orange`` -> ``ACL2024-findings``); None if no badge.
+    """What a badge says (``.../badge/ACL2024--findings-orange`` -> ``ACL2024-findings``); None for no badge.
 
     shields.io writes ``label-message-colour``, ``--`` for a dash and ``_`` for a space.
     """

@@ -43,7 +43,7 @@ _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*")
 _VENUE_WORDS = 10
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|&\s*)?")
-_QUOTES = "\"'“”‘’«»"
+_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 #: A sentence ends at a period followed by a space, unless the period ends an initial (``J. Smith``).
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bal)\.(?:\s+|$)")
 
@@ -161,7 +161,7 @@ def _groups(runs: list[Run], attribute: str) -> list[tuple[int, int]]:
 def _looks_like_authors(text: str) -> bool:
     """Whether emphasised text reads as names: letters, no year, no long sentence of lower-case words."""
     words = text.split()
-    if not words or _YEAR.search(text) and not _ET_AL.search(text):
+    if not words or (_YEAR.search(text) and not _ET_AL.search(text)):
         return False
     lower = sum(1 for word in words if word[:1].islower() and word not in ("and", "et", "al.", "al", "de"))
     return lower <= max(1, len(words) // 4)
@@ -272,7 +272,12 @@ def _read_unmarked(item: Item, runs: list[Run]) -> None:
         for i, sentence in enumerate(sentences):
             paren = re.search(r"\s*\((19|20)\d{2}[a-z]?\)$", sentence)
             if paren and i + 1 < len(sentences):
-                sentences = [*sentences[:i], sentence[: paren.start()], paren.group(0).strip(), *sentences[i + 1 :]]
+                sentences = [
+                    *sentences[:i],
+                    sentence[: paren.start()],
+                    paren.group(0).strip(),
+                    *sentences[i + 1 :],
+                ]
                 year_at = i + 1
                 break
     if year_at >= 1 and year_at + 1 < len(sentences):
@@ -284,7 +289,7 @@ def _read_unmarked(item: Item, runs: list[Run]) -> None:
         return
     lead = text.strip()
     if lead and not item.authors:
-        item.title = clean_title(re.split(r"\s[-–—]\s", lead)[0] if len(lead) > 200 else lead)
+        item.title = clean_title(re.split(r"\s[-\u2013\u2014]\s", lead)[0] if len(lead) > 200 else lead)
 
 
 def _finish(item: Item, runs: list[Run], unlinked: list[Run], after: int) -> Item:

@@ -162,7 +162,7 @@ class LineProblem:
 
 @dataclass(frozen=True)
 class Scan:
-    """All a list's text says: rows, tables, the section path from each heading on, and lines read with a problem."""
+    """All a list's text says: rows, tables, lists, the section path from each heading on, and odd lines."""
 
     rows: tuple[Row, ...]
     tables: tuple[Table, ...]
@@ -465,13 +465,18 @@ class _Reader:
 
     def _read_table_row(self, line: int, header: list[str], written: list[_Cell], extra: list[str]) -> None:
         if extra:
-            self.problem("ignored-cells", line, f"{len(extra)} cell(s) beyond the header's {len(header)} ignored: {extra[0]}")
+            self.problem(
+                "ignored-cells",
+                line,
+                f"{len(extra)} cell(s) beyond the header's {len(header)} ignored: {extra[0]}",
+            )
         written = (written + [_Cell([], []) for _ in header])[: len(header)]
         cells = [cell.runs for cell in written]
         if not any(plain(runs) or links_of(runs) for runs in cells):
             return
         repairs: list[Repair] = []
-        year, others, links = "", {}, []
+        year, others = "", {}
+        links: list[RawLink] = []
         item = Item()
         for position, (column, cell) in enumerate(zip(header, written, strict=True)):
             runs = _repaired(cell.runs, repairs)
@@ -486,7 +491,13 @@ class _Reader:
                 item.authors, item.authors_truncated = split_authors(text)
             elif _VENUE_COLUMNS.search(column) and text and not item.venue:
                 item.venue = text
-            elif _NAME_COLUMNS.search(column) and text.strip("-– ") and not found and not item.name and item.title:
+            elif (
+                _NAME_COLUMNS.search(column)
+                and text.strip("-\u2013 ")
+                and not found
+                and not item.name
+                and item.title
+            ):
                 item.name = text
             if found:
                 continue
@@ -494,7 +505,12 @@ class _Reader:
                 year = text
             elif text and text != "-":
                 others[column] = text
-        name = item.name or item.title or plain(cells[0]) or next((link.label for link in links if link.label), "")
+        name = (
+            item.name
+            or item.title
+            or plain(cells[0])
+            or next((link.label for link in links if link.label), "")
+        )
         name = name or (links[0].url if links else "")
         if not name:
             return
@@ -551,13 +567,19 @@ class _Reader:
         identified = _names_paper(links) if listed else any(identify(x.url).identifiers for x in links)
         marked = item.marked_title and bool(item.authors or item.year)
         # Outside a list, prose is the rule: a paragraph is a work when it opens with its title and links it.
-        opens = text.lstrip("*_\"“[ ").startswith(item.title[:20]) and any(identify(x.url).usable for x in links)
+        opens = text.lstrip('*_"“[ ').startswith(item.title[:20]) and any(
+            identify(x.url).usable for x in links
+        )
         if not identified and (not marked or _NEWS.match(text) or not (listed or opens)):
             return
         self._check_markup(line, runs, "", inline.children or [])
         missing = tuple(
             what
-            for what, present in (("title", item.title), ("authors", item.authors), ("paper link", identified))
+            for what, present in (
+                ("title", item.title),
+                ("authors", item.authors),
+                ("paper link", identified),
+            )
             if not present
         )
         title = item.title or ""
@@ -586,11 +608,17 @@ class _Reader:
         loose = "".join(run.text for run in runs if not run.href)
         where = f" in column {column!r}" if column else ""
         if _BROKEN_LINK.search(loose):
-            self.problem("broken-markup", line, f"broken link markup{where}: {_printable(loose.strip())[:200]}")
+            self.problem(
+                "broken-markup", line, f"broken link markup{where}: {_printable(loose.strip())[:200]}"
+            )
         for child in children:
             target = str(child.attrs.get("href", "")) if child.type == "link_open" else ""
             if target and _nested_link(target):
-                self.problem("broken-markup", line, f"link markup inside a link target{where}: {_printable(unquote(target))}")
+                self.problem(
+                    "broken-markup",
+                    line,
+                    f"link markup inside a link target{where}: {_printable(unquote(target))}",
+                )
 
 
 def _link_name(runs: list[Run], links: list[RawLink]) -> str:
@@ -604,7 +632,7 @@ def _first_cell(column: str, runs: list[Run]) -> Item:
     item = read_item(runs)
     text = plain(runs)
     lines = [plain(part) for part in _split_at_breaks(runs)]
-    if _TITLE_COLUMNS.search(column) or item.marked_title and len(item.title.split()) >= 4:
+    if _TITLE_COLUMNS.search(column) or (item.marked_title and len(item.title.split()) >= 4):
         title = item.title if item.marked_title else lines[0] if lines else text
         bracket = _BRACKET_NAME.match(title)
         if bracket:
@@ -637,9 +665,9 @@ def _names_paper(links: list[RawLink]) -> bool:
 def _usable_links(cells: list[_Cell]) -> bool:
     """Whether a row links anything, or meant to (link markup left broken)."""
     return any(
-        identify(link.url).usable or _BROKEN_LINK.search(plain(cell.runs))
+        _BROKEN_LINK.search(plain(cell.runs))
+        or any(identify(link.url).usable for link in links_of(cell.runs))
         for cell in cells
-        for link in [*links_of(cell.runs), *([RawLink("", "", "")] if cell.runs else [])]
     )
 
 

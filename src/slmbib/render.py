@@ -42,7 +42,6 @@ from .readme import (
     ListErrors,
     Row,
     Scan,
-    Table,
     escape_text,
     read_document,
     scan_text,
@@ -194,7 +193,10 @@ def _with_markers(text: str, source: str, listings: Mapping[str, list[Listing]])
     newline = "\r\n" if lines[0].endswith("\r\n") else "\n"
     marked = {region.section for region in regions}
     blocks = sorted(
-        [*((t.section, t.line, t.end) for t in scan.tables if t.markdown), *((x.section, x.line, x.end) for x in scan.lists)],
+        [
+            *((t.section, t.line, t.end) for t in scan.tables if t.markdown),
+            *((x.section, x.line, x.end) for x in scan.lists),
+        ],
         key=lambda block: block[1],
     )
     wrapped: dict[str, tuple[int, int]] = {}
@@ -245,13 +247,19 @@ def _render_region(
     elif lists and not tables:
         owned = range(lists[0].line - 1, lists[0].end)
     problems.extend(
-        InputError(source, index + 1, "a line in the region is no row of its table: move it out of the region")
+        InputError(
+            source, index + 1, "a line in the region is no row of its table: move it out of the region"
+        )
         for index in range(region.begin + 1, region.end)
         if index not in owned and lines[index].strip()
     )
     outside = {_row_signature(row) for row in scan.rows if not region.begin < row.line - 1 < region.end}
     matched = _match_rows(rows, listings, outside, problems)
-    shown = [(listing, matched.get(number)) for number, listing in enumerate(listings) if number not in matched or matched[number] is not None]
+    shown = [
+        (listing, matched.get(number))
+        for number, listing in enumerate(listings)
+        if number not in matched or matched[number] is not None
+    ]
     labels = _labels(scan.rows)
     if lists and not tables:
         # The list as written, rows and what is no paper (a note, a sub-list) alike, then the new items.
@@ -374,7 +382,11 @@ def _new_item(
         year = listing.year or str(record.get("year") or "") if record is not None else listing.year
         candidates.append(_filled(raw, template, title, authors, venue, links, bullet, year))
     joined = ", ".join(escape_text(name) for name in authors)
-    plain = f"**{escape_text(title)}.**" + (f" *{joined}*." if joined else "") + (f" {escape_text(venue)}." if venue else "")
+    plain = (
+        f"**{escape_text(title)}.**"
+        + (f" *{joined}*." if joined else "")
+        + (f" {escape_text(venue)}." if venue else "")
+    )
     markup = " ".join(f"[{_link_markup(label, url)}]" for label, url in links)
     candidates.append([f"{indent}{bullet} {plain} {markup}".rstrip()])
     urls = sorted(link["url"] for link in listing.links)
@@ -382,7 +394,11 @@ def _new_item(
         read = scan_text("\n".join(candidate) + "\n", "item").rows
         # A form that shows no authors (``Name: Title, <ins>Venue</ins>``) is kept without them.
         shown = tuple(authors) if template is None or template.authors or candidate is candidates[-1] else ()
-        if len(read) == 1 and (read[0].title, read[0].authors, sorted(x.url for x in read[0].links)) == (title, shown, urls):
+        if len(read) == 1 and (read[0].title, read[0].authors, sorted(x.url for x in read[0].links)) == (
+            title,
+            shown,
+            urls,
+        ):
             return candidate
     return candidates[-1]
 
@@ -403,13 +419,19 @@ def _filled(
     text = text.replace(template.title, escape_text(title), 1)
     if template.authors:
         written = ", ".join(template.authors)
-        text = text.replace(written, ", ".join(escape_text(name) for name in authors), 1) if written in text else text
+        text = (
+            text.replace(written, ", ".join(escape_text(name) for name in authors), 1)
+            if written in text
+            else text
+        )
     if template.venue and template.venue in text:
         text = text.replace(template.venue, escape_text(venue), 1)
     if template.year:
         # The whole date the template shows (``2018.11``), not only the year read from it.
         date = re.compile(rf"(?<![\d.]){re.escape(template.year[:4])}(?:[.\-/]\d{{1,2}})?(?![\d])")
-        text = date.sub(year, text, count=1) if year else re.sub(rf",?\s*{date.pattern}\.?", "", text, count=1)
+        text = (
+            date.sub(year, text, count=1) if year else re.sub(rf",?\s*{date.pattern}\.?", "", text, count=1)
+        )
     # The links: the first link group of the template takes the paper's links, the others go.
     groups = list(_LINK_GROUP.finditer(text))
     if groups:
@@ -433,8 +455,10 @@ def _like(style: str, label: str, url: str) -> str:
     return re.sub(r"\[(?!\[)[^\[\]]*\]", lambda _: f"[{escape_text(label)}]", written, count=1)
 
 
-#: A link as lists write it: ``[[label](url)]``, ``[[label]](url)`` or ``[label](url)``, with a trailing comma.
-_LINK_GROUP = re.compile(r"\[\[[^\[\]]*\]\([^()\s]*\)\],?|\[\[[^\[\]]*\]\]\([^()\s]*\),?|(?<!!)\[[^\[\]]*\]\([^()\s]*\),?")
+#: A link as lists write it: ``[[label](url)]``, ``[[label]](url)`` or ``[label](url)``, and its comma.
+_LINK_GROUP = re.compile(
+    r"\[\[[^\[\]]*\]\([^()\s]*\)\],?|\[\[[^\[\]]*\]\]\([^()\s]*\),?|(?<!!)\[[^\[\]]*\]\([^()\s]*\),?"
+)
 
 
 def _header_for(listings: Sequence[Listing]) -> tuple[str, ...]:
@@ -523,10 +547,16 @@ def _table_row(
     texts = {column: escape_text(text) if column not in placed else text for column, text in cells.items()}
     name = escape_text(listing.name)
     if first_links:
-        # The table links its titles (``[**Title**](url)``): the name is the link's label, bold if the table's are.
+        # The table links its titles (``[**Title**](url)``): the name is the link's label, bold as the
+        # table's are.
         bold = any(row.links and row.columns and row.columns[0] == header[0] and row.title for row in rows)
         label = f"**{name}**" if bold else name
-        name = " ".join([f"[{label}]({_safe_url(first_links[0])})", *(_link_markup("Link", url) for url in first_links[1:])])
+        name = " ".join(
+            [
+                f"[{label}]({_safe_url(first_links[0])})",
+                *(_link_markup("Link", url) for url in first_links[1:]),
+            ]
+        )
     return _cells_line([name, *texts.values()])
 
 

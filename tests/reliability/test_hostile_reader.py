@@ -63,11 +63,7 @@ def test_check_on_a_thousand_rows_sharing_one_link_is_linear(tmp_path: Path) -> 
 
 
 def _marked(body: str) -> str:
-    return (
-        "## Papers\n\n<!-- slmbib:begin Papers -->\n"
-        + body
-        + "<!-- slmbib:end -->\n"
-    )
+    return "## Papers\n\n<!-- slmbib:begin Papers -->\n" + body + "<!-- slmbib:end -->\n"
 
 
 _TABLE = f"| Method | Paper |\n|---|---|\n| A | [Paper]({PAPER}) |\n"
@@ -98,7 +94,12 @@ def test_a_hand_edit_in_a_region_stops_the_render(tmp_path: Path, body: str, lin
 
 @pytest.mark.parametrize(
     "name",
-    ["Pipe | Net", "A [linked](https://example.org) name", "Back\\slash * and _under_ `code`", "Brackets ] ["],
+    [
+        "Pipe | Net",
+        "A [linked](https://example.org) name",
+        "Back\\slash * and _under_ `code`",
+        "Brackets ] [",
+    ],
 )
 def test_a_rendered_row_reads_back_as_written(tmp_path: Path, name: str) -> None:
     """A name with ``|`` or link markup was written raw, into a row no command could read again."""
@@ -114,7 +115,9 @@ def test_a_rendered_row_reads_back_as_written(tmp_path: Path, name: str) -> None
         cells={"Note": "a | b [c](d)"},
         links=({"column": "Paper", "url": "https://arxiv.org/abs/2402.14905"},),
     )
-    save_records(refs, [Record(id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,))])
+    save_records(
+        refs, [Record(id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,))]
+    )
     render_readme(refs, readme)
     (row,) = scan_text(readme.read_text(), "README.md").rows
     assert (row.name, row.year, row.cells, [link.url for link in row.links]) == (
