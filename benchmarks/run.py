@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .large_bib import BibPlan, bench_large_bib
+from .list_read import ListPlan, bench_list_read
 from .measure import REPO, SRC, Row, format_table
 from .startup import bench_startup
 from .sync import SyncPlan, bench_sync
@@ -28,6 +29,7 @@ class Plan:
     startup_runs: int
     bib: BibPlan
     sync: SyncPlan
+    lists: ListPlan
 
 
 FULL = Plan(
@@ -42,6 +44,7 @@ FULL = Plan(
         judge_growth=True,
     ),
     sync=SyncPlan(sizes=((200, 1.0), (2_000, 1.0), (20_000, 0.2)), sample=5),
+    lists=ListPlan(items=5_000, runs=3, hostile=3_000),
 )
 QUICK = Plan(
     startup_runs=5,
@@ -55,6 +58,7 @@ QUICK = Plan(
         judge_growth=False,
     ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
+    lists=ListPlan(items=5_000, runs=1, hostile=1_000),
 )
 
 
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync"),
+        choices=("startup", "bib", "sync", "lists"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: bench_startup(args.work, plan.startup_runs),
         "bib": lambda: bench_large_bib(args.work, plan.bib),
         "sync": lambda: bench_sync(plan.sync),
+        "lists": lambda: bench_list_read(args.work, plan.lists),
     }
     rows: list[Row] = []
     started = time.perf_counter()

@@ -101,6 +101,8 @@ def badge_text(url: str) -> str | None:
 
     shields.io writes ``label-message-colour``, ``--`` for a dash and ``_`` for a space.
     """
+    if not any(badge_host in url for badge_host in _BADGE_HOSTS):
+        return None
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").removeprefix("www.")
     if host not in _BADGE_HOSTS:

@@ -42,6 +42,7 @@ _BARE_YEAR = re.compile(r"^\(?(19|20)\d{2}[a-z]?\)?$")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*")
 _VENUE_WORDS = 10
+_SPACES = re.compile(r"[ \t\n]+")
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|&\s*)?")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 #: A sentence ends at a period followed by a space, unless the period ends an initial (``J. Smith``).
@@ -87,7 +88,7 @@ class Item:
 
 def plain(runs: list[Run]) -> str:
     """The text of ``runs`` without markup, on one line."""
-    return re.sub(r"[ \t\n]+", " ", "".join(" " if run.newline else run.text for run in runs)).strip(" \t\n")
+    return _SPACES.sub(" ", "".join([" " if run.newline else run.text for run in runs])).strip(" \t\n")
 
 
 def links_of(runs: list[Run]) -> list[ItemLink]:
@@ -155,7 +156,7 @@ def _groups(runs: list[Run], attribute: str) -> list[tuple[int, int]]:
         elif not getattr(run, attribute) and start >= 0:
             spans.append((start, index))
             start = -1
-    return [(a, b) for a, b in spans if plain(runs[a:b])]
+    return [(a, b) for a, b in spans if any(run.text.strip() for run in runs[a:b])]
 
 
 def _looks_like_authors(text: str) -> bool:

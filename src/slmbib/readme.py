@@ -34,6 +34,7 @@ line its item or table row starts on.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -44,7 +45,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .errors import InputError, SlmbibError
-from .identify import badge_text, identify
+from .identify import Identified, badge_text, identify
 from .listitem import Item, Run, links_of, plain, read_item, split_authors
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -67,6 +68,18 @@ _HREF = re.compile(r"""\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", 
 _NESTED_TARGET = re.compile(r"^\[[^\[\]]*\]\((?P<url>[^()\s]+)\)$")
 
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@functools.lru_cache(maxsize=16384)
+def _identified(url: str, label: str = "", column: str = "") -> Identified:
+    """:func:`identify.identify`, once a link: lists repeat their code and model links row after row."""
+    return identify(url, label, column)
+
+
+# Links are kept as written, to be judged by :func:`identify.identify`: neither percent-encoded
+# nor dropped (a ``javascript:`` link is no paper link, and the checker says so).
+_PARSER.normalizeLink = lambda url: url  # type: ignore[method-assign]
+_PARSER.validateLink = lambda url: True  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -564,11 +577,11 @@ class _Reader:
         text = plain(runs)
         links = [RawLink(link.url, link.label, "") for link in item.links]
         # Outside a list, a link whose host says nothing ("[link](…)") does not make prose a paper.
-        identified = _names_paper(links) if listed else any(identify(x.url).identifiers for x in links)
+        identified = _names_paper(links) if listed else any(_identified(x.url).identifiers for x in links)
         marked = item.marked_title and bool(item.authors or item.year)
         # Outside a list, prose is the rule: a paragraph is a work when it opens with its title and links it.
         opens = text.lstrip('*_"“[ ').startswith(item.title[:20]) and any(
-            identify(x.url).usable for x in links
+            _identified(x.url).usable for x in links
         )
         if not identified and (not marked or _NEWS.match(text) or not (listed or opens)):
             return
@@ -656,7 +669,7 @@ def _split_at_breaks(runs: list[Run]) -> list[list[Run]]:
 
 def _names_paper(links: list[RawLink]) -> bool:
     for link in links:
-        found = identify(link.url, link.label, link.column)
+        found = _identified(link.url, link.label, link.column)
         if found.usable and (found.identifiers or found.role == "paper"):
             return True
     return False
@@ -666,7 +679,7 @@ def _usable_links(cells: list[_Cell]) -> bool:
     """Whether a row links anything, or meant to (link markup left broken)."""
     return any(
         _BROKEN_LINK.search(plain(cell.runs))
-        or any(identify(link.url).usable for link in links_of(cell.runs))
+        or any(_identified(link.url).usable for link in links_of(cell.runs))
         for cell in cells
     )
 
