@@ -103,7 +103,6 @@ def _check_read(text: str) -> list[Row]:
         return []
     for row in rows:
         assert 1 <= row.line <= len(lines)
-        written = lines[row.line - 1].strip()
         # The line a row names is the line it starts on, so that file:line in a report is right:
         # never a blank line (a GFM table row needs no pipe: any line up to a blank one is a row).
         assert lines[row.line - 1].strip(" \t\r"), row
