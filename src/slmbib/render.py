@@ -1,23 +1,29 @@
-"""``slmbib render``: write a README's paper tables from ``refs/``.
+"""``slmbib render``: write a README's paper tables and lists from ``refs/``.
 
 Contract:
 
 * Only the lines between ``<!-- slmbib:begin SECTION PATH -->`` and
   ``<!-- slmbib:end -->`` are written; every other line of the file is kept
-  byte for byte.  ``init`` puts the markers around each paper table whose
-  section ``refs/`` lists rows of this file in, once.
-* A region holds one table of the section its marker names: the table keeps
-  the header it has (columns, order, alignment) and gets one row per listing of
-  this file and section in ``refs/``, in listing order: the name, the year, the
-  other cells and the links as listed, each link in the column
-  :func:`identify.place_links` gives and labelled by its role.  A region with
-  no table yet gets the columns its listings name.
+  byte for byte.  ``init`` puts the markers around the first paper table or
+  list of each section ``refs/`` lists rows of this file in, once.
+* A region holds one table or one list of the section its marker names, and
+  keeps the list's style.  A table keeps its header and separator row as
+  written and gets one row per listing of this file and section in ``refs/``
+  that no other block of the file shows, in listing order: a row the file has
+  as written is kept byte for byte unless :func:`identify.place_links` moves
+  one of its links; other rows are written from the listing, each link in the
+  column ``place_links`` gives and labelled as the file labels it, text
+  escaped so that it reads back as written.  A region with no table yet gets
+  the columns its listings name.  A list keeps its items and non-paper lines
+  as written and gets an item for each new listing, in the form of its first
+  item (see :func:`_new_item`).
 * Rendering twice changes nothing, and importing what was rendered gives the
   same records: only moved links' columns and listing line numbers differ.
 * Nothing is written when the file is not as ``refs/`` last saw it: a row in a
   region that no listing matches (edited by hand since the last import), a
-  marker whose section is not the heading it sits under, a row whose column the
-  table lacks.  Every such line is reported at once; import the file first.
+  line in a region that is no part of its table or list, a marker whose section
+  is not the heading it sits under, a row whose column the table lacks.  Every
+  such line is reported at once; import the file first.
 * HTML comments at the end of a row (``<!-- slmbib: ignore CODE -->``) stay with
   the row.
 """
