@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
+from typing import NamedTuple
 
 from .identify import badge_text, identifier_urls
 
@@ -49,9 +52,8 @@ _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bal)\.(?:\s+|$)")
 
 
-@dataclass(frozen=True)
-class Run:
-    """A stretch of an item's text and what it sits in."""
+class Run(NamedTuple):
+    """A stretch of an item's text and what it sits in (a tuple: an item has hundreds)."""
 
     text: str
     strong: bool = False
@@ -147,16 +149,15 @@ def _author_name(text: str) -> str:
 
 
 def _groups(runs: list[Run], attribute: str) -> list[tuple[int, int]]:
-    """Index ranges ``[start, end)`` of consecutive runs that have ``attribute``."""
+    """Index ranges ``[start, end)`` of consecutive runs that have ``attribute`` and some text."""
     spans: list[tuple[int, int]] = []
-    start = -1
-    for index, run in enumerate([*runs, Run("")]):
-        if getattr(run, attribute) and start < 0:
-            start = index
-        elif not getattr(run, attribute) and start >= 0:
-            spans.append((start, index))
-            start = -1
-    return [(a, b) for a, b in spans if any(run.text.strip() for run in runs[a:b])]
+    position = 0
+    for marked, group in groupby(runs, attrgetter(attribute)):
+        members = list(group)
+        if marked and any(run.text.strip() for run in members):
+            spans.append((position, position + len(members)))
+        position += len(members)
+    return spans
 
 
 def _looks_like_authors(text: str) -> bool:
