@@ -27,8 +27,7 @@ from .models import is_usable_url
 #: Query parameters that only track where a click came from.
 _TRACKING = re.compile(r"^(utm_.*|tab|ref|ref_src|source|fbclid|gclid|s|sharing)$")
 
-# A version mark with no number (``.../abs/1911.02972v``) still names the paper.
-_ARXIV_PATH = re.compile(rf"^/(?:abs|pdf|html)/{ARXIV_ID}v?(?:\.pdf)?/?$")
+_ARXIV_PATH = re.compile(rf"^/(?:abs|pdf|html)/{ARXIV_ID}(?:\.pdf)?/?$")
 _HF_PAPER = re.compile(rf"^/papers/(?P<id>{NEW_ARXIV})/?$")
 _ACL_NEW = re.compile(r"^(?P<year>\d{4})\.(?P<venue>[a-z]+)(?:-[a-z0-9]+)*\.\d+$")
 _ACL_OLD = re.compile(r"^(?P<letter>[A-Z])(?P<yy>\d{2})-\d{4}$")
