@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hostile_text import bench_hostile_text
 from .large_bib import BibPlan, bench_large_bib
 from .list_read import ListPlan, bench_list_read
 from .measure import REPO, SRC, Row, format_table
@@ -30,6 +31,8 @@ class Plan:
     bib: BibPlan
     sync: SyncPlan
     lists: ListPlan
+    #: The smaller size of the hostile-text shapes (the larger is ten times it), and the runs of each.
+    hostile_text: tuple[int, int] = (100_000, 3)
 
 
 FULL = Plan(
@@ -59,6 +62,7 @@ QUICK = Plan(
     ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
     lists=ListPlan(items=5_000, runs=1, hostile=1_000),
+    hostile_text=(10_000, 1),
 )
 
 
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync", "lists"),
+        choices=("startup", "bib", "sync", "text", "lists"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "bib": lambda: bench_large_bib(args.work, plan.bib),
         "sync": lambda: bench_sync(plan.sync),
         "lists": lambda: bench_list_read(args.work, plan.lists),
+        "text": lambda: bench_hostile_text(*plan.hostile_text),
     }
     rows: list[Row] = []
     started = time.perf_counter()
