@@ -118,10 +118,18 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._backend = backend
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._backend.remaining(timeout, httpcore.ReadTimeout))
+        try:
+            return self._stream.read(max_bytes, self._backend.remaining(timeout, httpcore.ReadTimeout))
+        except httpcore.ReadTimeout:
+            self._backend.say_if_expired(httpcore.ReadTimeout)
+            raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._backend.remaining(timeout, httpcore.WriteTimeout))
+        try:
+            self._stream.write(buffer, self._backend.remaining(timeout, httpcore.WriteTimeout))
+        except httpcore.WriteTimeout:
+            self._backend.say_if_expired(httpcore.WriteTimeout)
+            raise
 
     def close(self) -> None:
         self._stream.close()
@@ -150,6 +158,11 @@ class _DeadlineBackend(httpcore.SyncBackend):
         if left <= 0:
             raise error(f"the answer took longer than {self.seconds:g} s")
         return left if timeout is None else min(timeout, left)
+
+    def say_if_expired(self, error: type[Exception]) -> None:
+        """A socket timeout that ends at the deadline is the deadline's: the message says so."""
+        if self.deadline is not None and time.monotonic() > self.deadline - 0.05:
+            raise error(f"the answer took longer than {self.seconds:g} s")
 
     def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
         return _DeadlineStream(super().connect_tcp(*args, **kwargs), self)
