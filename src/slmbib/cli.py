@@ -297,7 +297,8 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
-    help="Seconds to wait for an answer before retrying [default: 30].",
+    help="Seconds a request may take, from connecting to the answer's last byte, before it is "
+    "retried [default: 30].",
 )
 @click.pass_context
 def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: Any) -> None:
