@@ -25,7 +25,7 @@ from .measure import Row, child_env, seconds, slmbib_command
 #: Seconds the run at n may take before the run at 10n is skipped.
 BUDGET = 20.0
 #: Seconds after which any one run is stopped.
-HARD_LIMIT = 120.0
+HARD_LIMIT = 60.0
 #: A ratio up to this counts as linear (10 plus room for noise and n log n).
 LINEAR_RATIO = 20.0
 

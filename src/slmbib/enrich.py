@@ -471,16 +471,22 @@ class _Run:
                 daemon=True,
             )
             worker.start()
+            interrupted = False
             try:
                 self.message = "answers already in the cache"
                 self._update(self.targets)
                 self._run_s2(s2_client)
                 self.inbox.put(None)
                 self._drain(block=True)
+            except KeyboardInterrupt:
+                # Ctrl-C stops the run now: the worker (a daemon) may be in a Retry-After wait.
+                interrupted = True
+                raise
             finally:
                 stop.set()
                 self.inbox.put(None)
-                worker.join(timeout=options.timeout + 1)
+                if not interrupted:
+                    worker.join(timeout=options.timeout + 1)
             self.finished = True
             return self._finish({s2.SERVICE: s2_client.requests, arxiv.SERVICE: arxiv_client.requests})
 

@@ -372,15 +372,19 @@ def test_a_huge_answer_costs_a_few_megabytes(
 
 
 @pytest.mark.parametrize(
-    ("fault", "extra"),
-    [("429", {"retry_after": 100}), ("slow", {"delay": 100})],
-    ids=["retry-after", "request"],
+    ("service", "fault", "extra"),
+    [
+        ("s2", "429", {"retry_after": 100}),
+        ("s2", "slow", {"delay": 100}),
+        ("arxiv", "429", {"retry_after": 100}),
+    ],
+    ids=["s2-retry-after", "s2-request", "arxiv-retry-after"],
 )
-def test_one_interrupt_stops_sync_in_an_s2_wait(
-    served: ReplayServer, tmp_path: Path, fault: str, extra: dict[str, Any]
+def test_one_interrupt_stops_sync_in_a_wait(
+    served: ReplayServer, tmp_path: Path, service: str, fault: str, extra: dict[str, Any]
 ) -> None:
     refs, cache = make_refs(tmp_path, papers()), tmp_path / "cache.sqlite"
-    served.inject("s2", fault, **extra)
+    served.inject(service, fault, **extra)
     process = subprocess.Popen(
         [*SLMBIB, *cli_args(served, refs, cache, "--timeout", "200")],
         env=subprocess_env(),
@@ -390,7 +394,7 @@ def test_one_interrupt_stops_sync_in_an_s2_wait(
     )
     try:
         deadline = time.monotonic() + 60
-        while not [r for r in served.requests if r.service == "s2"] and time.monotonic() < deadline:
+        while not [r for r in served.requests if r.service == service] and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # inside the wait now
         interrupted = time.monotonic()
