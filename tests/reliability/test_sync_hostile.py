@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -325,6 +326,29 @@ def test_a_cache_that_fills_the_disk_midway_stays_a_valid_cache(
     assert "cannot write the cache" in line and "full" in line
     with contextlib.closing(sqlite3.connect(cache)) as db:
         assert db.execute("SELECT * FROM answers ORDER BY service, key").fetchall() == before
+
+
+def test_a_file_size_limit_on_the_cache_is_one_line_and_leaves_no_empty_cache(
+    served: ReplayServer, tmp_path: Path
+) -> None:
+    """The same without root: a process whose files may not grow past 2 KiB (RLIMIT_FSIZE)."""
+    refs, cache = make_refs(tmp_path, papers()), tmp_path / "cache.sqlite"
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    finished = subprocess.run(
+        [*SLMBIB, *cli_args(served, refs, cache)],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limited,
+    )
+    errors = [line for line in finished.stderr.splitlines() if line.startswith("Error:")]
+    assert finished.returncode == 1 and len(errors) == 1 and "Traceback" not in finished.stderr
+    assert "cannot write the cache" in errors[0] and not cache.exists()
 
 
 # -- item 10: a trickle cannot hold sync (and its lock) for long ---------------------------------------
