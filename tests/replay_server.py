@@ -100,7 +100,7 @@ HTML_BAD_GATEWAY = (
 FAULTS = frozenset(
     {"429", "500", "502", "503", "504", "slow", "truncate", "drop", "html", "wrong_shape", "raw"}
     | {"empty_feed", "error_entry"}
-    | {"redirect", "trickle", "gzip_bomb", "huge", "echo_key", "escapes", "paper_fields", "deep"}
+    | {"redirect", "trickle", "gzip_bomb", "huge", "echo_key", "escapes", "paper_fields", "deep", "gzip"}
 )
 ARXIV_ONLY = frozenset({"empty_feed", "error_entry"})
 S2_ONLY = frozenset({"paper_fields"})
@@ -774,6 +774,11 @@ class ReplayServer:
             answer = self._wrong_shape(record.service, answer)
         if fault.name == "paper_fields":
             answer = self._paper_fields(answer, options["fields"])
+        if fault.name == "gzip":  # the normal answer, compressed as a server may choose to
+            answer = _Answer(
+                answer.status, gzip.compress(answer.body), answer.content_type,
+                {**answer.headers, "Content-Encoding": "gzip"},
+            )  # fmt: skip
         if fault.name == "trickle":
             self._trickle(handler, record, answer, options.get("delay", 1.0), options.get("headers", False))
         elif fault.name == "truncate":

@@ -53,6 +53,8 @@ USER_AGENT = f"slmbib/{__version__}"
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 #: Encodings slmbib decompresses itself, within the byte cap.
 _ENCODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS, "identity": None, "": None}
+#: Most bytes inflated at a time: a bomb's chunk never expands past this in one step.
+_PIECE = 2**16
 
 #: Statuses that mean "not now" rather than "never": worth another try.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -184,19 +186,25 @@ def _read_capped(chunks: Iterable[bytes], encoding: str) -> bytes:
     body = bytearray()
     for chunk in chunks:
         data = chunk
-        while data:
-            room = MAX_ANSWER_BYTES - len(body) + 1
+        while True:
             if inflate is None:
-                piece, data = data[:room], b""
+                piece, data = data, b""
             else:
                 try:
-                    piece = inflate.decompress(data, room)
+                    piece = inflate.decompress(data, _PIECE)
                 except zlib.error:
                     raise UnusableAnswer("broken compression") from None
                 data = inflate.unconsumed_tail
             body += piece
             if len(body) > MAX_ANSWER_BYTES:
                 raise _TooLarge
+            # A full piece may leave output inside zlib even when all input is taken: ask again.
+            if not data and (inflate is None or len(piece) < _PIECE):
+                break
+    if inflate is not None:
+        body += inflate.flush()
+        if len(body) > MAX_ANSWER_BYTES:
+            raise _TooLarge
     return bytes(body)
 
 
