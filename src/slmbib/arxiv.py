@@ -41,6 +41,7 @@ import httpx
 from defusedxml.ElementTree import fromstring
 
 from . import remote
+from .identity import parse_arxiv_id
 from .pacing import PacedClient, RefusedAnswer, ServiceClient, UnusableAnswer, check_api_url
 
 log = logging.getLogger(__name__)
@@ -55,17 +56,7 @@ IDS_PER_REQUEST = 100
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
 _OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
-_ID = re.compile(r"^(?P<base>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[a-z]{2})?/\d{7})(?:v(?P<version>\d+))?$", re.I)
 _ENTRY_ID = re.compile(r"/abs/(?P<id>.+)$")
-
-
-def split_id(arxiv_id: str) -> tuple[str, int | None] | None:
-    """``(base id, version)`` of a well-formed arXiv id (either style), or None if malformed."""
-    match = _ID.match(arxiv_id.strip())
-    if not match:
-        return None
-    version = match.group("version")
-    return match.group("base").lower(), int(version) if version else None
 
 
 def _text(element: Element | None) -> str:
@@ -102,15 +93,15 @@ Answer = Entry | Rejected | None
 def entry_from_json(data: Any) -> Entry:
     """An entry in :class:`Entry`'s field names as an :class:`Entry`; :class:`UnusableAnswer` if broken."""
     entry = remote.mapping(data, "an entry")
-    parts = split_id(remote.text(entry.get("id"), "id"))
-    if parts is None or parts[1] is not None:
+    parsed = parse_arxiv_id(remote.text(entry.get("id"), "id"))
+    if parsed is None or parsed.version is not None:
         raise UnusableAnswer("an entry's id is not an unversioned arXiv id")
     texts = {
         name: remote.text(entry.get(name), name)
         for name in ("title", "published", "updated", "primary_class", "journal_ref", "doi", "comment")
     }
     return Entry(
-        id=parts[0],
+        id=parsed.id,
         version=remote.integer(entry.get("version"), "version"),
         authors=remote.texts(entry.get("authors"), "authors"),
         **texts,
@@ -133,15 +124,14 @@ def answer_to_json(answer: Answer) -> dict[str, Any] | None:
 def _entry(element: Element) -> Entry | None:
     """One ``<entry>``, or None when its id is not an arXiv abstract URL."""
     found = _ENTRY_ID.search(_text(element.find(f"{_ATOM}id")))
-    parts = split_id(found.group("id")) if found else None
-    if parts is None:
+    parsed = parse_arxiv_id(found.group("id")) if found else None
+    if parsed is None:
         return None
-    base, version = parts
     primary = element.find(f"{_ARXIV}primary_category")
     return entry_from_json(
         {
-            "id": base,
-            "version": version,
+            "id": parsed.id,
+            "version": parsed.version,
             "title": _text(element.find(f"{_ATOM}title")),
             "authors": [
                 name
@@ -212,7 +202,7 @@ class ArxivClient(ServiceClient):
         An id that arXiv rejects by name is answered :class:`Rejected`.
         """
         answers: dict[str, Answer] = {}
-        asking = list(dict.fromkeys(i.lower() for i in ids))
+        asking = list(dict.fromkeys(ids))
         doubted = False
         while asking:
             feed = self._query(asking)
