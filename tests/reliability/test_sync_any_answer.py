@@ -19,7 +19,7 @@ from slmbib.enrich import sync
 from slmbib.store import load_records
 
 from ..replay_server import FEED_OPEN, ReplayServer
-from ..sync_corpus import MOBILELLM, make_refs, options, record, serve_papers, snapshot
+from ..sync_corpus import MOBILELLM, TINYSTORIES, make_refs, options, record, serve_papers, snapshot
 
 TRIES = 2
 PAPER_ID = "afd50c7869a90b439a772468b6866ff92990713c"  # MobileLLM's paperId on the test server
@@ -86,6 +86,13 @@ s2_bodies = st.one_of(
 )
 
 
+match_bodies = st.one_of(
+    s2_papers.map(lambda paper: json.dumps({"data": [paper]}).encode()),
+    any_json.map(lambda value: json.dumps(value).encode()),
+    st.binary(max_size=64),
+)
+
+
 def feed(entry: dict[str, Any]) -> bytes:
     """An Atom feed holding one entry built from ``entry`` (text escaped, but any characters kept)."""
     parts = ["  <entry>\n"]
@@ -129,11 +136,19 @@ def server() -> Iterator[ReplayServer]:
         yield running
 
 
+def records() -> list[Any]:
+    """One record S2 finds by its arXiv id (a batch), one by its title (a title match)."""
+    return [
+        record("mobilellm", "MobileLLM", arxiv=MOBILELLM["arxiv_id"]),
+        record("tinystories", "TinyStories", title=TINYSTORIES["title"]),
+    ]
+
+
 @pytest.fixture(scope="module")
 def expected(server: ReplayServer) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as folder:
-        refs = make_refs(Path(folder), [record("mobilellm", "MobileLLM", arxiv=MOBILELLM["arxiv_id"])])
-        assert sync(refs, options(server, Path(folder) / "cache.sqlite")).statuses == {"resolved": 1}
+        refs = make_refs(Path(folder), records())
+        assert sync(refs, options(server, Path(folder) / "cache.sqlite")).statuses == {"resolved": 2}
         return snapshot(refs)
 
 
@@ -148,32 +163,41 @@ def printable_everywhere(value: Any) -> bool:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(s2_body=st.none() | s2_bodies, arxiv_body=st.none() | arxiv_bodies)
+@given(batch=st.none() | s2_bodies, match=st.none() | match_bodies, arxiv_body=st.none() | arxiv_bodies)
 def test_any_answer_gives_records_or_unavailable_and_a_good_server_then_recovers(
-    server: ReplayServer, expected: dict[str, bytes], s2_body: bytes | None, arxiv_body: bytes | None
+    server: ReplayServer,
+    expected: dict[str, bytes],
+    batch: bytes | None,
+    match: bytes | None,
+    arxiv_body: bytes | None,
 ) -> None:
     server.clear_faults()
-    if s2_body is not None:
-        server.inject("s2", "raw", times=TRIES, body=s2_body)
+    if batch is not None:
+        server.inject("s2", "raw", times=TRIES, body=batch, path_contains="/paper/batch")
+    if match is not None:
+        server.inject("s2", "raw", times=TRIES, body=match, path_contains="/search/match")
     if arxiv_body is not None:
         server.inject("arxiv", "raw", times=TRIES, body=arxiv_body, content_type="application/atom+xml")
     with tempfile.TemporaryDirectory() as folder:
-        refs = make_refs(Path(folder), [record("mobilellm", "MobileLLM", arxiv=MOBILELLM["arxiv_id"])])
+        refs = make_refs(Path(folder), records())
+        before = {r.id: r.identifiers for r in load_records(refs).values()}
         cache = Path(folder) / "cache.sqlite"
         result = sync(refs, options(server, cache, tries=TRIES, timeout=3.0))
         assert all(line.isprintable() for line in result.errors)  # one line each, nothing hidden
         assert len(result.errors) <= 2
-        (synced,) = load_records(refs).values()
-        assert synced.sync["status"] in ("resolved", "not_found", "ambiguous", "unavailable")
-        assert printable_everywhere(synced.to_dict())
+        synced = load_records(refs)
+        for each in synced.values():
+            assert each.sync["status"] in ("resolved", "not_found", "ambiguous", "unavailable")
+            assert printable_everywhere(each.to_dict())
         server.clear_faults()
         # A good server now: a plain run never fails on what the bad one left in the cache ...
         again = sync(refs, options(server, cache))
         assert not again.errors
-        # ... and a refresh gives exactly the clean result, unless the bad answer was well-formed enough
-        # to be taken and taught the record an identifier (learned identifiers stay, as from any answer).
+        # ... and a refresh gives exactly the clean result, unless a bad answer was well-formed enough
+        # to be taken and taught a record an identifier (learned identifiers stay, as from any answer).
         sync(refs, options(server, cache, refresh=True))
-        (final,) = load_records(refs).values()
-        assert final.sync["status"] == "resolved"
-        if synced.identifiers == {"arxiv": MOBILELLM["arxiv_id"]}:
+        final = load_records(refs)
+        if all(synced[rid].identifiers == ids for rid, ids in before.items()):
             assert snapshot(refs) == expected
+        else:
+            assert {r.sync["status"] for r in final.values()} <= {"resolved", "ambiguous", "not_found"}
