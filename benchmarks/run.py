@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .adversarial import bench_adversarial
+from .hostile_text import bench_hostile_text
 from .large_bib import BibPlan, bench_large_bib
 from .measure import REPO, SRC, Row, format_table
 from .startup import bench_startup
@@ -29,6 +30,8 @@ class Plan:
     startup_runs: int
     bib: BibPlan
     sync: SyncPlan
+    #: The smaller size of the hostile-text shapes (the larger is ten times it), and the runs of each.
+    hostile_text: tuple[int, int] = (100_000, 3)
     #: Whether the adversarial shapes run without being asked for (``--only adversarial``): they take minutes.
     adversarial: bool = True
 
@@ -58,6 +61,7 @@ QUICK = Plan(
         judge_growth=False,
     ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
+    hostile_text=(10_000, 1),
     adversarial=False,
 )
 
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync", "adversarial"),
+        choices=("startup", "bib", "sync", "text", "adversarial"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: bench_startup(args.work, plan.startup_runs),
         "bib": lambda: bench_large_bib(args.work, plan.bib),
         "sync": lambda: bench_sync(plan.sync),
+        "text": lambda: bench_hostile_text(*plan.hostile_text),
         "adversarial": bench_adversarial,
     }
     rows: list[Row] = []
