@@ -13,6 +13,8 @@
     ├── SyncFailure             a service failed during a sync: its ApiError and the records left unsynced
     ├── UnusableAnswer          a service's answer is broken (truncated, HTML): asked again
     ├── RefusedAnswer           a service's answer must not be used (a DTD in a feed): not asked again
+    ├── AnswerTooLarge          a service's answer is over the size cap: not read further
+    ├── CacheError              the cache file cannot be used (not a cache, or not writable)
     └── LockedError             another slmbib run holds refs/
 
 The command line turns every ``SlmbibError`` into a one-line message and a
@@ -30,13 +32,36 @@ class SlmbibError(Exception):
     """Base of every error slmbib reports; ``str()`` is the one-line message."""
 
 
+#: Values that must never be printed or stored (the S2 API key); see :func:`keep_secret`.
+_SECRETS: set[str] = set()
+REDACTED = "[redacted]"
+
+
+def keep_secret(value: str) -> None:
+    """Hide ``value`` from every message and every stored remote text from now on.
+
+    A server may echo a request header back (in an error body, or even in a
+    title); whatever slmbib prints or stores passes through :func:`hide_secrets`.
+    """
+    if value:
+        _SECRETS.add(value)
+
+
+def hide_secrets(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 def printable(text: str) -> str:
-    """``text`` with line breaks and control characters escaped (``\\n``, ``\\x1b``).
+    """``text`` with secrets hidden and line breaks and control characters escaped (``\\n``, ``\\x1b``).
 
     Messages quote lists, record files and server answers, which may hold
     anything: escaping keeps a message on one line and keeps escape sequences
     from reaching the user's terminal.
     """
+    text = hide_secrets(text)
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
@@ -122,3 +147,11 @@ class UnusableAnswer(SlmbibError):
 
 class RefusedAnswer(SlmbibError):
     """Raised by a response parser: the body must not be used, and asking again will not help."""
+
+
+class AnswerTooLarge(SlmbibError):
+    """Raised while reading an answer: it is over the size cap, and is not read further."""
+
+
+class CacheError(SlmbibError):
+    """The cache file cannot be used (not a cache, or not writable)."""
