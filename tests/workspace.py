@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from slmbib.cli import main
-from slmbib.store import LOCK_FILE
+from slmbib.store import LOCK_FILE, RECORD_CACHE
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -17,9 +17,10 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` and its bytes, but the lock file, which any writing run creates."""
+    """Every file below ``folder`` and its bytes, but the lock file, which any writing run creates,
+    and the record cache, which any run reading refs/ may update (it is not data)."""
     return {
         str(path): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != LOCK_FILE
+        if path.is_file() and path.name != LOCK_FILE and not str(path).endswith(str(RECORD_CACHE))
     }

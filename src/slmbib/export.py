@@ -4,9 +4,10 @@ Contract:
 
 * Under the ``refs/`` lock: records that are one paper are merged (the run
   reports ``old key -> kept key``), every record without a citation key gets
-  one and it is pinned in ``refs/`` (only files whose bytes change are
-  written); then the bibliography is rendered and written atomically, or to
-  stdout.  Everything is checked before the first byte is written: with
+  one and it is pinned in ``refs/``; then the bibliography is rendered and
+  written atomically, or to stdout.  Only files whose bytes change are
+  written, the output included, so a ``refs/`` with every key pinned may be
+  read-only.  Everything is checked before the first byte is written: with
   ``strict``, entries that still lack authors are an error and nothing
   changes anywhere.
 * The survey's own record (``refs/survey.yaml``) is always part of it.
@@ -164,7 +165,10 @@ def export(
         if output is not None:
             # Exports run under the lock one at a time: a temporary file of the output is a killed one's.
             store.remove_stale_temporaries(output.parent, output.name)
-            store.atomic_write(output, rendered.text.encode("utf-8"))
+            try:
+                store.replace_if_changed(output, rendered.text.encode("utf-8"))
+            except OSError as exc:
+                raise SlmbibError(f"{output}: cannot write: {exc.strerror}") from None
     for change in pinned:
         logger.debug("pinned %s for %s", change.new, change.record_id)
     return ExportResult(

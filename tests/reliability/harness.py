@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from slmbib.store import TEMPORARY_SUFFIX, load_records
+from slmbib.store import RECORD_CACHE, TEMPORARY_SUFFIX, load_records
 
 #: The command line as a child process: the installed package, or src/ through PYTHONPATH.
 SLMBIB = [sys.executable, "-c", "from slmbib.cli import main; main(prog_name='slmbib')"]
@@ -47,11 +47,15 @@ def run_slmbib(refs: Path, *args: str, env: dict[str, str] | None = None, timeou
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (hidden ones too, the lock file aside) by relative path."""
+    """Every file under ``folder`` by relative path: hidden ones too, the lock and the record cache aside.
+
+    The record cache (``.slmbib/records.json``) is not data: it holds the files' times and
+    inodes, which differ from run to run, and is ignored whenever it does not match.
+    """
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != ".lock"
+        if path.is_file() and path.name != ".lock" and path.relative_to(folder) != RECORD_CACHE
     }
 
 
