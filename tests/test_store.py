@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slmbib.errors import InputError
 from slmbib.models import Link, Listing, Record, Value
-from slmbib.store import atomic_write, check_record_id, dump_record, load_records, save_records
+from slmbib.store import atomic_write, check_record_id, dump_record, dump_yaml, load_records, save_records
 
 
 def _record(record_id: str = "arxiv-2402.14905") -> Record:
@@ -72,3 +76,25 @@ def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path: Path) -> N
         assert (tmp_path / "shared.bib").stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(old)
+
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(), _plain, min_size=1, max_size=6))
+def test_records_are_written_exactly_as_pyyaml_writes_them(data: dict[str, Any]) -> None:
+    """dump_yaml builds YAML's nodes itself, for speed: the bytes must stay PyYAML's own."""
+    expected = yaml.dump(
+        data,
+        Dumper=type("Dumper", (yaml.CSafeDumper,), {"ignore_aliases": lambda self, data: True}),
+        sort_keys=False,
+        allow_unicode=True,
+        width=100_000,
+        default_flow_style=False,
+    )
+    assert dump_yaml(data) == expected

@@ -29,6 +29,7 @@ import contextlib
 import errno
 import fcntl
 import glob
+import io
 import json
 import logging
 import math
@@ -57,11 +58,6 @@ TEMPORARY_SUFFIX = ".part"
 logger = logging.getLogger(__name__)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Shared objects are written out in full: a record file never holds an anchor or alias,
-# which lets loading refuse them (see _check_plain_yaml).
-_Dumper: Any = type(
-    "_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {"ignore_aliases": lambda self, data: True}
-)
 
 _CORE_TAG = "tag:yaml.org,2002:"
 #: Explicit YAML tags a record file may use: plain data, never objects, bytes or sets.
@@ -256,16 +252,76 @@ class _PlainData:
 
 
 def dump_yaml(data: Any) -> str:
-    return str(
-        yaml.dump(
-            data,
-            Dumper=_Dumper,
-            sort_keys=False,
-            allow_unicode=True,
-            width=100_000,
-            default_flow_style=False,
-        )
-    )
+    """``data`` as YAML, exactly as PyYAML's safe dumper writes it (block style, Unicode, no wrapping).
+
+    The nodes are built here rather than by PyYAML's representer, which took most
+    of an import's time walking its type tables for every value of every record;
+    data of another type than plain data goes to the representer as before.
+    """
+    stream = io.StringIO()
+    dumper = _Dumper(stream, allow_unicode=True, width=100_000, default_flow_style=False, sort_keys=False)
+    try:
+        dumper.open()
+        dumper.serialize(_node(data, dumper))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+_STR_TAG, _INT_TAG, _SEQ_TAG, _MAP_TAG = (_CORE_TAG + name for name in ("str", "int", "seq", "map"))
+
+
+def _node(data: Any, dumper: Any) -> yaml.Node:
+    kind = type(data)
+    if kind is str:
+        return yaml.ScalarNode(_STR_TAG, data)
+    if kind is int:
+        return yaml.ScalarNode(_INT_TAG, str(data))
+    if kind is dict:
+        pairs = [(_node(key, dumper), _node(value, dumper)) for key, value in data.items()]
+        return yaml.MappingNode(_MAP_TAG, pairs, flow_style=False)
+    if kind is list:
+        return yaml.SequenceNode(_SEQ_TAG, [_node(item, dumper) for item in data], flow_style=False)
+    node: yaml.Node = dumper.represent_data(data)
+    return node
+
+
+class _ScalarTags(dict[tuple[str, tuple[bool, bool]], str]):
+    """The tag each scalar text resolves to, remembered: the emitter asks twice for every value."""
+
+    _resolver = yaml.resolver.Resolver()
+
+    def __missing__(self, key: tuple[str, tuple[bool, bool]]) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        tag: str = self._resolver.resolve(yaml.ScalarNode, *key)  # type: ignore[no-untyped-call]
+        self[key] = tag
+        return tag
+
+
+_SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_SafeDumper):  # type: ignore[misc]
+    _scalar_tags = _ScalarTags()
+
+    def ignore_aliases(self, data: Any) -> bool:
+        # Shared objects are written out in full: a record file never holds an anchor or
+        # alias, which lets loading refuse them (see _PlainData).
+        return True
+
+    # Tags are decided by the value alone: no path resolvers are registered to track.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            return self._scalar_tags[value, implicit]
+        return super().resolve(kind, value, implicit)
 
 
 def dump_record(record: Record) -> str:
