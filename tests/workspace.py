@@ -8,6 +8,10 @@ from click.testing import CliRunner
 
 from slmbib.cli import main
 from slmbib.store import LOCK_FILE, RECORD_CACHE
+from slmbib.uptodate import EXPORTS_FILE
+
+#: What slmbib keeps beside refs/ to skip work: the files' times and inodes, which differ by run.
+CACHES = {RECORD_CACHE, EXPORTS_FILE}
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -18,9 +22,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below ``folder`` and its bytes, but the lock file, which any writing run creates,
-    and the record cache, which any run reading refs/ may update (it is not data)."""
+    and the caches beside refs/, which any run reading refs/ may update (they are not data)."""
     return {
         str(path): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != LOCK_FILE and not str(path).endswith(str(RECORD_CACHE))
+        if path.is_file() and path.name != LOCK_FILE and path.relative_to(folder) not in CACHES
     }

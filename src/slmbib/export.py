@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import store
@@ -31,6 +31,7 @@ from .keys import KeyChange, KeyClashError, assign_keys, rekey, survey_order
 from .merge import merge_records
 from .models import Record
 from .survey import SURVEY_ID, load_survey, save_survey, survey_path
+from .uptodate import export_settings, remember
 from .write import listed_names, render
 
 logger = logging.getLogger(__name__)
@@ -169,18 +170,20 @@ def export(
                 store.replace_if_changed(output, rendered.text.encode("utf-8"))
             except OSError as exc:
                 raise SlmbibError(f"{output}: cannot write: {exc.strerror}") from None
+        result = ExportResult(
+            destination=str(output) if output is not None else "stdout",
+            text=rendered.text,
+            entries=len(chosen),
+            missing_authors=rendered.missing_authors,
+            missing_year=rendered.missing_year,
+            approximated=rendered.approximated,
+        )
+        if output is not None:
+            # What a rerun would report: it pins and merges nothing.
+            remember(root, output, export_settings(fmt, order, list(sections), strict), result.lines())
     for change in pinned:
         logger.debug("pinned %s for %s", change.new, change.record_id)
-    return ExportResult(
-        destination=str(output) if output is not None else "stdout",
-        text=rendered.text,
-        entries=len(chosen),
-        pinned=pinned,
-        rekeyed=rekeyed,
-        missing_authors=rendered.missing_authors,
-        missing_year=rendered.missing_year,
-        approximated=rendered.approximated,
-    )
+    return replace(result, pinned=pinned, rekeyed=rekeyed)
 
 
 def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -> list[KeyChange]:
