@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,16 @@ from hypothesis import strategies as st
 
 from slmbib.errors import InputError
 from slmbib.models import Link, Listing, Record, Value
-from slmbib.store import atomic_write, check_record_id, dump_record, dump_yaml, load_records, save_records
+from slmbib.store import (
+    RECORD_CACHE,
+    atomic_write,
+    check_record_id,
+    dump_record,
+    dump_yaml,
+    load_records,
+    parse_record,
+    save_records,
+)
 
 
 def _record(record_id: str = "arxiv-2402.14905") -> Record:
@@ -98,3 +108,74 @@ def test_records_are_written_exactly_as_pyyaml_writes_them(data: dict[str, Any])
         default_flow_style=False,
     )
     assert dump_yaml(data) == expected
+
+
+def _cached_project(tmp_path: Path) -> tuple[Path, Path, Record]:
+    refs = tmp_path / "refs"
+    record = _record()
+    save_records(refs, [record, _record("arxiv-2401.00001")])
+    assert (tmp_path / RECORD_CACHE).exists()
+    return refs, refs / "papers" / f"{record.id}.yaml", record
+
+
+def test_the_record_cache_is_used_while_the_files_are_unchanged(tmp_path: Path) -> None:
+    refs, path, record = _cached_project(tmp_path)
+    cache = json.loads((tmp_path / RECORD_CACHE).read_text())
+    # A cached record that differs from its file shows which one was read.
+    cache["files"][path.name][1]["key"] = "fromcache"
+    (tmp_path / RECORD_CACHE).write_text(json.dumps(cache))
+    assert load_records(refs)[record.id].key == "fromcache"
+
+
+@pytest.mark.parametrize("edit", ["same size", "other size", "replaced"])
+def test_a_stale_cache_entry_is_ignored(tmp_path: Path, edit: str) -> None:
+    refs, path, record = _cached_project(tmp_path)
+    text = path.read_text()
+    if edit == "same size":
+        edited = text.replace("MobileLLM:", "MobileXYZ:")
+        assert len(edited) == len(text)
+        written = path.stat().st_mtime_ns
+        with path.open("r+") as handle:  # in place: same inode
+            handle.write(edited)
+        # As a later edit: one within the clock's tick of the write (about 4 ms) would go unseen.
+        os.utime(path, ns=(written + 10**9, written + 10**9))
+    elif edit == "other size":
+        edited = text.replace("MobileLLM:", "MobileLLM 2:")
+        path.write_text(edited)
+    else:
+        edited = text.replace("MobileLLM:", "Mobile:")
+        (path.parent / "new").write_text(edited)
+        (path.parent / "new").replace(path)
+    assert load_records(refs)[record.id].title != record.title
+    assert load_records(refs) == {r.id: r for r in (_record("arxiv-2401.00001"), parse_record(edited, path))}
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        b"",
+        b"\x00\xff garbage",
+        b"[]",
+        b'{"version": 1}',
+        b'{"version": 1, "folder": "FOLDER", "files": []}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": "x"}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": 5}]}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": "other"}]}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": NaN}]}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, ' + b"[" * 100_000,
+        b'{"version": 0, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": "x"}]}}',
+        b'{"version": 1, "folder": "/elsewhere", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": "x"}]}}',
+    ],
+)
+def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, cache: bytes) -> None:
+    refs, path, record = _cached_project(tmp_path)
+    status = path.stat()
+    stamp = [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+    folder = json.dumps(str((refs / "papers").resolve()))[1:-1].encode()
+    (tmp_path / RECORD_CACHE).write_bytes(
+        cache.replace(b"FOLDER", folder).replace(b"STAMP", str(stamp).encode())
+    )
+    assert load_records(refs)[record.id] == record
+    # Rebuilt from the YAML files: the next load takes it as it is.
+    rebuilt = json.loads((tmp_path / RECORD_CACHE).read_text())
+    assert rebuilt["files"][path.name] == [stamp, record.to_dict()]
