@@ -320,7 +320,8 @@ class _Dumper(_SafeDumper):  # type: ignore[misc]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
-            return self._scalar_tags[value, implicit]
+            # Asked as quoted text, any scalar is a string: no resolver applies.
+            return self._scalar_tags[value, implicit] if implicit[0] else _STR_TAG
         return super().resolve(kind, value, implicit)
 
 
@@ -354,7 +355,8 @@ def _parse_data(text: str, shown: str) -> _PlainData:
         return _PlainData(text, shown)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
+        # libyaml may place a problem at the end of the stream a line or two past the last one.
+        line = min(mark.line + 1, text.count("\n") + 1) if mark is not None else 0
         raise InputError(shown, line, f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.reader.ReaderError:
         # Its position counts bytes of libyaml's buffer, not characters: find the culprit again.
