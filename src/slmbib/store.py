@@ -651,7 +651,7 @@ def _new_file_mode() -> int:
 
 #: Threads that make written files durable: fsync waits on the disk, not on Python, and
 #: the file system commits many files' data in one journal write.
-_SYNC_THREADS = 16
+_SYNC_THREADS = 8
 
 
 def _write_temporary(path: Path, data: bytes, new_mode: int) -> str:
@@ -681,9 +681,12 @@ def _write_temporary(path: Path, data: bytes, new_mode: int) -> str:
 def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     """Replace each file with its data so that after a crash each is whole, old or new.
 
-    Every temporary file is written and made durable first (together, from a
-    few threads), then all are renamed over their files and each folder is
-    made durable once: one disk wait for the batch instead of one per file.
+    Each file's temporary file is written and made durable (from a few threads
+    at once: the file system commits their data together), then renamed over
+    the file, in order, as soon as it is durable; each folder is made durable
+    once at the end.  One disk wait per batch instead of one per file.  After
+    the first failure nothing more is renamed, and the rest of the temporary
+    files are removed.
     """
     if not files:
         return
@@ -691,31 +694,32 @@ def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     for folder in {path.parent for path, _ in files}:
         folder.mkdir(parents=True, exist_ok=True)
     if len(files) == 1:
-        temporaries: list[str | BaseException] = [_write_temporary(files[0][0], files[0][1], new_mode)]
+        os.replace(_write_temporary(files[0][0], files[0][1], new_mode), files[0][0])
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         def attempt(path: Path, data: bytes) -> str | BaseException:
             try:
                 return _write_temporary(path, data, new_mode)
-            except Exception as exc:  # reported below, after every other temporary file is accounted for
+            except Exception as exc:  # raised below, once every temporary file is accounted for
                 return exc
 
+        failure: BaseException | None = None
         with ThreadPoolExecutor(min(_SYNC_THREADS, len(files))) as pool:
-            temporaries = list(pool.map(attempt, *zip(*files, strict=True)))
-    failed = next((tmp for tmp in temporaries if isinstance(tmp, BaseException)), None)
-    written = [tmp for tmp in temporaries if isinstance(tmp, str)]
-    try:
-        if failed is not None:
-            raise failed
-        for (path, _), tmp in zip(files, written, strict=True):
-            os.replace(tmp, path)
-    except BaseException:
-        # The ones renamed already are gone under their temporary names.
-        for tmp in written:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        raise
+            for (path, _), written in zip(files, pool.map(attempt, *zip(*files, strict=True)), strict=True):
+                if isinstance(written, BaseException):
+                    failure = failure or written
+                    continue
+                if failure is not None:
+                    os.unlink(written)
+                    continue
+                try:
+                    os.replace(written, path)
+                except OSError as exc:
+                    failure = exc
+                    os.unlink(written)
+        if failure is not None:
+            raise failure
     for folder in {path.parent for path, _ in files}:
         _sync_folder(folder)
 
