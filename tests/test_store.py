@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,16 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, cache: bytes) ->
     # Rebuilt from the YAML files: the next load takes it as it is.
     rebuilt = json.loads((tmp_path / RECORD_CACHE).read_text())
     assert rebuilt["files"][path.name] == [stamp, record.to_dict()]
+
+
+def test_a_small_save_into_a_large_cache_leaves_the_cache_to_the_next_load(tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    records = [_record(f"arxiv-2401.{n:05d}") for n in range(12)]
+    save_records(refs, records)
+    cached = (tmp_path / RECORD_CACHE).read_bytes()
+    changed = replace(records[0], key="changed2024")
+    save_records(refs, [changed])
+    assert (tmp_path / RECORD_CACHE).read_bytes() == cached  # not rewritten for one record in twelve
+    assert load_records(refs)[changed.id] == changed  # its stamp changed: the file is parsed
+    entry = json.loads((tmp_path / RECORD_CACHE).read_text())["files"][f"{changed.id}.yaml"]
+    assert entry[1]["key"] == "changed2024"

@@ -560,6 +560,20 @@ class RecordCache:
             pass
         return cls(path, folder, {})
 
+    @staticmethod
+    def worth_updating(root: Path, written: int) -> bool:
+        """Whether ``written`` bytes of records are worth rewriting the whole cache for.
+
+        Only when they are a good part of it: a sync saves a few hundred records at a time
+        into a large refs/, and rewriting the cache each time made its saves quadratic.
+        Files left out are parsed, and the cache written, by the next load.
+        """
+        try:
+            size = (root.parent / RECORD_CACHE).stat().st_size
+        except OSError:
+            size = 0
+        return written > 0 and written * 4 >= size
+
     def record(self, name: str, stamp: Stamp, path: Path) -> Record | None:
         """The cached record of file ``name`` if its stamp still holds and it passes the checks."""
         entry = self.files.get(name)
@@ -776,7 +790,7 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
     except OSError as exc:
         where = exc.filename or papers_dir(root)
         raise SlmbibError(f"{_display(Path(where))}: cannot write: {exc.strerror}") from None
-    if pending or doomed:
+    if RecordCache.worth_updating(root, sum(len(data) for _, data in pending)):
         # The next load finds what was just written in the cache instead of parsing it again.
         cache = RecordCache.open(root)
         for path, _ in pending:
