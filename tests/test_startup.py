@@ -67,3 +67,13 @@ def test_an_up_to_date_export_reads_no_record(project: Path) -> None:
     assert "yaml" in modules_loaded_by("export", "survey.bib")
     assert (project / "survey.bib").stat().st_mtime_ns != written.st_mtime_ns
     assert b"{zzzrenamed2024," in (project / "survey.bib").read_bytes()
+
+
+def test_an_export_is_up_to_date_only_with_the_files_it_reads() -> None:
+    from slmbib import store, uptodate
+
+    assert (uptodate._PAPERS, uptodate._OWN, uptodate._SURVEY) == (
+        store.PAPERS_DIR,
+        store.OWN_DIR,
+        store.SURVEY_FILE,
+    )

@@ -1,6 +1,6 @@
 """Whether an export's output is up to date: the same inputs give the same bytes.
 
-An export is a function of the record files, the survey's record, its options
+An export is a function of the record files, the list's own works, its options
 and slmbib's own code.  After writing, :func:`remember` keeps, beside
 ``refs/`` in ``.slmbib/exports.json``, a digest of those inputs (each file by
 its name, size, times and inode) and the output file's own stamp.  When both
@@ -23,7 +23,11 @@ from typing import Any
 from . import __version__
 
 EXPORTS_FILE = Path(".slmbib") / "exports.json"
+# The files an export reads, named here rather than imported from the modules that read them,
+# which import YAML: store.PAPERS_DIR, store.OWN_DIR and store.SURVEY_FILE (the older home of
+# the survey's record); tests/test_startup.py checks they agree.
 _PAPERS = "papers"
+_OWN = "own"
 _SURVEY = "survey.yaml"
 
 
@@ -43,7 +47,7 @@ def _stamp(path: Path | str) -> list[int] | None:
 def _inputs(root: Path, settings: Sequence[str]) -> str:
     digest = hashlib.sha256(json.dumps([__version__, *settings]).encode())
     code = Path(__file__).parent
-    for folder in (code, root / _PAPERS):
+    for folder in (code, root / _PAPERS, root / _OWN):
         try:
             names = sorted(os.listdir(folder))
         except OSError:
