@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .hostile_text import bench_hostile_text
 from .large_bib import BibPlan, bench_large_bib
+from .list_read import ListPlan, bench_list_read
 from .measure import REPO, SRC, Row, format_table
 from .startup import bench_startup
 from .sync import SyncPlan, bench_sync
@@ -30,6 +31,7 @@ class Plan:
     startup_runs: int
     bib: BibPlan
     sync: SyncPlan
+    lists: ListPlan
     #: The smaller size of the hostile-text shapes (the larger is ten times it), and the runs of each.
     hostile_text: tuple[int, int] = (100_000, 3)
 
@@ -46,6 +48,7 @@ FULL = Plan(
         judge_growth=True,
     ),
     sync=SyncPlan(sizes=((200, 1.0), (2_000, 1.0), (20_000, 0.2)), sample=5),
+    lists=ListPlan(items=5_000, runs=3, hostile=3_000),
 )
 QUICK = Plan(
     startup_runs=5,
@@ -59,6 +62,7 @@ QUICK = Plan(
         judge_growth=False,
     ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
+    lists=ListPlan(items=5_000, runs=1, hostile=1_000),
     hostile_text=(10_000, 1),
 )
 
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync", "text"),
+        choices=("startup", "bib", "sync", "text", "lists"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: bench_startup(args.work, plan.startup_runs),
         "bib": lambda: bench_large_bib(args.work, plan.bib),
         "sync": lambda: bench_sync(plan.sync),
+        "lists": lambda: bench_list_read(args.work, plan.lists),
         "text": lambda: bench_hostile_text(*plan.hostile_text),
     }
     rows: list[Row] = []

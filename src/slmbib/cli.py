@@ -381,7 +381,7 @@ def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, igno
 )
 @click.pass_context
 def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
-    """Write README's paper tables from refs/, between slmbib:begin/end markers.
+    """Write README's paper tables and lists from refs/, between slmbib:begin/end markers.
 
     Everything outside the markers is left as it is.
     """
