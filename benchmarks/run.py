@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .adversarial import bench_adversarial
 from .hostile_text import bench_hostile_text
 from .large_bib import BibPlan, bench_large_bib
 from .list_read import ListPlan, bench_list_read
@@ -34,6 +35,8 @@ class Plan:
     lists: ListPlan
     #: The smaller size of the hostile-text shapes (the larger is ten times it), and the runs of each.
     hostile_text: tuple[int, int] = (100_000, 3)
+    #: Whether the adversarial shapes run without being asked for (``--only adversarial``): they take minutes.
+    adversarial: bool = True
 
 
 FULL = Plan(
@@ -64,6 +67,7 @@ QUICK = Plan(
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
     lists=ListPlan(items=5_000, runs=1, hostile=1_000),
     hostile_text=(10_000, 1),
+    adversarial=False,
 )
 
 
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync", "text", "lists"),
+        choices=("startup", "bib", "sync", "text", "lists", "adversarial"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -89,12 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         "sync": lambda: bench_sync(plan.sync),
         "lists": lambda: bench_list_read(args.work, plan.lists),
         "text": lambda: bench_hostile_text(*plan.hostile_text),
+        "adversarial": bench_adversarial,
     }
     rows: list[Row] = []
     failed: list[str] = []
     started = time.perf_counter()
     for name, part in parts.items():
         if args.only and name not in args.only:
+            continue
+        if name == "adversarial" and not (plan.adversarial or args.only):
+            print("adversarial: skipped by --quick (ask with --only adversarial)", file=sys.stderr)
             continue
         print(f"running {name} ...", file=sys.stderr, flush=True)
         part_started = time.perf_counter()
