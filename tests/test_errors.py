@@ -23,6 +23,10 @@ _PROTOCOL = {
     ("slmbib.cache", "DatabaseError"): "an outdated cache is refused like a corrupt one, then rebuilt",
     ("slmbib.s2", "ObjectNotFoundException"): "the semanticscholar package's 'not found', caught in S2Client",
     ("slmbib.store", "ConstructorError"): "PyYAML's error with the node's line, turned into an InputError",
+    (
+        "slmbib.store",
+        "ValueError",
+    ): "json's parse_constant hook refusing NaN in the record cache, caught as json's own",
 }
 
 
