@@ -183,7 +183,7 @@ def test_any_answer_gives_records_or_unavailable_and_a_good_server_then_recovers
         before = {r.id: r.identifiers for r in load_records(refs).values()}
         cache = Path(folder) / "cache.sqlite"
         result = sync(refs, options(server, cache, tries=TRIES, timeout=3.0))
-        assert all(line.isprintable() for line in result.errors)  # one line each, nothing hidden
+        assert all(str(failure).isprintable() for failure in result.errors)  # one line each, nothing hidden
         assert len(result.errors) <= 2
         synced = load_records(refs)
         for each in synced.values():
