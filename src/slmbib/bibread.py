@@ -260,7 +260,7 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
     if problems:
         raise BibErrors(problems)
 
-    with locked(refs_root):
+    with locked(refs_root, create=True):
         before = load_records(refs_root)
         result = merge_records(
             [*before.values(), *(record for _, record in incoming)], existing=before.keys()

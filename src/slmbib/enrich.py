@@ -58,7 +58,7 @@ from .resolve import (
     normalise_title,
     s2_fields,
 )
-from .store import dump_record, load_records, locked, record_path, save_records
+from .store import dump_record, load_records, locked, record_path, require_refs, save_records
 from .survey import load_survey, save_survey, survey_path
 
 log = logging.getLogger(__name__)
@@ -555,6 +555,7 @@ def sync(refs: Path, options: SyncOptions | None = None, progress: Progress | No
     the result's ``diff`` shows what would change.
     """
     options = options or SyncOptions()
+    require_refs(refs)  # before the cache beside it is created
     if options.dry_run:
         return _Run(refs, options, progress).run()
     with locked(refs):

@@ -5,7 +5,8 @@
     SlmbibError                 anything slmbib reports to its user
     ├── InputError              a file it was given: carries path and line
     ├── ApiError                a remote service: carries service, URL and status
-    └── LockedError             another slmbib run holds refs/
+    ├── LockedError             another slmbib run holds refs/
+    └── MissingRefsError        there is no refs/ where a command needs one
 
 The command line turns every ``SlmbibError`` into a one-line message and a
 non-zero exit; nothing else is caught there.
@@ -56,3 +57,7 @@ class ApiError(SlmbibError):
 
 class LockedError(SlmbibError):
     """Another slmbib process is writing the same refs/."""
+
+
+class MissingRefsError(SlmbibError):
+    """The reference database a command reads or changes does not exist (only imports create it)."""

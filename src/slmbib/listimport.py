@@ -189,7 +189,7 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
         raise ListErrors(problems)
     sources = set(summary.rows_per_file)
 
-    with locked(refs_root):
+    with locked(refs_root, create=True):
         before = load_records(refs_root)
         provisional = []
         for number, row in enumerate(rows):

@@ -42,7 +42,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, LockedError
+from .errors import InputError, LockedError, MissingRefsError
 from .models import Record
 
 PAPERS_DIR = "papers"
@@ -361,15 +361,27 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
     return [path.stem for path, _ in pending]
 
 
+def require_refs(root: Path) -> None:
+    """Raise :class:`MissingRefsError` unless ``root`` is a folder: only an import starts one."""
+    if not root.is_dir():
+        raise MissingRefsError(
+            f"{_display(root)}: no reference database here; `slmbib init [LIST.md]` starts one"
+        )
+
+
 @contextlib.contextmanager
-def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
+def locked(root: Path, wait: float = 0.0, create: bool = False) -> Iterator[None]:
     """Hold the write lock of ``root`` for the block.
 
-    Waits up to ``wait`` seconds for another slmbib run to finish, then raises
+    ``root`` must exist unless ``create`` (an import): a command run in the
+    wrong folder must not leave an empty database behind.  Waits up to
+    ``wait`` seconds for another slmbib run to finish, then raises
     :class:`LockedError`.  The lock is an advisory ``flock``, released by the
     kernel when the holder dies, so a killed run never leaves it stuck.
     """
-    root.mkdir(parents=True, exist_ok=True)
+    if create:
+        root.mkdir(parents=True, exist_ok=True)
+    require_refs(root)
     handle = open(root / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
     try:
         deadline = time.monotonic() + wait
