@@ -73,39 +73,70 @@ def _say(ctx: click.Context, message: str) -> None:
         click.echo(message, err=True)
 
 
+@main.command("init")
+@click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def init_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
+    """Start a reference database (refs/) for paper lists that stay where they are.
+
+    \b
+    Reads:  LISTS (markdown; .bib files are imported, not recorded)
+            [default: README.md beside refs/, if there is one].
+    Writes: refs/ with one record per paper, and refs/config.yaml naming
+            the lists, so that `import`, `check`, `render` and
+            `cite --readme` given none read them.
+
+    Refuses a refs/ that exists; writes nothing when a list has an unreadable line.
+    """
+    from .init import init_project
+
+    for line in init_project(_refs(ctx), list(lists)).lines():
+        _say(ctx, line)
+
+
 @main.command("import")
 @click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
     """Read paper lists (markdown) or bibliographies (.bib) into refs/.
 
-    With no LISTS, re-imports every list kept in refs/lists/.  Rows naming one
-    paper become one record; nothing is written when a list has an unreadable line.
-    A .bib file's entries merge into refs/ as written (LaTeX kept), with source
-    `bib`; any entry that cannot be read stops the import of all of them.
+    \b
+    Reads:  LISTS [default: the lists refs/config.yaml records, else refs/lists/*.md].
+    Writes: refs/papers/*.yaml.  Where there is no refs/, it is created
+            as by `slmbib init LISTS`.
+
+    Rows naming one paper become one record.  Every file is read and checked
+    first: nothing is written when any has an unreadable line or entry.  A .bib
+    file's entries merge into refs/ as written (LaTeX kept), with source `bib`.
     """
-    from .listimport import default_lists, import_lists
+    from .init import import_paths, init_project, project_lists
+    from .store import require_refs
 
-    paths = list(lists) or default_lists(_refs(ctx))
+    refs = _refs(ctx)
+    if lists and not refs.exists():
+        for line in init_project(refs, list(lists)).lines():
+            _say(ctx, line)
+        return
+    require_refs(refs)
+    paths = list(lists) or project_lists(refs)
     if not paths:
-        raise click.UsageError("no lists given and none in refs/lists/")
-    bibs = [path for path in paths if path.suffix.lower() == ".bib"]
-    markdown = [path for path in paths if path not in bibs]
-    if markdown:
-        for line in import_lists(_refs(ctx), markdown).lines():
-            _say(ctx, line)
-    if bibs:
-        from .bibread import import_bib
-
-        for line in import_bib(_refs(ctx), bibs).lines():
-            _say(ctx, line)
+        raise click.UsageError(f"no lists given and none recorded in {refs}/config.yaml")
+    for line in import_paths(refs, paths):
+        _say(ctx, line)
 
 
 @main.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Every record as JSON (the documented format).")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
-    """Show the records of refs/."""
+    """Show the records of refs/ on stdout.
+
+    \b
+    Reads:  refs/ (writes nothing).
+    Prints: one line per record, sorted by id: id, citation key ('-' before
+            the first export), title, then flags in brackets (unlisted,
+            no-paper-link, placeholder-link), separated by tabs.
+    """
     from .listing import list_records, records_as_json
 
     records = list_records(_refs(ctx))
@@ -143,6 +174,10 @@ def export_command(
 ) -> None:
     """Write the bibliography of refs/ to OUTPUT ('-' for stdout).
 
+    \b
+    Reads:  refs/.
+    Writes: OUTPUT, and the citation keys it gives into refs/papers/*.yaml.
+
     One entry per paper plus the survey's own; citation keys are pinned in refs/
     the first time they are given and never change (see `slmbib rekey`).
     """
@@ -159,20 +194,31 @@ def export_command(
 @main.command("cite")
 @click.option(
     "--readme",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Put the block into this README, in place of its citation placeholder.",
+    is_flag=False,
+    flag_value="",
+    metavar="[FILE]",
+    help="Put the block into FILE in place of its citation placeholder "
+    "[FILE default: the first list refs/config.yaml records, else README.md].",
 )
 @click.pass_context
-def cite_command(ctx: click.Context, readme: Path | None) -> None:
-    """Print the survey's own BibTeX citation block (from refs/survey.yaml)."""
+def cite_command(ctx: click.Context, readme: str | None) -> None:
+    """Print the survey's own BibTeX citation block on stdout.
+
+    \b
+    Reads:  refs/survey.yaml, refs/papers/*.yaml (for a clash-free key).
+    Writes: the survey's key into refs/survey.yaml the first time; with
+            --readme, the block into the README instead of stdout.
+    """
+    from .init import project_readme
     from .survey import citation_block, update_readme
 
     block = citation_block(_refs(ctx))
     if readme is None:
         click.echo(block, nl=False)
         return
-    update = update_readme(readme, block)
-    _say(ctx, f"{readme}: citation block {'written' if update.changed else 'unchanged'}")
+    path = Path(readme) if readme else project_readme(_refs(ctx))
+    update = update_readme(path, block)
+    _say(ctx, f"{path}: citation block {'written' if update.changed else 'unchanged'}")
 
 
 @main.command("rekey")
@@ -182,7 +228,12 @@ def cite_command(ctx: click.Context, readme: Path | None) -> None:
 def rekey_command(ctx: click.Context, targets: tuple[str, ...], everything: bool) -> None:
     """Give records the citation key their current data gives (old keys stay as aliases).
 
-    The only command that changes a pinned key.  Prints `old -> new` for each change.
+    \b
+    Reads:  refs/.
+    Writes: the new keys into refs/papers/*.yaml and refs/survey.yaml.
+    Prints: `old -> new` on stdout for each change.
+
+    The only command that changes a pinned key.
     """
     from .export import rekey_refs
 
@@ -285,6 +336,10 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
 def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: Any) -> None:
     """Enrich records from Semantic Scholar and arXiv (all records, or RECORD_IDS).
 
+    \b
+    Reads:  refs/, the answer cache, the two services.
+    Writes: refs/papers/*.yaml, refs/survey.yaml, the cache (none with --dry-run).
+
     Batched, paced, cached and resumable: answers are saved as they arrive, so
     an interrupted sync continues where it stopped.  Exits 1 when a service
     could not be reached (after saving what was fetched), and with --dry-run
@@ -330,7 +385,7 @@ def _codes(values: tuple[str, ...]) -> set[str]:
 
 
 @main.command("check")
-@click.argument("lists", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--format",
     "output",
@@ -344,35 +399,58 @@ def _codes(values: tuple[str, ...]) -> set[str]:
 def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, ignore: tuple[str, ...]) -> None:
     """Find the mistakes of paper lists (markdown); exit 1 when one is an error.
 
-    With no LISTS, checks every list kept in refs/lists/.  Findings that need the
-    papers (year, title, unknown identifier) use the records `slmbib sync` filled.
+    \b
+    Reads:  LISTS [default: the lists refs/config.yaml records, else
+            refs/lists/*.md], and refs/ when it exists (writes nothing).
+    Prints: file:line: severity: code: message on stdout; a count on stderr.
+    \b
+    Codes (see README.md, Check):
+      error:   unreadable-line placeholder-link local-link copied-links
+               misplaced-paper-link mis-encoded-text
+      warning: shared-links misplaced-link stray-paper-link not-a-paper-link
+               anonymous-code-link duplicate-row year-mismatch
+               unknown-identifier title-mismatch bad-ignore
+      info:    shared-paper listed-elsewhere pinned-arxiv-version tracking-query
+
+    Year, title and unknown-identifier findings use the records `slmbib sync` filled.
     """
     from .check import FORMATS, check_lists
-    from .listimport import default_lists
+    from .init import project_lists
+    from .store import require_refs
 
-    paths = list(lists) or default_lists(_refs(ctx))
+    refs = _refs(ctx)
+    if not lists:
+        require_refs(refs)
+    paths = list(lists) or project_lists(refs)
     if not paths:
-        raise click.UsageError("no lists given and none in refs/lists/")
-    result = check_lists(paths, _refs(ctx), _codes(ignore))
+        raise click.UsageError(f"no lists given and none recorded in {refs}/config.yaml")
+    result = check_lists(paths, refs if refs.is_dir() else None, _codes(ignore))
     click.echo(FORMATS[output](result), nl=False)
     _say(ctx, result.summary())
     ctx.exit(result.exit_code)
 
 
 @main.command("render")
-@click.argument("readme", default="README.md", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("readme", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when README is out of date.")
 @click.option(
     "--init", is_flag=True, help="Put markers around each paper table refs/ has rows of (first run)."
 )
 @click.pass_context
-def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
+def render_command(ctx: click.Context, readme: Path | None, check_only: bool, init: bool) -> None:
     """Write README's paper tables from refs/, between slmbib:begin/end markers.
+
+    \b
+    Reads:  refs/ and README [default: the first list refs/config.yaml
+            records, else README.md].
+    Writes: README, between its markers only (nothing with --check).
 
     Everything outside the markers is left as it is.
     """
+    from .init import project_readme
     from .render import render_readme
 
+    readme = readme or project_readme(_refs(ctx))
     result = render_readme(_refs(ctx), readme, init=init, write=not check_only)
     for entry in result.unplaced:
         _say(ctx, f"{readme}: not shown, its section has no markers: {entry}")
@@ -408,6 +486,10 @@ def add_command(
     ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
 ) -> None:
     """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+
+    \b
+    Reads:  refs/, the lists, the answer cache, the two services.
+    Writes: the paper's record in refs/papers/, the list's listing of it, the cache.
 
     Prints the record id.  `slmbib render` then writes the new row into the list.
     """

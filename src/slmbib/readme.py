@@ -28,6 +28,7 @@ the row is still read.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,9 +338,14 @@ class _Reader:
     def _repaired(text: str, repairs: list[Repair]) -> str:
         fixed = repair_text(text)
         if fixed != text:
-            before = [w for w in text.split() if w not in fixed.split()]
-            after = [w for w in fixed.split() if w not in text.split()]
-            repairs.append(Repair(" ".join(before), " ".join(after)))
+            before = " ".join(w for w in text.split() if w not in fixed.split())
+            after = " ".join(w for w in fixed.split() if w not in text.split())
+            if not before or not after:
+                # The repair made or removed a space ('Â ' -> no-break space): show the span.
+                start = len(os.path.commonprefix([text, fixed]))
+                end = len(os.path.commonprefix([text[start:][::-1], fixed[start:][::-1]]))
+                before, after = text[start : len(text) - end], fixed[start : len(fixed) - end]
+            repairs.append(Repair(before, after))
         return fixed
 
 

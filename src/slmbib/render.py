@@ -34,7 +34,7 @@ from .identify import identify, place_links
 from .listimport import source_name
 from .models import Listing, Record
 from .readme import FENCE, YEAR_COLUMNS, ListErrors, Row, Scan, Table, read_document, scan_text, split_lines
-from .store import atomic_write, load_records
+from .store import atomic_write, load_records, require_refs
 
 BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
 END = re.compile(r"^\s*<!--\s*slmbib:end\s*-->\s*$")
@@ -77,6 +77,7 @@ class RenderResult:
 
 def render_readme(refs_root: Path, path: Path, *, init: bool = False, write: bool = True) -> RenderResult:
     """Render the regions of the list at ``path`` from ``refs_root``; see the module contract."""
+    require_refs(refs_root)
     source = source_name(path, refs_root)
     original = read_document(path, source)
     listings = _listings_by_section(load_records(refs_root).values(), source)

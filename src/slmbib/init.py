@@ -1,0 +1,151 @@
+"""``slmbib init``: start a reference database for a list kept where it is.
+
+Contract:
+
+* A project's lists are recorded in ``refs/config.yaml``, as paths relative to
+  the folder that holds ``refs/`` (a survey's README stays at the repository
+  root)::
+
+      lists:
+      - README.md
+
+  Every command given no list (``import``, ``check``, ``render``,
+  ``cite --readme``) takes the recorded ones.  A ``refs/`` without the file
+  (the committed demo) has its lists in ``refs/lists/*.md``.
+* :func:`init_project` imports the lists given (``README.md`` when none is
+  given and there is one) and records the markdown ones; it refuses a
+  ``refs/`` that exists.  An import into a folder with no ``refs/`` is the
+  same thing.  Either reads every input before anything is created.
+* :func:`import_paths` imports markdown lists and ``.bib`` files together:
+  every file of either kind is read and checked before the first is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .bibread import import_bib, parse_bib
+from .errors import InputError, SlmbibError
+from .listimport import import_lists, project_root, source_name
+from .readme import ListErrors, read_list
+from .store import LISTS_DIR, atomic_write, dump_yaml, locked
+from .survey import load_survey, survey_path
+
+CONFIG_FILE = "config.yaml"
+DEFAULT_LIST = "README.md"
+_CONFIG_HEADER = (
+    "# The lists `slmbib import`, `check` and `render` read when given none,\n"
+    "# relative to the folder holding refs/.  Written by `slmbib init`.\n"
+)
+
+
+def config_path(refs_root: Path) -> Path:
+    return refs_root / CONFIG_FILE
+
+
+def is_bib(path: Path) -> bool:
+    return path.suffix.lower() == ".bib"
+
+
+def recorded_lists(refs_root: Path) -> list[Path] | None:
+    """The lists ``refs/config.yaml`` records, or None when there is no such file."""
+    path = config_path(refs_root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), 0, f"cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(str(path), mark.line + 1 if mark else 0, "invalid YAML") from None
+    lists = data.get("lists") if isinstance(data, dict) else None
+    if not isinstance(lists, list) or not all(isinstance(item, str) and item for item in lists):
+        raise InputError(str(path), 1, "'lists' must be a list of file names")
+    root = project_root(refs_root)
+    return [root / item for item in lists]
+
+
+def project_lists(refs_root: Path) -> list[Path]:
+    """The lists a command given none reads: the recorded ones, else ``refs/lists/*.md``."""
+    recorded = recorded_lists(refs_root)
+    if recorded is not None:
+        return recorded
+    return sorted((refs_root / LISTS_DIR).glob("*.md"))
+
+
+def project_readme(refs_root: Path) -> Path:
+    """The README that ``render`` and ``cite --readme`` write when given none."""
+    recorded = recorded_lists(refs_root)
+    return recorded[0] if recorded else Path(DEFAULT_LIST)
+
+
+def check_inputs(refs_root: Path, paths: list[Path]) -> None:
+    """Read every file of ``paths``; raise one error with all their problems, a line each."""
+    problems: list[str] = []
+    for path in paths:
+        if is_bib(path):
+            problems.extend(parse_bib(path)[1])
+            continue
+        try:
+            read_list(path, source_name(path, refs_root))
+        except ListErrors as exc:
+            problems.extend(str(problem) for problem in exc.problems)
+    if problems:
+        raise SlmbibError("\n".join(problems))
+
+
+def import_paths(refs_root: Path, paths: list[Path]) -> list[str]:
+    """Import markdown lists and ``.bib`` files into ``refs_root``; returns the summary lines."""
+    bibs = [path for path in paths if is_bib(path)]
+    markdown = [path for path in paths if not is_bib(path)]
+    if bibs and markdown:
+        # Each import checks its own files first; across kinds the markdown would be
+        # written before a broken .bib is found.
+        check_inputs(refs_root, paths)
+    lines = import_lists(refs_root, markdown).lines() if markdown else []
+    if bibs:
+        lines += import_bib(refs_root, bibs).lines()
+    return lines
+
+
+@dataclass
+class InitResult:
+    refs: Path
+    recorded: list[str] = field(default_factory=list)
+    imported: list[str] = field(default_factory=list)
+    has_survey: bool = False
+
+    def lines(self) -> list[str]:
+        where = config_path(self.refs)
+        out = [f"{self.refs}: created"]
+        out.append(f"{where}: lists recorded: {', '.join(self.recorded) or 'none'}")
+        out.extend(self.imported)
+        if not self.has_survey:
+            out.append(f"{survey_path(self.refs)}: none yet; `slmbib cite` prints it once it exists")
+        return out
+
+
+def init_project(refs_root: Path, paths: list[Path]) -> InitResult:
+    """Create ``refs_root``, import ``paths`` into it and record the markdown ones as its lists."""
+    if refs_root.exists():
+        raise SlmbibError(f"{refs_root}: exists already; `slmbib import LIST.md` adds a list to it")
+    if not paths:
+        default = project_root(refs_root) / DEFAULT_LIST
+        paths = [default] if default.is_file() else []
+    result = InitResult(refs_root)
+    result.imported = import_paths(refs_root, paths) if paths else []
+    result.recorded = [source_name(path, refs_root) for path in paths if not is_bib(path)]
+    with locked(refs_root, create=True):
+        atomic_write(
+            config_path(refs_root),
+            (_CONFIG_HEADER + dump_yaml({"lists": result.recorded})).encode("utf-8"),
+        )
+    # The list's own works (the survey and its companions) are its survey record: found here.
+    result.has_survey = load_survey(refs_root) is not None
+    return result
