@@ -67,8 +67,8 @@ def recorded_lists(refs_root: Path) -> list[Path] | None:
     lists = data.get("lists") if isinstance(data, dict) else None
     if not isinstance(lists, list) or not all(isinstance(item, str) and item for item in lists):
         raise InputError(str(path), 1, "'lists' must be a list of file names")
-    root = project_root(refs_root)
-    return [root / item for item in lists]
+    # Not resolved: a list is named to the user as the config names it.
+    return [refs_root.parent / item for item in lists]
 
 
 def project_lists(refs_root: Path) -> list[Path]:
