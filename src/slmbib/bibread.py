@@ -160,6 +160,11 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[str]]:
             problems.append(f"{shown}:{line}: entry {entry.key!r} has no title")
             continue
         entries.append((line, entry_record(entry.entry_type.lower(), entry.key, values)))
+    if not library.entries and not problems:
+        # Like an empty list: a file with no entry at all is not what the user meant to import.
+        problems.append(f"{shown}:1: no BibTeX entry found (an entry starts with @article{{key, ...)")
+    # Failed blocks and entries were found in two passes: report them as the file reads.
+    problems.sort(key=lambda problem: int(problem[len(shown) + 1 :].split(":", 1)[0]))
     return entries, problems
 
 

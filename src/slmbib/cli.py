@@ -345,7 +345,7 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
     could not be reached (after saving what was fetched), and with --dry-run
     when something would change.
     """
-    from .arxiv import DEFAULT_API_URL, MIN_INTERVAL
+    from .arxiv import MIN_INTERVAL, is_public_service
     from .enrich import SyncOptions, sync
 
     # The services' client libraries log each request (httpx at INFO, semanticscholar a warning
@@ -355,7 +355,7 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
     options = SyncOptions(
         only=record_ids, **{name: value for name, value in given.items() if value is not None}
     )
-    if options.arxiv_api_url == DEFAULT_API_URL and options.arxiv_interval < MIN_INTERVAL:
+    if is_public_service(options.arxiv_api_url) and options.arxiv_interval < MIN_INTERVAL:
         raise click.BadParameter(
             f"arXiv asks for {MIN_INTERVAL:g} s or more between requests", param_hint="--arxiv-interval"
         )

@@ -112,9 +112,18 @@ def _prepare(
         keyed, pinned = assign_keys(records)
     except KeyClashError as exc:
         path = survey_path(root) if exc.record_id == SURVEY_ID else store.record_path(root, exc.record_id)
-        raise InputError(str(path), 0, str(exc)) from None
+        raise InputError(str(path), _line_naming(path, exc.key), str(exc)) from None
     survey = keyed.pop(SURVEY_ID, None) if survey is not None else None
     return keyed, survey, pinned, merged.rekeyed
+
+
+def _line_naming(path: Path, key: str) -> int:
+    """The line of a record file that holds ``key`` (its `key:` or an alias), 0 if none does."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((number for number, line in enumerate(lines, 1) if key and key in line), 0)
 
 
 def _changed(before: dict[str, Record], after: dict[str, Record]) -> list[Record]:

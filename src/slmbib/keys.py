@@ -197,9 +197,10 @@ def rekey(records: Mapping[str, Record], targets: Iterable[str]) -> tuple[dict[s
 class KeyClashError(ValueError):
     """Two records claim one key (``other_id`` is the first claimant), or a pinned key is unsafe."""
 
-    def __init__(self, record_id: str, message: str, other_id: str = "") -> None:
+    def __init__(self, record_id: str, message: str, other_id: str = "", key: str = "") -> None:
         self.record_id = record_id
         self.other_id = other_id
+        self.key = key
         super().__init__(message)
 
 
@@ -211,9 +212,12 @@ def check_pinned(records: Iterable[Record]) -> None:
             if not key:
                 continue
             if not _SAFE_KEY.match(key):
-                raise KeyClashError(record.id, f"unsafe citation key {key!r}")
+                raise KeyClashError(record.id, f"unsafe citation key {key!r}", key=key)
             owner = owners.setdefault(key.lower(), record.id)
             if owner != record.id:
                 raise KeyClashError(
-                    record.id, f"citation key {key!r} is also claimed by record {owner!r}", other_id=owner
+                    record.id,
+                    f"citation key {key!r} is also claimed by record {owner!r}",
+                    other_id=owner,
+                    key=key,
                 )

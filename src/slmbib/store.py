@@ -206,8 +206,8 @@ def parse_record(text: str, path: Path) -> Record:
     _check_shape(data, shown, key_lines)
     try:
         record = Record.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(shown, 1, f"malformed record: {exc!r}") from None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise _malformed(data, shown, key_lines) from None
     if record.id != path.stem:
         raise InputError(shown, key_lines.get("id", 1), f"id {record.id!r} does not match the file name")
     try:
@@ -216,6 +216,24 @@ def parse_record(text: str, path: Path) -> Record:
         # A file added by hand under another name would load, then fail when it is saved.
         raise InputError(shown, key_lines.get("id", 1), f"{exc}: {_ID_RULE}") from None
     return record
+
+
+def _malformed(data: dict[str, Any], shown: str, key_lines: dict[str, int]) -> InputError:
+    """Name the member of a record that cannot be read, by building the record one member at a time."""
+    for name, value in data.items():
+        try:
+            Record.from_dict({"id": data["id"], name: value})
+        except KeyError as exc:
+            problem = f"an entry misses {exc.args[0]!r}"
+        except AttributeError as exc:  # "'list' object has no attribute 'items'"
+            found = str(exc).split("'")[1] if "'" in str(exc) else "value"
+            problem = f"a {found} where a mapping belongs"
+        except (TypeError, ValueError) as exc:
+            problem = str(exc)
+        else:
+            continue
+        return InputError(shown, key_lines.get(name, 1), f"{name!r} cannot be read: {problem}")
+    return InputError(shown, 1, "malformed record")
 
 
 _SHAPES: dict[str, type | tuple[type, ...]] = {
