@@ -29,3 +29,14 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "grep -m1 -F \"pip install '.[test]'\" README.md" in ci
     assert next(line for line in readme if "pip install '.[test]'" in line) == tests
+
+
+def test_own_list_section_runs_as_written() -> None:
+    """From a folder holding only a real list: every command of the section, and what it printed."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "own_list_tour.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

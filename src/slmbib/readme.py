@@ -28,7 +28,6 @@ the row is still read.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,11 +341,18 @@ class _Reader:
             after = " ".join(w for w in fixed.split() if w not in text.split())
             if not before or not after:
                 # The repair made or removed a space ('Â ' -> no-break space): show the span.
-                start = len(os.path.commonprefix([text, fixed]))
-                end = len(os.path.commonprefix([text[start:][::-1], fixed[start:][::-1]]))
+                start = _same_run(text, fixed)
+                end = _same_run(text[start:][::-1], fixed[start:][::-1])
                 before, after = text[start : len(text) - end], fixed[start : len(fixed) - end]
             repairs.append(Repair(before, after))
         return fixed
+
+
+def _same_run(one: str, other: str) -> int:
+    """How many characters ``one`` and ``other`` share at their start."""
+    return next(
+        (i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other))
+    )
 
 
 def split_lines(text: str, keepends: bool = False) -> list[str]:

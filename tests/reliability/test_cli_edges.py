@@ -57,7 +57,9 @@ def _tree(folder: Path) -> list[str]:
     ],
     ids=lambda args: " ".join(args[:2]),
 )
-def test_a_command_where_there_is_no_refs_says_so_and_creates_nothing(tmp_path: Path, args: list[str]) -> None:
+def test_a_command_where_there_is_no_refs_says_so_and_creates_nothing(
+    tmp_path: Path, args: list[str]
+) -> None:
     (tmp_path / "README.md").write_text(LIST, encoding="utf-8")
     code, out, err = _run(tmp_path, *args)
     assert (code, out) == (1, "")
@@ -107,7 +109,8 @@ def test_arxiv_pacing_below_its_terms_is_refused_however_the_url_is_written(tmp_
         ),
         (
             "id: x\nlistings:\n- source: a.md\n  line: three\n",
-            "refs/papers/x.yaml:2: 'listings' cannot be read: invalid literal for int() with base 10: 'three'",
+            "refs/papers/x.yaml:2: 'listings' cannot be read: "
+            "invalid literal for int() with base 10: 'three'",
         ),
     ],
 )
@@ -120,7 +123,11 @@ def test_a_malformed_record_is_named_by_its_member_and_line(tmp_path: Path, reco
 def test_an_unsafe_pinned_key_is_named_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "refs" / "papers").mkdir(parents=True)
     (tmp_path / "refs" / "papers" / "x.yaml").write_text("id: x\nkey: a b\n", encoding="utf-8")
-    assert _run(tmp_path, "export", "-") == (1, "", "Error: refs/papers/x.yaml:2: unsafe citation key 'a b'\n")
+    assert _run(tmp_path, "export", "-") == (
+        1,
+        "",
+        "Error: refs/papers/x.yaml:2: unsafe citation key 'a b'\n",
+    )
 
 
 def test_a_wait_of_10_to_the_308_seconds_is_said_in_words(tmp_path: Path) -> None:
