@@ -33,7 +33,7 @@ from .identify import identify
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
 from .readme import ListErrors, Row, read_list
-from .store import LISTS_DIR, RecordChanges, load_records, locked, save_records
+from .store import RecordChanges, load_records, locked, save_records
 
 
 @dataclass
@@ -63,10 +63,6 @@ def project_root(refs_root: Path) -> Path:
 def source_name(path: Path, refs_root: Path) -> str:
     """How listings name their list: relative to the project, so any working folder gives the same."""
     return Path(os.path.relpath(path.resolve(), project_root(refs_root))).as_posix()
-
-
-def default_lists(refs_root: Path) -> list[Path]:
-    return sorted((refs_root / LISTS_DIR).glob("*.md"))
 
 
 def _slug(text: str) -> str:
