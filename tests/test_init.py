@@ -63,6 +63,23 @@ def test_init_records_the_list_where_it_is_and_a_bare_import_rereads_it(folder: 
     assert "<!-- slmbib:begin Papers -->" in (folder / "README.md").read_text(encoding="utf-8")
 
 
+def test_a_list_imported_later_joins_the_recorded_ones(folder: Path) -> None:
+    (folder / "docs").mkdir()
+    (folder / "docs" / "more.md").write_text(LIST.replace("MobileLLM", "Other") + ROW, encoding="utf-8")
+    _run("init")
+    code, _, err = _run("import", "docs/more.md")
+    assert code == 0 and err.endswith("refs/config.yaml: list recorded: docs/more.md\n")
+    code, _, err = _run("import")
+    assert err.splitlines()[:2] == ["README.md: 1 rows read", "docs/more.md: 2 rows read"]
+    assert _run("import", "README.md")[2].count("recorded") == 0
+
+
+def test_the_demo_without_a_config_records_nothing(project: Path) -> None:
+    code, _, err = _run("import", "refs/lists/000_a65a45ae749ad8e5.md")
+    assert code == 0 and "recorded" not in err
+    assert not (project / "refs" / "config.yaml").exists()
+
+
 def test_an_import_where_there_is_no_refs_starts_one_like_init(folder: Path) -> None:
     code, _, err = _run("import", "README.md")
     assert code == 0 and err.startswith("refs: created\nrefs/config.yaml: lists recorded: README.md\n")

@@ -102,14 +102,14 @@ def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
 
     \b
     Reads:  LISTS [default: the lists refs/config.yaml records, else refs/lists/*.md].
-    Writes: refs/papers/*.yaml.  Where there is no refs/, it is created
-            as by `slmbib init LISTS`.
+    Writes: refs/papers/*.yaml; a new list's name into refs/config.yaml.
+            Where there is no refs/, it is created as by `slmbib init LISTS`.
 
     Rows naming one paper become one record.  Every file is read and checked
     first: nothing is written when any has an unreadable line or entry.  A .bib
     file's entries merge into refs/ as written (LaTeX kept), with source `bib`.
     """
-    from .init import import_paths, init_project, project_lists
+    from .init import import_paths, init_project, project_lists, record_lists
     from .store import require_refs
 
     refs = _refs(ctx)
@@ -123,6 +123,8 @@ def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
         raise click.UsageError(f"no lists given and none recorded in {refs}/config.yaml")
     for line in import_paths(refs, paths):
         _say(ctx, line)
+    for name in record_lists(refs, paths):
+        _say(ctx, f"{refs}/config.yaml: list recorded: {name}")
 
 
 @main.command("list")

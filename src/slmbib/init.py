@@ -10,8 +10,9 @@ Contract:
       - README.md
 
   Every command given no list (``import``, ``check``, ``render``,
-  ``cite --readme``) takes the recorded ones.  A ``refs/`` without the file
-  (the committed demo) has its lists in ``refs/lists/*.md``.
+  ``cite --readme``) takes the recorded ones, and a list imported later joins
+  them.  A ``refs/`` without the file (the committed demo) has its lists in
+  ``refs/lists/*.md`` and records none.
 * :func:`init_project` imports the lists given (``README.md`` when none is
   given and there is one) and records the markdown ones; it refuses a
   ``refs/`` that exists.  An import into a folder with no ``refs/`` is the
@@ -50,8 +51,8 @@ def is_bib(path: Path) -> bool:
     return path.suffix.lower() == ".bib"
 
 
-def recorded_lists(refs_root: Path) -> list[Path] | None:
-    """The lists ``refs/config.yaml`` records, or None when there is no such file."""
+def _recorded_names(refs_root: Path) -> list[str] | None:
+    """The list names ``refs/config.yaml`` records, or None when there is no such file."""
     path = config_path(refs_root)
     try:
         text = path.read_text(encoding="utf-8")
@@ -67,8 +68,33 @@ def recorded_lists(refs_root: Path) -> list[Path] | None:
     lists = data.get("lists") if isinstance(data, dict) else None
     if not isinstance(lists, list) or not all(isinstance(item, str) and item for item in lists):
         raise InputError(str(path), 1, "'lists' must be a list of file names")
+    return lists
+
+
+def recorded_lists(refs_root: Path) -> list[Path] | None:
+    """The lists ``refs/config.yaml`` records, or None when there is no such file."""
+    names = _recorded_names(refs_root)
     # Not resolved: a list is named to the user as the config names it.
-    return [refs_root.parent / item for item in lists]
+    return None if names is None else [refs_root.parent / name for name in names]
+
+
+def record_lists(refs_root: Path, paths: list[Path], start: bool = False) -> list[str]:
+    """Add the markdown lists among ``paths`` to ``refs/config.yaml``; returns the names added.
+
+    A project without the file (the committed demo, whose lists are kept in
+    ``refs/lists/``) gets none unless ``start``: only ``init`` creates it.
+    """
+    names = _recorded_names(refs_root)
+    if names is None and not start:
+        return []
+    known = names or []
+    named = dict.fromkeys(source_name(path, refs_root) for path in paths if not is_bib(path))
+    added = [name for name in named if name not in known]
+    if added or names is None:
+        with locked(refs_root, create=start):
+            data = _CONFIG_HEADER + dump_yaml({"lists": [*known, *added]})
+            atomic_write(config_path(refs_root), data.encode("utf-8"))
+    return added
 
 
 def project_lists(refs_root: Path) -> list[Path]:
@@ -140,12 +166,7 @@ def init_project(refs_root: Path, paths: list[Path]) -> InitResult:
         paths = [default] if default.is_file() else []
     result = InitResult(refs_root)
     result.imported = import_paths(refs_root, paths) if paths else []
-    result.recorded = [source_name(path, refs_root) for path in paths if not is_bib(path)]
-    with locked(refs_root, create=True):
-        atomic_write(
-            config_path(refs_root),
-            (_CONFIG_HEADER + dump_yaml({"lists": result.recorded})).encode("utf-8"),
-        )
+    result.recorded = record_lists(refs_root, paths, start=True)
     # The list's own works (the survey and its companions) are its survey record: found here.
     result.has_survey = load_survey(refs_root) is not None
     return result
