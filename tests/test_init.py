@@ -152,6 +152,13 @@ def test_check_help_names_every_finding_code() -> None:
     assert listed == set(CODES)
 
 
+@pytest.mark.parametrize("command", sorted(main.commands) if isinstance(main, click.Group) else [])
+def test_every_command_says_what_it_reads_and_writes(command: str) -> None:
+    help_text = _run(command, "--help")[1]
+    assert "Reads:" in help_text
+    assert "Writes:" in help_text or "writes nothing" in help_text
+
+
 def _exit_code_table() -> dict[str, list[str]]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     table = text[text.index("<!-- exit-codes:begin -->") : text.index("<!-- exit-codes:end -->")]
