@@ -94,15 +94,41 @@ def test_init_refuses_a_refs_that_exists_and_writes_nothing_for_an_unreadable_li
     assert _run("init") == (1, "", "Error: refs: exists already; `slmbib import LIST.md` adds a list to it\n")
 
 
-def test_cite_readme_without_a_file_writes_the_recorded_list(folder: Path) -> None:
-    (folder / "README.md").write_text(
-        LIST + "\n```\n[TBD - BibTeX citation link here]\n```\n", encoding="utf-8"
-    )
-    _run("init")
-    shutil.copyfile(REPO / "refs" / "survey.yaml", folder / "refs" / "survey.yaml")
+CITATION = """
+## Citation
+
+```bibtex
+@article{wang2024comprehensive,
+  title={A Comprehensive Survey of Small Language Models},
+  author={Wang, Fali and Zhang, Zhiwei},
+  journal={arXiv preprint arXiv:2411.03350},
+  year={2024}
+}
+```
+"""
+
+
+def test_init_picks_up_the_lists_own_works_and_cite_readme_writes_the_recorded_list(folder: Path) -> None:
+    (folder / "README.md").write_text(LIST + CITATION, encoding="utf-8")
+    code, _, err = _run("init")
+    assert code == 0 and "README.md: own work created: arxiv-2411.03350\n" in err
     code, _, err = _run("cite", "--readme")
     assert (code, err) == (0, "README.md: citation block written\n")
-    assert "@article{wang2024comprehensive," in (folder / "README.md").read_text(encoding="utf-8")
+    assert "<!-- slmbib:citation end -->" in (folder / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_listed_paper_whose_title_names_a_reference_is_no_own_work(folder: Path) -> None:
+    item = "\n## More\n\n- Inference with Reference, arXiv 2023 [[Paper](https://arxiv.org/abs/2304.04487)]\n"
+    (folder / "README.md").write_text(LIST + item, encoding="utf-8")
+    code, _, err = _run("init")
+    assert code == 0 and "own work created" not in err
+    assert not (folder / "refs" / "own").exists()
+
+
+def test_init_says_how_to_add_own_works_when_the_list_names_none(folder: Path) -> None:
+    assert _run("init")[2].endswith(
+        "refs/own: no own work found; `slmbib add --own ARXIV_ID_OR_DOI` adds one\n"
+    )
 
 
 def test_a_broken_config_is_one_line_naming_it(folder: Path) -> None:

@@ -38,6 +38,7 @@ from .merge import identity_keys
 from .models import Link, Listing, Record
 from .readme import ListErrors, read_document, scan_text
 from .store import load_records, locked, save_records
+from .survey import load_own, save_own
 
 
 @dataclass
@@ -110,6 +111,21 @@ def add_paper(
     table = _is_table(refs_root, source, section)
     _finish(refs_root, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
     return result
+
+
+def add_own(refs_root: Path, paper: str, options: SyncOptions | None = None) -> tuple[str, bool, SyncResult]:
+    """Make ``paper`` one of the list's own works (or find it among them) and sync it.
+
+    Returns its record id, whether it was created, and the sync's result.
+    """
+    link = paper_link(paper)
+    probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+    with locked(refs_root):
+        works = load_own(refs_root)
+        existing = _same_paper(probe, works.values())
+        record = existing or replace(probe, id=new_record_id(probe, {*works, *load_records(refs_root)}))
+        save_own(refs_root, [record])
+    return record.id, existing is None, sync(refs_root, replace(options or SyncOptions(), only=(record.id,)))
 
 
 def _list_of(section: str, listings: Sequence[Listing], chosen: str, records: Iterable[Record]) -> str:

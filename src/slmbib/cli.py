@@ -82,7 +82,8 @@ def init_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
     \b
     Reads:  LISTS (markdown; .bib files are imported, not recorded)
             [default: README.md beside refs/, if there is one].
-    Writes: refs/ with one record per paper, and refs/config.yaml naming
+    Writes: refs/ with one record per paper, the own works the lists'
+            citation sections name (refs/own/), and refs/config.yaml naming
             the lists, so that `import`, `check`, `render` and
             `cite --readme` given none read them.
 
@@ -199,27 +200,33 @@ def export_command(
     is_flag=False,
     flag_value="",
     metavar="[FILE]",
-    help="Put the block into FILE in place of its citation placeholder "
+    help="Put the block into FILE in place of its hand-pasted BibTeX, its citation placeholder or the "
+    "block written before; own works its citation section names are created first "
     "[FILE default: the first list refs/config.yaml records, else README.md].",
 )
 @click.pass_context
 def cite_command(ctx: click.Context, readme: str | None) -> None:
-    """Print the survey's own BibTeX citation block on stdout.
+    """Print the BibTeX entries of the list's own works (refs/own/) on stdout.
 
     \b
-    Reads:  refs/survey.yaml, refs/papers/*.yaml (for a clash-free key).
-    Writes: the survey's key into refs/survey.yaml the first time; with
+    Reads:  refs/own/*.yaml, refs/papers/*.yaml (for clash-free keys).
+    Writes: the own works' keys into refs/own/ the first time; with
             --readme, the block into the README instead of stdout.
+
+    The survey and its companions, the survey first.
     """
     from .init import project_readme
-    from .survey import citation_block, update_readme
+    from .store import require_refs
+    from .survey import citation_block, cite_readme
 
-    block = citation_block(_refs(ctx))
+    require_refs(_refs(ctx))
     if readme is None:
-        click.echo(block, nl=False)
+        click.echo(citation_block(_refs(ctx)), nl=False)
         return
     path = Path(readme) if readme else project_readme(_refs(ctx))
-    update = update_readme(path, block)
+    found, update = cite_readme(_refs(ctx), path)
+    for record_id in found.created:
+        _say(ctx, f"{path}: own work created: {record_id} (`slmbib sync {record_id}` completes it)")
     _say(ctx, f"{path}: citation block {'written' if update.changed else 'unchanged'}")
 
 
@@ -232,7 +239,7 @@ def rekey_command(ctx: click.Context, targets: tuple[str, ...], everything: bool
 
     \b
     Reads:  refs/.
-    Writes: the new keys into refs/papers/*.yaml and refs/survey.yaml.
+    Writes: the new keys into refs/papers/*.yaml and refs/own/*.yaml.
     Prints: `old -> new` on stdout for each change.
 
     The only command that changes a pinned key.
@@ -340,7 +347,7 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
 
     \b
     Reads:  refs/, the answer cache, the two services.
-    Writes: refs/papers/*.yaml, refs/survey.yaml, the cache (none with --dry-run).
+    Writes: refs/papers/*.yaml, refs/own/*.yaml, the cache (none with --dry-run).
 
     Batched, paced, cached and resumable: answers are saved as they arrive, so
     an interrupted sync continues where it stopped.  Exits 1 when a service
@@ -475,7 +482,8 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
 
 @main.command("add")
 @click.argument("paper")
-@click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
+@click.option("--section", help="The section path, as `slmbib list --json` shows it.")
+@click.option("--own", is_flag=True, help="Add it as one of the list's own works (`slmbib cite`) instead.")
 @click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
 @click.option(
     "--list",
@@ -485,23 +493,43 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
 )
 @click.pass_context
 def add_command(
-    ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
+    ctx: click.Context,
+    /,
+    paper: str,
+    section: str | None,
+    own: bool,
+    name: str,
+    list_path: Path | None,
+    **given: Any,
 ) -> None:
     """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
 
     \b
     Reads:  refs/, the lists, the answer cache, the two services.
-    Writes: the paper's record in refs/papers/, the list's listing of it, the cache.
+    Writes: the paper's record in refs/papers/ (refs/own/ with --own), the
+            list's listing of it, the cache.
 
     Prints the record id.  `slmbib render` then writes the new row into the list.
+    With --own, the paper becomes one of the list's own works instead.
     """
-    from .add import add_paper
+    from .add import add_own, add_paper
     from .enrich import SyncOptions
     from .listimport import source_name
 
     for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
         logging.getLogger(noisy).setLevel(logging.ERROR)
     options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    if own == bool(section):
+        raise click.UsageError("give --section SECTION, or --own")
+    if own:
+        record_id, created, synced = add_own(_refs(ctx), paper, options)
+        click.echo(record_id)
+        status = synced.statuses.most_common(1)[0][0] if synced.statuses else "not synced"
+        _say(ctx, f"own work {record_id} ({'new' if created else 'existing'}, {status})")
+        if synced.errors:
+            raise click.ClickException(" | ".join(synced.errors))
+        return
+    assert section is not None
     chosen = source_name(list_path, _refs(ctx)) if list_path else ""
     result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
     click.echo(result.record_id)

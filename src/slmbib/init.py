@@ -14,7 +14,8 @@ Contract:
   them.  A ``refs/`` without the file (the committed demo) has its lists in
   ``refs/lists/*.md`` and records none.
 * :func:`init_project` imports the lists given (``README.md`` when none is
-  given and there is one) and records the markdown ones; it refuses a
+  given and there is one), records the markdown ones and creates the own
+  works their citation sections name (the survey, its companions); it refuses a
   ``refs/`` that exists.  An import into a folder with no ``refs/`` is the
   same thing.  Either reads every input before anything is created.
 * :func:`import_paths` imports markdown lists and ``.bib`` files together:
@@ -33,7 +34,7 @@ from .errors import InputError, SlmbibError
 from .listimport import import_lists, project_root, source_name
 from .readme import ListErrors, read_list
 from .store import LISTS_DIR, atomic_write, dump_yaml, locked
-from .survey import load_survey, survey_path
+from .survey import own_dir, read_own_works, read_readme
 
 CONFIG_FILE = "config.yaml"
 DEFAULT_LIST = "README.md"
@@ -145,15 +146,19 @@ class InitResult:
     refs: Path
     recorded: list[str] = field(default_factory=list)
     imported: list[str] = field(default_factory=list)
-    has_survey: bool = False
+    #: (list, own work id) for each of the list's own works its citation section named.
+    own_works: list[tuple[str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         where = config_path(self.refs)
         out = [f"{self.refs}: created"]
         out.append(f"{where}: lists recorded: {', '.join(self.recorded) or 'none'}")
         out.extend(self.imported)
-        if not self.has_survey:
-            out.append(f"{survey_path(self.refs)}: none yet; `slmbib cite` prints it once it exists")
+        out.extend(f"{name}: own work created: {work}" for name, work in self.own_works)
+        if not self.own_works:
+            out.append(
+                f"{own_dir(self.refs)}: no own work found; `slmbib add --own ARXIV_ID_OR_DOI` adds one"
+            )
         return out
 
 
@@ -167,6 +172,9 @@ def init_project(refs_root: Path, paths: list[Path]) -> InitResult:
     result = InitResult(refs_root)
     result.imported = import_paths(refs_root, paths) if paths else []
     result.recorded = record_lists(refs_root, paths, start=True)
-    # The list's own works (the survey and its companions) are its survey record: found here.
-    result.has_survey = load_survey(refs_root) is not None
+    # The list's own works (the survey and its companions) are named in its citation section.
+    for path in paths:
+        if not is_bib(path):
+            found = read_own_works(refs_root, path, read_readme(path))
+            result.own_works += [(source_name(path, refs_root), work) for work in found.created]
     return result
