@@ -2,13 +2,14 @@
 
 The section's ``console`` blocks hold commands (``$ slmbib ...``) each followed by
 what it prints (stdout and stderr as a terminal shows them, then ``(exit status
-N)`` when not 0).  ``python scripts/own_list_tour.py`` runs every command, as
-written, in a new folder holding only ``README.md`` (a copy of the real list in
+N)`` when not 0; a pipeline's status is its first failure's).
+``python scripts/own_list_tour.py`` runs every command, as written, in a new
+folder holding only ``README.md`` (a copy of the real list in
 ``tests/data/lists/``), with ``sync`` pointed at the loopback stand-in for
 Semantic Scholar and arXiv (``tests/replay_server.py``, through the
-``SLMBIB_*_API_URL`` variables), and rewrites the outputs; ``--check`` exits 1
-when what the README shows is not what the commands print (the test suite runs
-that).
+``SLMBIB_*_API_URL`` variables, its pacing off), and rewrites the outputs;
+``--check`` exits 1 when what the README shows is not what the commands print
+(the test suite runs that).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _normalised(output: str) -> str:
 
 def _run(command: str, folder: Path, env: dict[str, str]) -> str:
     done = subprocess.run(
-        ["bash", "-c", command],
+        ["bash", "-o", "pipefail", "-c", command],
         cwd=folder,
         env=env,
         stdout=subprocess.PIPE,
@@ -71,6 +72,9 @@ def section_as_run(text: str) -> str:
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "SLMBIB_S2_API_URL": server.s2_api_url,
             "SLMBIB_ARXIV_API_URL": server.arxiv_api_url,
+            # The stand-in does not pace: the tour need not wait for the real services' spacing.
+            "SLMBIB_S2_INTERVAL": "0",
+            "SLMBIB_ARXIV_INTERVAL": "0",
             "COLUMNS": "100",
         }
         for name in ("SLMBIB_REFS", "SLMBIB_CACHE", "S2_API_KEY"):

@@ -346,13 +346,16 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
 )
 @click.option(
     "--s2-interval",
+    envvar="SLMBIB_S2_INTERVAL",
     type=click.FloatRange(min=0),
-    help="Seconds between Semantic Scholar requests [default: 1].",
+    help="Seconds between Semantic Scholar requests [env: SLMBIB_S2_INTERVAL; default: 1].",
 )
 @click.option(
     "--arxiv-interval",
+    envvar="SLMBIB_ARXIV_INTERVAL",
     type=click.FloatRange(min=0),
-    help="Seconds between arXiv requests; arXiv's terms ask for 3 or more [default: 3].",
+    help="Seconds between arXiv requests; arXiv's terms ask for 3 or more "
+    "[env: SLMBIB_ARXIV_INTERVAL; default: 3].",
 )
 @click.option(
     "--timeout",

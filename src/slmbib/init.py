@@ -31,7 +31,7 @@ import yaml
 
 from .bibread import import_bib, parse_bib
 from .errors import InputError, SlmbibError
-from .listimport import import_lists, project_root, source_name
+from .listimport import import_lists, source_name
 from .readme import ListErrors, read_list
 from .store import LISTS_DIR, atomic_write, dump_yaml, locked
 from .survey import own_dir, read_own_works, read_readme
@@ -167,7 +167,7 @@ def init_project(refs_root: Path, paths: list[Path]) -> InitResult:
     if refs_root.exists():
         raise SlmbibError(f"{refs_root}: exists already; `slmbib import LIST.md` adds a list to it")
     if not paths:
-        default = project_root(refs_root) / DEFAULT_LIST
+        default = refs_root.parent / DEFAULT_LIST
         paths = [default] if default.is_file() else []
     result = InitResult(refs_root)
     result.imported = import_paths(refs_root, paths) if paths else []
