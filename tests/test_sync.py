@@ -85,25 +85,28 @@ def test_every_resolution_path(served: ReplayServer, tmp_path: Path) -> None:
     flag = records["name-flag"]
     assert flag.sync["status"] == "not_found" and "Marketing the Maple Leaf" in flag.sync["reason"]
     assert flag.identifiers == {} and set(flag.fields) == {"title"}
-    assert records["name-alpaca"].sync["status"] == "not_found"
+    alpaca = records["name-alpaca"]  # a name only: searched by it, and nothing found is taken
+    assert alpaca.sync["status"] == "not_found" and "names 'Alpaca' (2023)" in alpaca.sync["reason"]
     ghost = records["arxiv-2401.99999"]
     assert ghost.sync == {
         "status": "not_found",
         "reason": "s2: no paper for arxiv:2401.99999; arxiv: no entry for 2401.99999",
     }
 
-    # One batch for every id, one match per real title, one arXiv query for every arXiv id.
+    # One batch for every id, one match per real title, one search per name, one arXiv query for all ids.
     assert sorted(served.ids_requested("s2")) == sorted(
         ["ARXIV:2402.14905", "ARXIV:2401.02385", "DOI:10.18653/v1/2022.emnlp-main.616", "ARXIV:2401.99999"]
     )
     matches = [r.query["query"] for r in served.requests if r.path.endswith("/search/match")]
     assert sorted(matches) == ["Attention is All you Need", "National Flag of Canada Day", TINYSTORIES_TITLE]
+    searches = [(r.query["query"], r.query["year"]) for r in served.requests if r.path.endswith("/search")]
+    assert searches == [("Alpaca", "2022-2024")]
     assert served.count("arxiv") == 1
     assert sorted(served.ids_requested("arxiv")) == sorted(
         ["2402.14905", "2401.02385", "2401.99999", "2112.10668", "2305.07759", "1706.03762"]
     )
     assert result.statuses == {"resolved": 5, "not_found": 3}
-    assert result.requests == {"s2": 4, "arxiv": 1}
+    assert result.requests == {"s2": 5, "arxiv": 1}
 
 
 TINYSTORIES_TITLE = "TinyStories: How Small Can Language Models Be and Still Speak Coherent English?"
@@ -136,7 +139,7 @@ def test_title_matches_that_may_be_wrong_are_rejected(
     assert served.count("arxiv") == 0
 
 
-def test_a_record_whose_first_id_s2_does_not_know_is_asked_by_the_next(
+def test_a_record_whose_first_id_s2_does_not_know_is_found_by_the_next_in_the_same_batch(
     replay_server: ReplayServer, tmp_path: Path
 ) -> None:
     # S2 knows this paper by its DOI only; arXiv knows its id.
@@ -157,7 +160,7 @@ def test_a_record_whose_first_id_s2_does_not_know_is_asked_by_the_next(
     refs = make_refs(tmp_path, [record("xglm", "XGLM", arxiv=XGLM["arxiv_id"], doi=XGLM["doi"])])
     result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
     assert replay_server.ids_requested("s2") == [f"ARXIV:{XGLM['arxiv_id']}", f"DOI:{XGLM['doi']}"]
-    assert result.requests["s2"] == 2
+    assert result.requests["s2"] == 1
     assert load_records(refs)["xglm"].get("booktitle") == XGLM["venue"]
 
 
@@ -367,9 +370,9 @@ def test_a_run_writes_records_as_answers_arrive(served: ReplayServer, tmp_path: 
         seen.append(sum(1 for r in load_records(refs).values() if r.sync))
 
     sync(refs, options(served, tmp_path / "cache.sqlite"), progress=progress)
-    # A record is written once its answers are in: the bare name (nothing to ask) at once, the
-    # title-only records after their match, the others after arXiv's answer.
-    assert seen == sorted(seen) and seen[0] == 1 and seen[-1] == 8
+    # A record is written once its answers are in: the title-only and name-only records after their
+    # match or search, the others after arXiv's answer; nothing before the first answer.
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 8
     assert any(1 < written < 8 for written in seen)
 
 

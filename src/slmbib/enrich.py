@@ -5,9 +5,11 @@ One run, under ``refs/``' write lock:
 1. Every record's lookups are first answered from the cache; only what is
    missing or too old is asked for.
 2. Semantic Scholar, cheapest first: batch lookups by identifier, 500 ids a
-   request, in rounds (a record whose first id S2 does not know is asked by
-   its next one); then one title match per record that has a real title (not
-   just a model name from a table) and no identifier S2 knows.
+   request, every id of every record in the first batches (so N ids cost
+   ⌈N/500⌉ requests); then, for each record S2 knows by none of its ids
+   (none of them at all, or a 404 such as ACM's ``10.5555/…`` DOIs), one title
+   match when it has a real title, else one relevance search by the name it
+   is listed under (a model name from a table), the year narrowing it.
 3. arXiv, in a worker thread alongside step 2 (the services are paced apart,
    so neither waits for the other): ``id_list`` queries of 100 ids for every
    record with an arXiv id, including ids S2 reveals during step 2.
@@ -40,7 +42,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,9 @@ from .resolve import (
     Lookup,
     apply,
     arxiv_fields,
+    judge_name_matches,
     judge_title_match,
+    name_query,
     normalise_title,
     s2_fields,
 )
@@ -261,29 +265,43 @@ class _Run:
             return Lookup("unavailable", reason="not asked: the run ended first")
         return Lookup("pending", reason="not asked yet")
 
-    def _s2_state(self, record: Record) -> tuple[Lookup, str | None]:
-        """The S2 lookup of ``record`` as far as the cache knows, and the key still to ask, if any."""
+    def _s2_state(self, record: Record) -> tuple[Lookup, list[str]]:
+        """The S2 lookup of ``record`` as far as the cache knows, and the keys still to ask."""
         keys = s2.record_keys(record.identifiers)
         answers = [(key, self._fresh(record.id, s2.SERVICE, key)) for key in keys]
         found = next((c.answer for _, c in answers if c is not None and c.answer is not None), None)
         if found is not None:
-            return Lookup("found", found, "found"), None
-        missing = next((key for key, c in answers if c is None), None)
-        if missing is not None:
-            return self._waiting(s2.SERVICE), missing
+            return Lookup("found", found, "found"), []
+        missing = [key for key, c in answers if c is None]
+        if missing:
+            # S2's own paperId (learned in an earlier sync) names the paper alone; other ids go all
+            # together, as asking one id a round would cost a batch request per round.
+            return self._waiting(s2.SERVICE), missing[:1] if missing[0].startswith("s2:") else missing
         unknown = f"no paper for {', '.join(keys)}" if keys else "no identifier S2 knows"
         if record.identifiers.get("arxiv"):
-            return Lookup("not_found", reason=unknown), None  # arXiv answers for it; no title guessing
+            return Lookup("not_found", reason=unknown), []  # arXiv answers for it; no title guessing
         title = record.get("title")
-        if not isinstance(title, str) or not normalise_title(title):
-            return Lookup("not_found", reason=f"{unknown}, and no title to search by"), None
-        title_key = s2.title_key(normalise_title(title))
-        cached = self._fresh(record.id, s2.SERVICE, title_key)
+        if isinstance(title, str) and normalise_title(title):
+            title_key = s2.title_key(normalise_title(title))
+            cached = self._fresh(record.id, s2.SERVICE, title_key)
+            if cached is None:
+                return self._waiting(s2.SERVICE), [title_key]
+            if cached.answer is None:
+                return Lookup("not_found", reason=f"{unknown}; no title match"), []
+            return judge_title_match(record, cached.answer), []
+        # Known only by the name it is listed under (a model name from a table).
+        name, year = name_query(record)
+        if not normalise_title(name):
+            return Lookup("not_found", reason=f"{unknown}, and no title or name to search by"), []
+        name_key = s2.name_key(normalise_title(name), year)
+        cached = self._fresh(record.id, s2.SERVICE, name_key)
         if cached is None:
-            return self._waiting(s2.SERVICE), title_key
-        if cached.answer is None:
-            return Lookup("not_found", reason=f"{unknown}; no title match"), None
-        return judge_title_match(record, cached.answer), None
+            return self._waiting(s2.SERVICE), [name_key]
+        papers = cached.answer.get("data") if isinstance(cached.answer, dict) else None
+        found_by_name = judge_name_matches(record, papers if isinstance(papers, list) else [])
+        if found_by_name.state != "found":
+            return replace(found_by_name, reason=f"{unknown}; {found_by_name.reason}"), []
+        return found_by_name, []
 
     def _arxiv_state(
         self, record_id: str, arxiv_id: str | None, published: bool
@@ -375,22 +393,20 @@ class _Run:
 
     # -- Semantic Scholar (this thread) -------------------------------------------------------------
 
-    def _s2_plan(self) -> tuple[list[str], dict[str, str]]:
-        """The id keys still to ask S2, and the title keys with their titles."""
+    def _s2_plan(self) -> tuple[list[str], dict[str, Record]]:
+        """The id keys still to ask S2, and the title and name keys with a record that asks each."""
         by_id: dict[str, None] = {}
-        by_title: dict[str, str] = {}
+        by_text: dict[str, Record] = {}
         for record_id in self.targets:
             record = self.records[record_id]
             if record_id in self.settled:
                 continue
-            _, missing = self._s2_state(record)
-            if missing is None:
-                continue
-            if missing.startswith("title:"):
-                by_title.setdefault(missing, str(record.get("title")))
-            else:
-                by_id[missing] = None
-        return list(by_id), by_title
+            for missing in self._s2_state(record)[1]:
+                if missing.startswith(("title:", "name:")):
+                    by_text.setdefault(missing, record)
+                else:
+                    by_id[missing] = None
+        return list(by_id), by_text
 
     def _run_s2(self, client: s2.S2Client) -> None:
         try:
@@ -401,10 +417,13 @@ class _Run:
                     self._accept(s2.SERVICE, client.batch(chunk), f"s2: {len(chunk)} ids")
                     self._drain(block=False)
                 if keys:
-                    continue  # records whose id S2 did not know are asked by their next one
-                for number, (key, title) in enumerate(titles.items(), 1):
-                    match = client.match(title)
-                    self._accept(s2.SERVICE, {key: match}, f"s2: title match {number}/{len(titles)}")
+                    continue  # what S2 revealed may leave records to ask by title or name
+                for number, (key, record) in enumerate(titles.items(), 1):
+                    self._accept(
+                        s2.SERVICE,
+                        {key: ask_by_text(client, key, record)},
+                        f"s2: search {number}/{len(titles)}",
+                    )
                     self._drain(block=False)
                 return
         except ApiError as exc:
@@ -537,6 +556,15 @@ class _Run:
                 tofile=name if new else "/dev/null",
             )
         )
+
+
+def ask_by_text(client: s2.S2Client, key: str, record: Record) -> Any:
+    """S2's answer for a title key (its title match) or a name key (its relevance search, as
+    ``{"data": [papers]}``), in the form the cache keeps."""
+    if key.startswith("title:"):
+        return client.match(str(record.get("title")))
+    name, year = name_query(record)
+    return {"data": client.search(name, year)}
 
 
 def _changed_values(old: Record, new: Record) -> list[str]:

@@ -6,6 +6,12 @@
   accepted only when the normalised titles agree closely, the first author's
   family name agrees (when the record knows one), the year is within one (when
   the record knows it) and no identifier contradicts the record's.
+* :func:`judge_name_matches` picks, among S2's relevance search results for a
+  row known only by a name (``LaMini-LM``, ``QLoRA``), the paper that name
+  heads or stands in as whole words, from the listed year or one off.  A name
+  of plain words (``Orca``, ``Alpaca``, ``Gravity hill``) heads many titles,
+  so it is taken only from a title that begins ``Name:``; two papers that
+  qualify alike are ambiguous, never a guess.
 * :func:`remote_fields` turns an S2 paper and an arXiv entry into record fields
   with provenance.  When S2 shows a peer-reviewed venue (a journal or
   conference venue, or a DOI that is not arXiv's) the record takes that venue
@@ -32,7 +38,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -115,6 +121,63 @@ def family_name(author: str) -> str:
     """The family name of ``"Given Family"`` or ``"Family, Given"``, normalised."""
     name = author.split(",", 1)[0] if "," in author else (author.split() or [""])[-1]
     return normalise_title(name)
+
+
+def _words(text: str) -> list[str]:
+    """Whitespace-separated words, case and accents folded, punctuation trimmed from their ends only:
+    ``QA-LoRA:`` is ``qa-lora``, never ``lora``."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return [word for word in (re.sub(r"^\W+|\W+$", "", w) for w in text.split()) if word]
+
+
+def is_plain_word_name(name: str) -> bool:
+    """Whether a name is ordinary words (``Orca``, ``Gravity hill``), not a coined one (``QLoRA``,
+    ``LaMini-LM``, ``FlanT5``): coined names carry a digit, a hyphen or a capital inside a word."""
+    return not any(re.search(r"\d|\w-\w|.[A-Z]", word) for word in name.split())
+
+
+def _names_it(name: str, title: str) -> str:
+    """How ``title`` names ``name``: ``heads`` (its first words), ``holds`` (whole words inside), or ''."""
+    ours, theirs = _words(name), _words(title)
+    if not ours:
+        return ""
+    plain = is_plain_word_name(name)
+    if theirs[: len(ours)] == ours:
+        # Plain words head many titles ("Alpaca against Vicuna"); a method's own paper says "Name: ...".
+        heading = r"\W+".join(map(re.escape, name.split()))
+        return "heads" if not plain or re.match(rf"\s*{heading}\s*:", title, re.IGNORECASE) else ""
+    runs = (theirs[i : i + len(ours)] for i in range(1, len(theirs) - len(ours) + 1))
+    return "holds" if not plain and ours in runs else ""
+
+
+def name_query(record: Record) -> tuple[str, int | None]:
+    """What a record known only by a name is searched by: the listed name, and the year when known."""
+    return record.title, _record_year(record)
+
+
+def judge_name_matches(record: Record, papers: Sequence[Mapping[str, Any]]) -> Lookup:
+    """The paper among S2's search results that the record's name stands for, if one does."""
+    name, year = name_query(record)
+    heads: list[Mapping[str, Any]] = []
+    holds: list[Mapping[str, Any]] = []
+    for paper in papers:
+        its_year = _int(paper.get("year"))
+        if year is not None and (its_year is None or abs(its_year - year) > 1):
+            continue
+        how = _names_it(name, _text(paper.get("title")))
+        if how:
+            (heads if how == "heads" else holds).append(paper)
+    best = heads or holds
+    listed = repr(name) + (f" ({year})" if year is not None else "")
+    if len(best) == 1:
+        return Lookup("found", best[0], "found")
+    if best:
+        named = "; ".join(f"{_text(p.get('title'))!r} ({p.get('year')})" for p in best[:3])
+        return Lookup("ambiguous", reason=f"several papers are named {listed}: {named}")
+    plain = " (plain words: only a title 'Name: ...' is taken)" if is_plain_word_name(name) else ""
+    first = f"; S2's first result is {_text(papers[0].get('title'))!r}" if papers else ""
+    return Lookup("not_found", reason=f"no paper's title names {listed}{plain}{first}")
 
 
 def _record_year(record: Record) -> int | None:

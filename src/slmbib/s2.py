@@ -1,12 +1,14 @@
 """The Semantic Scholar Graph API, through the ``semanticscholar`` package.
 
-:class:`S2Client` answers two questions: which papers are these ids
-(``POST /graph/v1/paper/batch``, up to :data:`BATCH_SIZE` ids a request) and
-which paper has this title (``GET /graph/v1/paper/search/match``).  Answers
-are S2's paper objects as plain dicts, ``None`` meaning "S2 does not know it".
+:class:`S2Client` answers three questions: which papers are these ids
+(``POST /graph/v1/paper/batch``, up to :data:`BATCH_SIZE` ids a request),
+which paper has this title (``GET /graph/v1/paper/search/match``) and which
+papers a name brings up (``GET /graph/v1/paper/search``, relevance order, the
+first :data:`SEARCH_LIMIT`).  Answers are S2's paper objects as plain dicts,
+``None`` meaning "S2 does not know it".
 
 Lookups are named by *keys* (``arxiv:2402.14905``, ``doi:10.1145/…``,
-``s2:<paperId>``, ``title:<normalised title>``), the same strings the cache
+``s2:<paperId>``, ``title:<normalised title>``, ``name:<normalised name>@<year>``), the same strings the cache
 uses; :func:`paper_keys` lists every key under which a found paper can be
 reached, so that a paper found once is found again by any of its ids.
 
@@ -50,6 +52,8 @@ SERVICE = "s2"
 DEFAULT_API_URL = "https://api.semanticscholar.org"
 #: The batch endpoint's documented limit.
 BATCH_SIZE = 500
+#: Candidates read from a name search: a name's paper is among the first few or not found at all.
+SEARCH_LIMIT = 10
 #: What enrichment and export read from a paper; the same for batch and title match.
 FIELDS = (
     "externalIds",
@@ -112,6 +116,10 @@ def title_key(normalised_title: str) -> str:
     return f"title:{normalised_title}"
 
 
+def name_key(normalised_name: str, year: int | None) -> str:
+    return f"name:{normalised_name}@{year or ''}"
+
+
 def paper_identifiers(paper: Mapping[str, Any]) -> dict[str, str]:
     """The record identifiers a paper reveals: paperId, CorpusId, arXiv id, DOI, ACL id."""
     found: dict[str, str] = {}
@@ -152,6 +160,7 @@ class _Requester(ApiRequester):  # type: ignore[misc]
         self, url: str, parameters: str, headers: dict[str, str], payload: dict[str, Any] | None = None
     ) -> Any:
         expected = len(payload["ids"]) if payload else None
+        relevance = url.endswith("/paper/search")
 
         def parse(response: httpx.Response) -> Any:
             if response.status_code == 404:
@@ -165,6 +174,11 @@ class _Requester(ApiRequester):  # type: ignore[misc]
                     raise UnusableAnswer(f"expected a list of {expected} papers")
                 if not all(item is None or _is_paper(item) for item in data):
                     raise UnusableAnswer("a batch entry is neither a paper nor null")
+            elif relevance:
+                # No results come as {"total": 0, "offset": 0}, without "data" (recorded).
+                found = data.get("data", []) if isinstance(data, dict) else None
+                if not (isinstance(found, list) and all(_is_paper(item) for item in found)):
+                    raise UnusableAnswer("expected a 'data' list of papers")
             elif not (isinstance(data, dict) and isinstance(data.get("data"), list) and data["data"]):
                 raise UnusableAnswer("expected a 'data' list")
             elif not _is_paper(data["data"][0]):
@@ -232,6 +246,20 @@ class S2Client(ServiceClient):
             return None
         data: dict[str, Any] = paper.raw_data
         return data
+
+    def search(self, name: str, year: int | None = None) -> list[dict[str, Any]]:
+        """S2's most relevant papers for ``name`` (from ``year`` ± 1 when given), best first."""
+        query = " ".join(_QUERY_BREAKERS.sub(" ", name).split())
+        if not query:
+            return []
+        self._requester.last_answer = None
+        years = f"{year - 1}-{year + 1}" if year else None
+        try:
+            asyncio.run(self._api.search_paper(query, year=years, fields=list(FIELDS), limit=SEARCH_LIMIT))
+        except ObjectNotFoundException:
+            return []
+        papers: list[dict[str, Any]] = self._requester.last_answer.get("data", [])
+        return papers
 
     @property
     def _batch_url(self) -> str:
