@@ -9,9 +9,11 @@ Heavy dependencies are imported inside the commands that need them, so that
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -389,12 +391,18 @@ def render_command(ctx: click.Context, readme: Path, check_only: bool, init: boo
         _say(ctx, f"{readme}: rendered: {section}")
 
 
-#: What `add` needs of sync's options: where the services are, the key, the cache, how long to wait.
-_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout")
+#: What `add` needs of sync's options: where the services are, the key, the cache, the pacing.
+_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout", "s2_interval")
 
 
 @main.command("add")
-@click.argument("paper")
+@click.argument("papers", nargs=-1)
+@click.option(
+    "--from",
+    "checklist",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checklist: one paper a line (id, URL, title or name); bullets, numbers and braces are ignored.",
+)
 @click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
 @click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
 @click.option(
@@ -403,34 +411,124 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
     type=click.Path(dir_okay=False, path_type=Path),
     help="The list to place it in, when several have the section.",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Print what each paper is; write nothing; exit 1 if one would be added."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON, one object per paper a line."
+)
 @click.pass_context
 def add_command(
-    ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
+    ctx: click.Context,
+    /,
+    papers: tuple[str, ...],
+    checklist: Path | None,
+    section: str,
+    name: str,
+    list_path: Path | None,
+    dry_run: bool,
+    as_json: bool,
+    **given: Any,
 ) -> None:
-    """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+    """Add papers to a section: by arXiv id, DOI or URL, by title, or by name.
 
-    Prints the record id.  `slmbib render` then writes the new row into the list.
+    Each of PAPERS (and each line of --from) is reported as listed already
+    (record and row), repeated, found (the S2 paper, verified as sync does),
+    ambiguous or not found; the found ones are placed in the section and
+    synced.  For one identifier, prints the record id.  `slmbib render` then
+    writes the new rows into the list.
     """
-    from .add import add_paper
+    from .add import add_paper, paper_link, section_list
     from .enrich import SyncOptions
+    from .errors import SlmbibError
     from .listimport import source_name
 
     for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
-    chosen = source_name(list_path, _refs(ctx)) if list_path else ""
-    result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
-    click.echo(result.record_id)
-    record = (
-        f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+    if not papers and checklist is None:
+        raise click.UsageError("give PAPERS or --from FILE")
+    if name and (len(papers) != 1 or checklist is not None):
+        raise click.UsageError("--name names one paper: give exactly one")
+    options = SyncOptions(
+        dry_run=dry_run, **{key: value for key, value in given.items() if value is not None}
     )
-    if result.placed:
-        _say(ctx, f"added {record} to {result.source}: {section} as {result.name!r}")
-        _say(ctx, f"run `slmbib render {result.source}` to write the row")
-    else:
-        _say(ctx, f"{record} is in {result.source}: {section} already")
-    if result.sync.errors:
-        raise click.ClickException(" | ".join(result.sync.errors))
+    chosen = source_name(list_path, _refs(ctx)) if list_path else ""
+    section_list(_refs(ctx), section, chosen)  # an unknown section is refused before anything is asked
+    identifier = False
+    if len(papers) == 1 and checklist is None and not (dry_run or as_json):
+        with contextlib.suppress(SlmbibError):
+            identifier = bool(paper_link(papers[0]))
+    if identifier:
+        result = add_paper(_refs(ctx), papers[0], section, name=name, list_source=chosen, options=options)
+        click.echo(result.record_id)
+        _report_added(ctx, [result])
+        if result.sync.errors:
+            raise click.ClickException(" | ".join(result.sync.errors))
+        return
+    _add_many(ctx, papers, checklist, section, chosen, options, as_json)
+
+
+def _add_many(
+    ctx: click.Context,
+    papers: tuple[str, ...],
+    checklist: Path | None,
+    section: str,
+    chosen: str,
+    options: Any,
+    as_json: bool,
+) -> None:
+    """Check every paper given, report each, and (without --dry-run) place the found ones."""
+    import json
+
+    from .add import STATUSES, add_found, check_papers, read_checklist
+
+    entries = [(number, text) for number, text in enumerate(papers, 1)]
+    labels = [f"argument {number}" for number, _ in entries]
+    if checklist is not None:
+        read = read_checklist(checklist)
+        entries += read
+        labels += [f"{checklist}:{number}" for number, _ in read]
+    with contextlib.ExitStack() as stack:
+        progress = None
+        if len(entries) > 1 and not ctx.obj["quiet"]:
+            bar = stack.enter_context(
+                click.progressbar(length=len(entries), label="checking", file=sys.stderr)
+            )
+
+            def progress(done: int, total: int, message: str) -> None:
+                bar.update(done - bar.pos)
+
+        lines = check_papers(_refs(ctx), entries, options, progress)
+    results = (
+        [] if options.dry_run else add_found(_refs(ctx), lines, section, list_source=chosen, options=options)
+    )
+    for label, line in zip(labels, lines, strict=True):
+        click.echo(
+            json.dumps(line.as_json(), ensure_ascii=False) if as_json else f"{label}: {line.describe()}"
+        )
+    counts = Counter(line.status for line in lines)
+    shown = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES if counts[s])
+    _say(ctx, f"papers: {len(lines)}: {shown or 'none'}")
+    _report_added(ctx, results)
+    errors = sorted({error for result in results for error in result.sync.errors})
+    if errors:
+        raise click.ClickException(" | ".join(errors))
+    if options.dry_run and counts["found"]:
+        ctx.exit(1)
+
+
+def _report_added(ctx: click.Context, results: list[Any]) -> None:
+    for result in results:
+        record = (
+            f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+        )
+        if result.placed:
+            _say(ctx, f"added {record} to {result.source}: {result.section} as {result.name!r}")
+        else:
+            _say(ctx, f"{record} is in {result.source}: {result.section} already")
+    placed = Counter(result.source for result in results if result.placed)
+    for source, count in placed.items():
+        _say(ctx, f"run `slmbib render {source}` to write the {'row' if count == 1 else 'rows'}")
 
 
 add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)

@@ -204,6 +204,14 @@ def _published(service: str, answer: Any) -> bool:
     return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
 
 
+def is_stale(cached: Cached, service: str, options: SyncOptions, now: float, published: bool = False) -> bool:
+    """Whether a cached answer is asked again: with ``--refresh``, or when older than its kind keeps."""
+    published = published or _published(service, cached.answer)
+    return options.refresh or now - cached.fetched > (
+        options.max_age if published else options.preprint_max_age
+    )
+
+
 class _Run:
     def __init__(self, refs: Path, options: SyncOptions, progress: Progress | None) -> None:
         self.refs = refs
@@ -249,11 +257,7 @@ class _Run:
         if cached is None:
             return None
         if cached.fetched < self.started:
-            options = self.options
-            published = published or _published(service, cached.answer)
-            if options.refresh or self.started - cached.fetched > (
-                options.max_age if published else options.preprint_max_age
-            ):
+            if is_stale(cached, service, self.options, self.started, published):
                 return None
             self.hits.add((service, key))
         return cached
@@ -374,13 +378,7 @@ class _Run:
 
     def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
         """Store answers as they arrive, then update the records that read them."""
-        stored = dict(answers)
-        if service == s2.SERVICE:
-            # A paper found by one id is stored under all of them, so that a record known by another
-            # of its ids (or by the paperId it has learned) finds it next time without a request.
-            for answer in answers.values():
-                if answer is not None:
-                    stored.update(dict.fromkeys(s2.paper_keys(answer), answer))
+        stored = s2.with_paper_keys(answers) if service == s2.SERVICE else dict(answers)
         self.cache.put(service, stored, time.time())
         self.message = what
         self._update(rid for key in stored for rid in self.readers.get((service, key), ()))

@@ -139,6 +139,19 @@ def paper_keys(paper: Mapping[str, Any]) -> list[str]:
     return [key(kind, value) for kind, value in paper_identifiers(paper).items()]
 
 
+def with_paper_keys(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """``answers`` plus each paper in them (a search's candidates too) under every key it has, so
+    that a record known by another of its ids (or by the paperId it has learned) finds it next time
+    without a request."""
+    stored = dict(answers)
+    for answer in answers.values():
+        papers = answer.get("data") if isinstance(answer, dict) and "paperId" not in answer else [answer]
+        for paper in papers if isinstance(papers, list) else ():
+            if _is_paper(paper):
+                stored.update(dict.fromkeys(paper_keys(paper), paper))
+    return stored
+
+
 def _request_id(lookup_key: str) -> str:
     kind, _, value = lookup_key.partition(":")
     return _ID_FORMS[kind].format(value)
