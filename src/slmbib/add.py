@@ -286,6 +286,8 @@ class Line:
     link: Identified | None = None
     #: S2's paper, when found by title or name.
     paper: Mapping[str, Any] | None = None
+    #: The earlier line a repeated one names again.
+    repeats: Line | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"line": self.number, "text": self.text, "status": self.status}
@@ -372,10 +374,18 @@ class _Known:
         if record is not None:
             row = record.listings[0]
             line.status, line.record_id, line.where = "listed", record.id, f"{row.source}:{row.line}"
-        elif earlier is not None:
-            line.status, line.where = "repeated", f"line {earlier.number}"
-            line.record_id = earlier.record_id
+        elif earlier is not None and earlier.number < line.number:
+            line.status, line.where, line.detail, line.repeats = (
+                "repeated",
+                f"line {earlier.number}",
+                "",
+                earlier,
+            )
         else:
+            if earlier is not None:
+                # Identifiers are settled before titles are asked: a later line named the paper first.
+                earlier.status, earlier.where, earlier.detail = "repeated", f"line {line.number}", ""
+                earlier.repeats = line
             self.lines.update(dict.fromkeys(keys, line))
             return False
         return True
@@ -417,7 +427,15 @@ def check_papers(
             )
             line.record_id = new_record_id(probe, taken)
             taken.add(line.record_id)
+    _refer(lines)
     return lines
+
+
+def _refer(lines: Sequence[Line]) -> None:
+    """A repeated line refers to the record of the line it repeats."""
+    for line in lines:
+        if line.repeats is not None:
+            line.record_id = line.repeats.record_id
 
 
 def _ask(
@@ -522,4 +540,5 @@ def add_found(
     results = _add(refs_root, papers, section, list_source, options)
     for line, result in zip(found, results, strict=True):
         line.record_id = result.record_id
+    _refer(lines)
     return results
