@@ -349,11 +349,13 @@ def _probe(line: Line) -> tuple[str, Record]:
     return "name", Record(id="", listings=(Listing(source="", line=0, section="", name=line.query),))
 
 
-def _keys(kind: str, probe: Record) -> set[str]:
-    """The identity keys a line is compared by: the import's, and for a name, the listed name's."""
-    if kind == "name":
-        return {f"listed:{listed_name_key(probe.title)}"} - {"listed:"}
-    return identity_keys(probe)
+def _keys(kind: str, line: Line, probe: Record) -> set[str]:
+    """The identity keys a line is compared by: the import's, and unless it is an identifier, the
+    listed name's (``BitNet b1.58`` is a row's name, though it reads as three words)."""
+    keys = identity_keys(probe) if kind != "name" else set()
+    if kind != "id":
+        keys |= {f"listed:{listed_name_key(line.query)}"} - {"listed:"}
+    return keys
 
 
 class _Known:
@@ -410,7 +412,7 @@ def check_papers(
                 "not_found",
                 "not an arXiv, DOI, ACL Anthology, OpenReview or PMLR link",
             )
-        elif not known.settle(line, _keys(kind, probe)):
+        elif not known.settle(line, _keys(kind, line, probe)):
             if kind == "id":
                 line.status, line.detail = "found", "by its identifier"
             else:
