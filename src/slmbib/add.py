@@ -312,7 +312,10 @@ class Line:
 
 
 def clean_line(text: str) -> str:
-    """A checklist line without its bullet or number, BibTeX braces, quotes and trailing punctuation."""
+    """A checklist line without its bullet or number, BibTeX braces, quotes and trailing punctuation;
+    '' for a Markdown heading (``# To add``), which names no paper."""
+    if re.match(r"\s*#+\s", text):
+        return ""
     text = _MARKERS.sub("", text.strip())
     text = re.sub(r"\\([&%$#_{}])", r"\1", text)  # BibTeX's escapes: \& is &
     text = _TRAILING.sub("", text.replace("{", "").replace("}", "")).strip()
@@ -511,19 +514,31 @@ def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> 
         return
     line.paper = paper
     found = Record(id="", identifiers={**ids, **line.link.identifiers}, links=(Link(line.link.url, "paper"),))
-    if not known.settle(line, identity_keys(found)):
-        values, _ = s2_fields(paper)
-        authors = ", ".join(values.get("authors", [])[:3]) + (
-            ", et al." if len(values.get("authors", [])) > 3 else ""
+    values, _ = s2_fields(paper)
+    title = str(values.get("title", ""))
+    if known.settle(line, identity_keys(found)):
+        return
+    # A row named as the paper's title begins ("QLoRA" for "QLoRA: Efficient ...") whose own link S2
+    # does not know (ACM's 10.5555 DOIs) may be this paper: the maintainer decides, not a duplicate.
+    row = known.records.get(f"listed:{listed_name_key(title.split(':')[0])}") if ":" in title else None
+    if row is not None:
+        at = row.listings[0]
+        line.status, line.record_id, line.where = "ambiguous", row.id, f"{at.source}:{at.line}"
+        line.detail = (
+            f"S2's {title!r} may be the row {at.name!r} already listed (`slmbib sync {row.id}` tells)"
         )
-        what = [
-            f"{values.get('title')!r}",
-            *(f"{kind} {ids[kind]}" for kind in ("arxiv", "doi") if kind in ids),
-        ]
-        line.status, line.detail = (
-            "found",
-            ", ".join([*what, authors, str(values.get("year", ""))]).rstrip(", "),
-        )
+        return
+    authors = values.get("authors", [])
+    named = ", ".join(authors[:3]) + (", et al." if len(authors) > 3 else "")
+    what = [repr(title)]
+    if "arxiv" in ids:
+        what.append(f"arXiv {ids['arxiv']}")
+    if "doi" in values:  # a publisher's DOI; arXiv's own is its id again
+        what.append(f"DOI {values['doi']}")
+    line.status, line.detail = (
+        "found",
+        ", ".join(part for part in [*what, named, str(values.get("year", ""))] if part),
+    )
 
 
 def add_found(
