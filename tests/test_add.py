@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -314,37 +315,37 @@ def _checklist(titles: list[str], ids: list[str]) -> list[tuple[str, str, bool]]
     return lines
 
 
+@dataclass
+class Checklist:
+    server: ReplayServer
+    titles: list[str]
+    ids: list[str]
+    lines: list[tuple[str, str, bool]]
+    path: Path
+
+
 @pytest.fixture
-def checklist_server(served: ReplayServer) -> tuple[ReplayServer, list[str], list[str]]:
+def checklist(project: Path, served: ReplayServer) -> Checklist:
+    """The seed's papers, named papers and 70 others served; MobileLLM synced; the checklist written."""
     serve_papers(served)
     serve_named_papers(served)
     ids = served.add_synthetic(70)
-    return served, [paper.title for paper in synthetic_corpus(70)][:69], ids
-
-
-def _write_checklist(project: Path, lines: list[tuple[str, str, bool]]) -> Path:
+    titles = [paper.title for paper in synthetic_corpus(70)][:69]
+    sync(project / "refs", options(served, project / "c.db", only=("arxiv-2402.14905",)))
+    lines = _checklist(titles, ids)
     path = project / "new-papers.md"
     path.write_text("".join(f"{text}\n" for text, _, _ in lines))
-    return path
+    served.requests.clear()
+    return Checklist(served, titles, ids, lines, path)
 
 
-def _project_with_mobilellm_synced(project: Path, server: ReplayServer) -> Path:
-    sync(project / "refs", options(server, project / "c.db", only=("arxiv-2402.14905",)))
-    return project / "refs"
-
-
-def test_a_checklist_dry_run_classifies_every_line(
-    project: Path, checklist_server: tuple[ReplayServer, list[str], list[str]]
-) -> None:
-    server, titles, ids = checklist_server
-    refs = _project_with_mobilellm_synced(project, server)
-    lines = _checklist(titles, ids)
-    checklist = _write_checklist(project, lines)
+def test_a_checklist_dry_run_classifies_every_line(project: Path, checklist: Checklist) -> None:
+    server, titles, ids, lines = checklist.server, checklist.titles, checklist.ids, checklist.lines
+    refs = project / "refs"
     before, readme = _snapshot(refs), (project / "README.md").read_bytes()
     cache = project / "dry.db"
-    server.requests.clear()
 
-    code, out, _ = _cli_with(project, server, cache, "--from", str(checklist), "--section", DISTILLATION,
+    code, out, _ = _cli_with(project, server, cache, "--from", str(checklist.path), "--section", DISTILLATION,
                              "--dry-run", "--json")  # fmt: skip
     assert code == 1  # papers would be added
     report = [json.loads(line) for line in out.splitlines()]
@@ -378,24 +379,25 @@ def test_a_checklist_dry_run_classifies_every_line(
     assert fourth["record"] == f"arxiv-{ids[3]}"
 
     # The same as text, one line per paper with where it came from.
-    code, out, _ = _cli_with(project, server, cache, "--from", str(checklist), "--section", DISTILLATION,
+    code, out, _ = _cli_with(project, server, cache, "--from", str(checklist.path), "--section", DISTILLATION,
                              "--dry-run")  # fmt: skip
     text = out.splitlines()
     assert code == 1 and len(text) == len(expected)
-    assert text[4] == f"{checklist}:5: listed: 'QLoRA'; doi-10.5555-3666122.3666563 at README.md:{row.line}"
-    assert text[0].startswith(f"{checklist}:1: listed: 'arXiv:2402.14905v2'; arxiv-2402.14905 at README.md:")
+    assert (
+        text[4] == f"{checklist.path}:5: listed: 'QLoRA'; doi-10.5555-3666122.3666563 at README.md:{row.line}"
+    )
+    assert text[0].startswith(
+        f"{checklist.path}:1: listed: 'arXiv:2402.14905v2'; arxiv-2402.14905 at README.md:"
+    )
 
 
 def test_a_checklist_places_the_found_papers_then_render_and_export_show_them(
-    project: Path, checklist_server: tuple[ReplayServer, list[str], list[str]]
+    project: Path, checklist: Checklist
 ) -> None:
-    server, titles, ids = checklist_server
-    refs = _project_with_mobilellm_synced(project, server)
-    lines = _checklist(titles, ids)
-    checklist = _write_checklist(project, lines)
-    server.requests.clear()
+    server, titles, ids, lines = checklist.server, checklist.titles, checklist.ids, checklist.lines
+    refs = project / "refs"
 
-    code, out, err = _cli_with(project, server, project / "c.db", "--from", str(checklist), "--section",
+    code, out, err = _cli_with(project, server, project / "c.db", "--from", str(checklist.path), "--section",
                                DISTILLATION)  # fmt: skip
     assert code == 0, err
     found = [text for text, status, _ in lines if status == "found"]
@@ -427,7 +429,7 @@ def test_a_checklist_places_the_found_papers_then_render_and_export_show_them(
         assert f"title = {title}," in exported, title
 
     # Again: every paper is listed now, nothing is added.
-    code, out, err = _cli_with(project, server, project / "c.db", "--from", str(checklist), "--section",
+    code, out, err = _cli_with(project, server, project / "c.db", "--from", str(checklist.path), "--section",
                                DISTILLATION, "--dry-run")  # fmt: skip
     assert code == 0 and not re.search(r"\d+ found", err), err
 

@@ -57,8 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from . import s2
-from .cache import Cache
-from .enrich import SyncOptions, SyncResult, ask_by_text, default_cache_path, is_stale, sync
+from .enrich import SyncOptions, SyncResult, ask_by_text, is_stale, open_cache, s2_client, sync
 from .errors import SlmbibError
 from .identify import Identified, column_roles, identify, normalise_arxiv_id, url_role
 from .listimport import new_record_id, project_root
@@ -452,19 +451,10 @@ def _ask(
     progress: Progress | None,
 ) -> None:
     """Ask S2 for each title and name (the cache first) and judge its answer as sync does."""
-    cache_path = options.cache_path or default_cache_path(refs_root)
     started = time.time()
     with (
-        contextlib.closing(Cache(cache_path, writable=not options.dry_run)) as cache,
-        contextlib.closing(
-            s2.S2Client(
-                options.s2_api_url,
-                options.s2_api_key,
-                interval=options.s2_interval,
-                timeout=options.timeout,
-                tries=options.tries,
-            )
-        ) as client,
+        contextlib.closing(open_cache(refs_root, options)) as cache,
+        contextlib.closing(s2_client(options)) as client,
     ):
         done = total - len(asking)
         for line, kind, probe in asking:

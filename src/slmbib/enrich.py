@@ -204,6 +204,22 @@ def _published(service: str, answer: Any) -> bool:
     return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
 
 
+def open_cache(refs: Path, options: SyncOptions) -> Cache:
+    """The answer cache the options name (read-only for a dry run)."""
+    return Cache(options.cache_path or default_cache_path(refs), writable=not options.dry_run)
+
+
+def s2_client(options: SyncOptions) -> s2.S2Client:
+    """Semantic Scholar as the options say: where, with which key, how paced and how patient."""
+    return s2.S2Client(
+        options.s2_api_url,
+        options.s2_api_key,
+        interval=options.s2_interval,
+        timeout=options.timeout,
+        tries=options.tries,
+    )
+
+
 def is_stale(cached: Cached, service: str, options: SyncOptions, now: float, published: bool = False) -> bool:
     """Whether a cached answer is asked again: with ``--refresh``, or when older than its kind keeps."""
     published = published or _published(service, cached.answer)
@@ -451,21 +467,12 @@ class _Run:
 
     def run(self) -> SyncResult:
         options = self.options
-        cache_path = options.cache_path or default_cache_path(self.refs)
         self.inbox: queue.Queue[str | None] = queue.Queue()
         self.outbox: queue.Queue[object] = queue.Queue()
         stop = threading.Event()
         with (
-            contextlib.closing(Cache(cache_path, writable=not options.dry_run)) as self.cache,
-            contextlib.closing(
-                s2.S2Client(
-                    options.s2_api_url,
-                    options.s2_api_key,
-                    interval=options.s2_interval,
-                    timeout=options.timeout,
-                    tries=options.tries,
-                )
-            ) as s2_client,
+            contextlib.closing(open_cache(self.refs, options)) as self.cache,
+            contextlib.closing(s2_client(options)) as s2_answers,
             contextlib.closing(
                 arxiv.ArxivClient(
                     options.arxiv_api_url,
@@ -485,7 +492,7 @@ class _Run:
             try:
                 self.message = "answers already in the cache"
                 self._update(self.targets)
-                self._run_s2(s2_client)
+                self._run_s2(s2_answers)
                 self.inbox.put(None)
                 self._drain(block=True)
             finally:
@@ -493,7 +500,7 @@ class _Run:
                 self.inbox.put(None)
                 worker.join(timeout=options.timeout + 1)
             self.finished = True
-            return self._finish({s2.SERVICE: s2_client.requests, arxiv.SERVICE: arxiv_client.requests})
+            return self._finish({s2.SERVICE: s2_answers.requests, arxiv.SERVICE: arxiv_client.requests})
 
     def _finish(self, requests: dict[str, int]) -> SyncResult:
         result = SyncResult(requests=requests, dry_run=self.options.dry_run, records=len(self.targets))
