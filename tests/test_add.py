@@ -130,6 +130,17 @@ def test_a_paper_the_services_do_not_know_stays_placed_by_its_identifier(
     assert listing.links == ({"column": "Paper", "url": "https://doi.org/10.1145/3643832.3661878"},)
 
 
+def test_a_paper_placed_under_an_unknown_id_is_not_searched_for_by_that_id(
+    project: Path, served: ReplayServer
+) -> None:
+    result = add_paper(
+        project / "refs", "doi:10.5555/3666122.1", MOBILE, options=options(served, project / "c.db")
+    )
+    assert (result.status, result.name) == ("not_found", "doi:10.5555/3666122.1")
+    assert [r.path.rsplit("/", 1)[-1] for r in served.requests if r.service == "s2"] == ["batch"]
+    assert "no title or name to search by" in load_records(project / "refs")[result.record_id].sync["reason"]
+
+
 def test_unknown_section_is_refused_before_anything_is_asked(
     project: Path, replay_server: ReplayServer
 ) -> None:

@@ -311,7 +311,10 @@ class _Run:
             return judge_title_match(record, cached.answer), []
         # Known only by the name it is listed under (a model name from a table).
         name, year = name_query(record)
-        if not normalise_title(name):
+        # A row named by the id it was added under (`slmbib add 10.5555/...`) has no name to search by.
+        if not normalise_title(name) or any(
+            v and v.lower() in name.lower() for v in record.identifiers.values()
+        ):
             return Lookup("not_found", reason=f"{unknown}, and no title or name to search by"), []
         name_key = s2.name_key(normalise_title(name), year)
         cached = self._fresh(record.id, s2.SERVICE, name_key)
