@@ -351,13 +351,17 @@ def _probe(line: Line) -> tuple[str, Record]:
     return "name", Record(id="", listings=(Listing(source="", line=0, section="", name=line.query),))
 
 
+def _listed(name: str) -> set[str]:
+    """The key of a listed name (``Alpaca 7B`` is ``Alpaca``), none for a name of no letters."""
+    folded = listed_name_key(name)
+    return {f"listed:{folded}"} if folded else set()
+
+
 def _keys(kind: str, line: Line, probe: Record) -> set[str]:
     """The identity keys a line is compared by: the import's, and unless it is an identifier, the
     listed name's (``BitNet b1.58`` is a row's name, though it reads as three words)."""
     keys = identity_keys(probe) if kind != "name" else set()
-    if kind != "id":
-        keys |= {f"listed:{listed_name_key(line.query)}"} - {"listed:"}
-    return keys
+    return keys if kind == "id" else keys | _listed(line.query)
 
 
 class _Known:
@@ -367,8 +371,8 @@ class _Known:
         self.records: dict[str, Record] = {}
         for record in records:
             if record.listings:
-                keys = identity_keys(record) | {f"listed:{listed_name_key(x.name)}" for x in record.listings}
-                self.records.update(dict.fromkeys(keys, record))
+                names = set().union(*(_listed(x.name) for x in record.listings))
+                self.records.update(dict.fromkeys(identity_keys(record) | names, record))
         self.lines: dict[str, Line] = {}
 
     def settle(self, line: Line, keys: set[str]) -> bool:
@@ -390,6 +394,7 @@ class _Known:
                 # Identifiers are settled before titles are asked: a later line named the paper first.
                 earlier.status, earlier.where, earlier.detail = "repeated", f"line {line.number}", ""
                 earlier.repeats = line
+                self.lines.update([(key, line) for key, seen in self.lines.items() if seen is earlier])
             self.lines.update(dict.fromkeys(keys, line))
             return False
         return True
@@ -426,10 +431,12 @@ def check_papers(
     taken = set(records)
     for line in lines:
         if line.status == "found" and not line.record_id and line.link is not None:
+            # The record it becomes: one refs/ has without a row (from a .bib, say), or a new one.
             probe = Record(
                 id="", identifiers=dict(line.link.identifiers), links=(Link(line.link.url, "paper"),)
             )
-            line.record_id = new_record_id(probe, taken)
+            existing = _same_paper(probe, records.values())
+            line.record_id = existing.id if existing else new_record_id(probe, taken)
             taken.add(line.record_id)
     _refer(lines)
     return lines
@@ -510,7 +517,8 @@ def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> 
         return
     # A row named as the paper's title begins ("QLoRA" for "QLoRA: Efficient ...") whose own link S2
     # does not know (ACM's 10.5555 DOIs) may be this paper: the maintainer decides, not a duplicate.
-    row = known.records.get(f"listed:{listed_name_key(title.split(':')[0])}") if ":" in title else None
+    heading = _listed(title.split(":")[0]) if ":" in title else set()
+    row = next((known.records[key] for key in heading if key in known.records), None)
     if row is not None:
         at = row.listings[0]
         line.status, line.record_id, line.where = "ambiguous", row.id, f"{at.source}:{at.line}"
