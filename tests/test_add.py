@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from .seeds import SEED_001
 from .sync_corpus import (
     LAMINI,
     MOBILELLM,
+    SLMBIB,
     SMOOTHQUANT,
     TINYLLAMA,
     TINYSTORIES,
@@ -34,6 +36,7 @@ from .sync_corpus import (
     options,
     serve_named_papers,
     serve_papers,
+    subprocess_env,
 )
 
 MOBILE = "SLM Paper List > Task-specific SLM Applications > SLM in Mobile-device"
@@ -476,3 +479,23 @@ def _cli_with(project: Path, server: ReplayServer, cache: Path, *args: str) -> t
 )
 def test_checklist_lines_are_cleaned(written: str, cleaned: str) -> None:
     assert clean_line(written) == cleaned
+
+
+def test_title_lookups_and_the_sync_after_them_keep_s2_s_pacing(project: Path, tmp_path: Path) -> None:
+    with ReplayServer(s2_interval=1.0) as server:
+        serve_papers(server)
+        serve_named_papers(server)
+        checklist = tmp_path / "todo.md"
+        checklist.write_text(f"- {XGLM['title']}\n- LaMini-LM\n- Orca\n- 2404.01744\n")
+        # In a process of its own, as against a real service (see test_sync's pacing test).
+        child = subprocess.run(
+            [*SLMBIB, "--refs", str(project / "refs"), "add", "--from", str(checklist),
+             "--section", DISTILLATION, "--s2-api-url", server.s2_api_url,
+             "--arxiv-api-url", server.arxiv_api_url, "--s2-interval", "1",
+             "--cache", str(tmp_path / "c.db")],
+            env=subprocess_env(), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert child.returncode == 0, child.stderr
+        assert "papers: 4: 3 found, 1 ambiguous" in child.stderr
+        # Three lookups, then the sync's one batch (for the id), each one interval after the last.
+        assert server.count("s2") == 4 and server.pacing_violations == 0

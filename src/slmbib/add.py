@@ -479,6 +479,10 @@ def _ask(
             done += 1
             if progress is not None:
                 progress(done, total, f"line {line.number}: {line.status.replace('_', ' ')}")
+        if not options.dry_run:
+            # The sync of the papers placed asks S2 with a client of its own: it starts no sooner than
+            # this one's next request would have.
+            client.http.pacer.wait()
 
 
 def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> None:
