@@ -66,6 +66,8 @@ SAME_TITLE = 0.9
 OTHER_TITLE = 0.75
 #: A title of fewer words is a name ("Phi-2", "Alpaca"), too short to search for safely.
 MIN_TITLE_WORDS = 3
+_COINED = re.compile(r"[A-Z].*[A-Z]|\w-\w|[A-Za-z]\d|\d[A-Za-z]")
+_MODEL_SIZE = re.compile(r"\d+(?:\.\d+)?[BbMmKk]")
 
 State = Literal["found", "not_found", "ambiguous", "unavailable", "pending", "none"]
 
@@ -132,9 +134,10 @@ def _words(text: str) -> list[str]:
 
 
 def is_plain_word_name(name: str) -> bool:
-    """Whether a name is ordinary words (``Orca``, ``Gravity hill``), not a coined one (``QLoRA``,
-    ``LaMini-LM``, ``FlanT5``): coined names carry a digit, a hyphen or a capital inside a word."""
-    return not any(re.search(r"\d|\w-\w|.[A-Z]", word) for word in name.split())
+    """Whether a name is ordinary words (``Orca``, ``Gravity hill``, ``Llama 3.2``, ``Alpaca 7B``),
+    not a coined one (``QLoRA``, ``PEQA``, ``LaMini-LM``, ``FlanT5``): a coined word has two capitals,
+    a hyphen inside, or letters and digits together; versions and model sizes are not coined."""
+    return not any(_COINED.search(word) and not _MODEL_SIZE.fullmatch(word) for word in name.split())
 
 
 def _names_it(name: str, title: str) -> str:
