@@ -297,7 +297,7 @@ def _checklist(titles: list[str], ids: list[str]) -> list[tuple[str, str, bool]]
         ("- LaMini-LM", "found", True),
         ("- 2404.01744", "found", False),
         (f"- https://arxiv.org/abs/{ids[-1]}v1", "found", False),
-        ("", "", False),
+        ("---", "", False),  # a rule names no paper
         # Ambiguous and not found: never a wrong paper.
         ("- Orca", "ambiguous", True),
         # S2's QLoRA paper, while refs/ lists a row QLoRA by an ACM id S2 does not know: maybe the same.
@@ -323,7 +323,7 @@ def _checklist(titles: list[str], ids: list[str]) -> list[tuple[str, str, bool]]
         (f"- {titles[1].upper()}", "repeated", False),
         (f"- {{{{{titles[2]}}}}}", "repeated", False),
         (f"- arXiv:{ids[3]}", "repeated", False),  # the paper of the fourth title above, by its id
-        ("", "", False),
+        ("- [ ]", "", False),  # nor does an empty item
     ]
     assert len(lines) == 100
     return lines
@@ -474,7 +474,8 @@ def _cli_with(project: Path, server: ReplayServer, cache: Path, *args: str) -> t
         ("* What Is It?", "What Is It?"),
         ("- 2404.01744", "2404.01744"),
         ("   ", ""),
-        ("-", "-"),
+        ("-", ""),
+        ("- [ ]", ""),
     ],
 )
 def test_checklist_lines_are_cleaned(written: str, cleaned: str) -> None:

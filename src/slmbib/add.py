@@ -76,7 +76,7 @@ from .store import load_records, locked, save_records
 
 _DOI = re.compile(r"^(?:doi:\s*)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
-_MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s))+\s*")
+_MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s|$))+\s*")
 _TRAILING = re.compile(r"[\s.,;:]+$")
 _QUOTES = (('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
 #: ``progress(done, total, message)``: lines settled so far, lines to check, the line just settled.
@@ -325,13 +325,16 @@ def clean_line(text: str) -> str:
 
 
 def read_checklist(path: Path) -> list[tuple[int, str]]:
-    """``(line number, text)`` of each line of ``path`` that names something once cleaned."""
+    """``(line number, text)`` of each line of ``path`` that names something once cleaned (a rule
+    ``---`` or a bare bullet does not)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SlmbibError(f"{path}: cannot read the checklist: {exc}") from None
     return [
-        (number, line.rstrip("\r\n")) for number, line in enumerate(text.splitlines(), 1) if clean_line(line)
+        (number, line.rstrip("\r\n"))
+        for number, line in enumerate(text.splitlines(), 1)
+        if normalise_title(clean_line(line))
     ]
 
 
@@ -414,7 +417,9 @@ def check_papers(
     asking: list[tuple[Line, str, Record]] = []
     for line in lines:
         kind, probe = _probe(line)
-        if kind == "url":
+        if not normalise_title(line.query):
+            line.status, line.detail = "not_found", "nothing to look up"
+        elif kind == "url":
             line.status, line.detail = (
                 "not_found",
                 "not an arXiv, DOI, ACL Anthology, OpenReview or PMLR link",
