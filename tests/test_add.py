@@ -500,3 +500,22 @@ def test_title_lookups_and_the_sync_after_them_keep_s2_s_pacing(project: Path, t
         assert "papers: 4: 3 found, 1 ambiguous" in child.stderr
         # Three lookups, then the sync's one batch (for the id), each one interval after the last.
         assert server.count("s2") == 4 and server.pacing_violations == 0
+
+
+def test_a_checklist_when_s2_is_down_fails_in_one_line_and_places_nothing(
+    project: Path, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    checklist = tmp_path / "todo.md"
+    checklist.write_text(f"- {XGLM['title']}\n- LaMini-LM\n")
+    before = _snapshot(project / "refs")
+    run = CliRunner().invoke(
+        main,
+        ["--refs", str(project / "refs"), "add", "--from", str(checklist), "--section", DISTILLATION,
+         "--s2-api-url", closed, "--cache", str(tmp_path / "c.db")],
+    )  # fmt: skip
+    assert run.exit_code == 1 and run.stdout == ""
+    assert run.stderr.splitlines()[-1].startswith(f"Error: s2 {closed}/graph/v1/paper/search/match")
+    assert _snapshot(project / "refs") == before
