@@ -7,6 +7,7 @@ S2 and arXiv answers from it in the services' recorded formats.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -149,6 +150,13 @@ def subprocess_env() -> dict[str, str]:
 
 
 SLMBIB = [sys.executable, "-c", "from slmbib.cli import main; main()"]
+
+
+def closed_url() -> str:
+    """A loopback URL nothing listens on: connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 # Papers known by a name in the lists (rows whose links are not the paper), and papers that share a

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from .sync_corpus import (
     TINYLLAMA,
     TINYSTORIES,
     XGLM,
+    closed_url,
     options,
     serve_named_papers,
     serve_papers,
@@ -228,9 +228,7 @@ def test_cli_add_then_render(project: Path, served: ReplayServer) -> None:
 
 
 def test_cli_add_when_a_service_is_down(project: Path, served: ReplayServer) -> None:
-    with socket.socket() as probe:  # a port nothing listens on: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    closed = closed_url()  # connections are refused
     run = CliRunner().invoke(
         main,
         ["--refs", str(project / "refs"), "add", "2404.01744", "--section", MOBILE, "--s2-api-url", closed,
@@ -505,9 +503,7 @@ def test_title_lookups_and_the_sync_after_them_keep_s2_s_pacing(project: Path, t
 def test_a_checklist_when_s2_is_down_fails_in_one_line_and_places_nothing(
     project: Path, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    closed = closed_url()  # connections are refused
     checklist = tmp_path / "todo.md"
     checklist.write_text(f"- {XGLM['title']}\n- LaMini-LM\n")
     before = _snapshot(project / "refs")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -31,6 +30,7 @@ from .sync_corpus import (
     TINYLLAMA,
     XGLM,
     cli_args,
+    closed_url,
     make_refs,
     options,
     record,
@@ -438,9 +438,7 @@ def test_sync_of_some_records_leaves_the_others_alone(served: ReplayServer, tmp_
 def test_an_unreachable_service_fails_fast_and_keeps_what_was_fetched(
     served: ReplayServer, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    closed = closed_url()  # connections are refused
     refs = make_refs(tmp_path, seed_records())
     args = cli_args(served, refs, tmp_path / "c.sqlite", "--arxiv-api-url", f"{closed}/api/query")
     started = time.monotonic()
