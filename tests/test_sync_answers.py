@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from slmbib.arxiv import parse_feed, split_id
+from slmbib.arxiv import parse_feed
 from slmbib.models import Value
 from slmbib.pacing import RefusedAnswer, retry_after_seconds
 from slmbib.resolve import (
@@ -91,22 +91,6 @@ def test_entity_expansion_is_refused_at_once() -> None:
     with pytest.raises(RefusedAnswer):
         parse_feed(bomb)
     assert time.monotonic() - started < 1
-
-
-@pytest.mark.parametrize(
-    ("text", "parts"),
-    [
-        ("2402.14905", ("2402.14905", None)),
-        ("2402.14905v3", ("2402.14905", 3)),
-        ("hep-th/9901001v2", ("hep-th/9901001", 2)),
-        ("math.GT/0309136", ("math.gt/0309136", None)),
-        ("abc", None),
-        ("2402.149", None),
-        ("2402.14905/../x", None),
-    ],
-)
-def test_arxiv_ids_are_checked_before_they_are_sent(text: str, parts: tuple[str, int | None] | None) -> None:
-    assert split_id(text) == parts
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:

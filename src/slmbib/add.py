@@ -59,7 +59,8 @@ from typing import Any
 from . import s2
 from .enrich import SyncOptions, SyncResult, ask_by_text, is_stale, open_cache, s2_client, sync
 from .errors import SlmbibError
-from .identify import Identified, column_roles, identify, normalise_arxiv_id, url_role
+from .identify import Identified, column_roles, identify, url_role
+from .identity import clean_doi, normalise_title, parse_arxiv_id
 from .listimport import new_record_id, project_root
 from .merge import identity_keys, listed_name_key
 from .models import Link, Listing, Record, Value
@@ -69,12 +70,10 @@ from .resolve import (
     Lookup,
     judge_name_matches,
     judge_title_match,
-    normalise_title,
     s2_fields,
 )
 from .store import load_records, locked, save_records
 
-_DOI = re.compile(r"^(?:doi:\s*)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
 _MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s|$))+\s*")
 _TRAILING = re.compile(r"[\s.,;:]+$")
@@ -101,12 +100,12 @@ class AddResult:
 def paper_link(text: str) -> Identified:
     """The paper link an arXiv id, DOI or URL stands for; raises SlmbibError for anything else."""
     written = text.strip()
-    arxiv = normalise_arxiv_id(re.sub(r"^arxiv:\s*", "", written, flags=re.IGNORECASE))
-    doi = _DOI.match(written)
+    arxiv = parse_arxiv_id(written)
+    doi = clean_doi(written)
     if arxiv:
-        url = f"https://arxiv.org/abs/{arxiv[0]}"
+        url = f"https://arxiv.org/abs/{arxiv.id}"
     elif doi:
-        url = f"https://doi.org/{doi.group('doi')}"
+        url = f"https://doi.org/{doi}"
     else:
         url = written
     found = identify(url)

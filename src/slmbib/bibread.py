@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, printable
-from .identify import identify, normalise_arxiv_id
+from .identify import identify
+from .identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
 from .keys import KeyClashError, check_key, check_pinned
 from .latex import braces_balanced, clean, split_names
 from .listimport import new_record_id
-from .merge import is_preprint_venue, merge_records
+from .merge import merge_records
 from .models import Link, Record, Value
 from .store import RecordChanges, load_records, locked, save_records
 from .write import MONTHS, safe_doi
@@ -49,7 +50,6 @@ _ENTRY_TYPES = {
     "www": "online",
     "webpage": "online",
 }
-_ARXIV_IN_TEXT = re.compile(r"(?:arxiv[:\s]*|abs/)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
 # Fields copied as they are, with the record field they become.
 _TEXT_FIELDS = {
     "title": "title",
@@ -187,9 +187,9 @@ def entry_record(entry_type: str, key: str, values: dict[str, str]) -> Record:
         keep("authors_truncated", True)
     if authors:
         keep("authors", authors)
-    year = re.search(r"\d{4}", values.get("year", "") or values.get("date", ""))
-    if year:
-        keep("year", int(year.group(0)))
+    year = year_in(values.get("year", "") or values.get("date", ""))
+    if year is not None:
+        keep("year", year)
     month = _month(values.get("month", ""))
     if month:
         keep("month", month)
@@ -223,13 +223,13 @@ def _arxiv(values: dict[str, str]) -> str:
     prefix = (values.get("archiveprefix") or values.get("eprinttype") or "").strip().lower()
     eprint = values.get("eprint", "")
     if eprint and prefix in ("arxiv", ""):
-        found = normalise_arxiv_id(eprint.strip())
+        found = parse_arxiv_id(eprint)
         if found:
-            return found[0]
+            return found.id
     for name in ("journal", "howpublished", "note", "volume"):
-        hit = _ARXIV_IN_TEXT.search(values.get(name, ""))
-        if hit:
-            return hit.group(1)
+        found = arxiv_id_in_text(values.get(name, ""))
+        if found:
+            return found.id
     return ""
 
 

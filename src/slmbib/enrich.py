@@ -49,6 +49,7 @@ from typing import Any
 from . import arxiv, s2
 from .cache import Cache, Cached
 from .errors import ApiError, SlmbibError
+from .identity import normalise_title, parse_arxiv_id, plain_title
 from .merge import merge_records
 from .models import Record
 from .resolve import (
@@ -59,7 +60,6 @@ from .resolve import (
     judge_name_matches,
     judge_title_match,
     name_query,
-    normalise_title,
     s2_fields,
 )
 from .store import dump_record, load_records, locked, record_path, save_records
@@ -301,8 +301,9 @@ class _Run:
         if record.identifiers.get("arxiv"):
             return Lookup("not_found", reason=unknown), []  # arXiv answers for it; no title guessing
         title = record.get("title")
-        if isinstance(title, str) and normalise_title(title):
-            title_key = s2.title_key(normalise_title(title))
+        words = normalise_title(plain_title(record)) if isinstance(title, str) else ""
+        if words:
+            title_key = s2.title_key(words)
             cached = self._fresh(record.id, s2.SERVICE, title_key)
             if cached is None:
                 return self._waiting(s2.SERVICE), [title_key]
@@ -331,14 +332,14 @@ class _Run:
     ) -> tuple[Lookup, str | None]:
         if not arxiv_id:
             return NOT_APPLICABLE, None
-        parts = arxiv.split_id(arxiv_id)
-        if parts is None:
+        parsed = parse_arxiv_id(arxiv_id)
+        if parsed is None:
             return Lookup("not_found", reason=f"{arxiv_id!r} is not an arXiv id"), None
-        cached = self._fresh(record_id, arxiv.SERVICE, parts[0], published)
+        cached = self._fresh(record_id, arxiv.SERVICE, parsed.id, published)
         if cached is None:
-            return self._waiting(arxiv.SERVICE), parts[0]
+            return self._waiting(arxiv.SERVICE), parsed.id
         if cached.answer is None:
-            return Lookup("not_found", reason=f"no entry for {parts[0]}"), None
+            return Lookup("not_found", reason=f"no entry for {parsed.id}"), None
         if "error" in cached.answer:
             return Lookup("not_found", reason=str(cached.answer["error"])), None
         return Lookup("found", cached.answer, "found"), None

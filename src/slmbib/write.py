@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .choices import FORMATS
-from .keys import record_year
+from .identity import clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
 from .latex import (
     Person,
     author_list,
@@ -46,7 +46,6 @@ from .latex import (
     protect_title,
     to_text,
 )
-from .merge import is_preprint_venue
 from .models import Record
 
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
@@ -59,11 +58,7 @@ _FULL_MONTHS = (
 )
 _MONTH_NAMES |= {full: index for index, full in enumerate(_FULL_MONTHS, start=1)}
 
-_ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
-_ARXIV_VERSION = re.compile(r"v\d+$")
 _ARXIV_CLASS = re.compile(r"^[a-z-]+(?:\.[A-Za-z-]+)?$")
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
-_DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\]+$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGES = re.compile("^(\\w+)\\s*(?:-+|\u2013|\u2014)\\s*(\\w+)$")
 # Characters a URL may keep as they are inside a BibTeX field, \url{} and biber's verbatim fields.
@@ -135,8 +130,8 @@ def _text(record: Record, name: str) -> Text | None:
 
 def arxiv_id(record: Record) -> str:
     """The record's arXiv id without version, or '' if it has none that is well formed."""
-    raw = _ARXIV_VERSION.sub("", str(record.identifiers.get("arxiv", "")).strip())
-    return raw if _ARXIV_ID.match(raw) else ""
+    parsed = parse_arxiv_id(str(record.identifiers.get("arxiv", "")))
+    return parsed.id if parsed else ""
 
 
 def safe_url(url: str) -> str:
@@ -151,9 +146,7 @@ def safe_url(url: str) -> str:
 
 
 def safe_doi(doi: str) -> str:
-    doi = clean(doi)
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
-    return doi if _DOI.match(doi) else ""
+    return clean_doi(clean(doi))
 
 
 def _month(record: Record) -> int:
@@ -238,11 +231,11 @@ def citation(record: Record) -> Citation:
     title = _text(record, "title") or Text(record.title)
     raw_authors = author_list(record.get("authors"))
     authors_latex = record.provenance("authors") == "bib"
-    year = record_year(record)
+    year = str(record_year(record) or "")
     month = _month(record) if year else 0
     eprint = arxiv_id(record)
     doi = safe_doi(str(record.get("doi") or record.identifiers.get("doi", "")))
-    if _ARXIV_DOI.match(doi) and kind in ("preprint", "misc"):
+    if is_arxiv_doi(doi) and kind in ("preprint", "misc"):
         doi = ""
     primary = str(record.get("arxiv_primary_class") or "")
     accessed = _DATE.match(str(record.get("accessed") or ""))
