@@ -224,3 +224,29 @@ def test_a_name_is_taken_only_within_a_year_and_from_one_paper() -> None:
     # A title the name heads wins over one that only holds it.
     held = [{"title": "Serving QLoRA Adapters at Scale", "year": 2024}, *papers]
     assert judge_name_matches(record("r", "QLoRA", "2024"), held).answer == papers[0]
+
+
+def test_a_venue_kept_as_a_preprint_keeps_the_preprints_date() -> None:
+    """Type, venue, year: one version.  A hand-set preprint does not take the journal's year."""
+    published = {
+        "paperId": "p",
+        "title": "A Survey",
+        "year": 2025,
+        "publicationDate": "2025-09-01",
+        "venue": "ACM TIST",
+        "publicationVenue": {"name": "ACM TIST", "type": "journal"},
+        "externalIds": {"DOI": "10.1145/3768165", "ArXiv": "2411.03350"},
+    }
+    preprint = {"id": "2411.03350", "title": "A Survey", "published": "2024-11-04", "authors": ["A B"]}
+    kept = record("survey", "Survey", arxiv="2411.03350", entry_type=Value("preprint", "manual"))
+    applied = apply(kept, Lookup("found", published), Lookup("found", preprint)).record
+    assert (applied.get("year"), applied.get("month"), applied.fields["year"].source) == (2024, 11, "arxiv")
+    assert applied.get("entry_type") == "preprint" and "journal" not in applied.fields
+    # Left to the services, the same answers make it the published version, dated by the journal.
+    free = record("survey", "Survey", arxiv="2411.03350")
+    applied = apply(free, Lookup("found", published), Lookup("found", preprint)).record
+    assert (applied.get("year"), applied.get("entry_type"), applied.get("doi")) == (
+        2025,
+        "article",
+        "10.1145/3768165",
+    )

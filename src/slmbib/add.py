@@ -73,6 +73,7 @@ from .resolve import (
     s2_fields,
 )
 from .store import load_records, locked, save_records
+from .survey import load_own, save_own
 
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
 _MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s|$))+\s*")
@@ -185,6 +186,21 @@ def _add(
         result.sync = synced
         _finish(refs_root, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
     return results
+
+
+def add_own(refs_root: Path, paper: str, options: SyncOptions | None = None) -> tuple[str, bool, SyncResult]:
+    """Make ``paper`` one of the list's own works (or find it among them) and sync it.
+
+    Returns its record id, whether it was created, and the sync's result.
+    """
+    link = paper_link(paper)
+    probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+    with locked(refs_root):
+        works = load_own(refs_root)
+        existing = _same_paper(probe, works.values())
+        record = existing or replace(probe, id=new_record_id(probe, {*works, *load_records(refs_root)}))
+        save_own(refs_root, [record])
+    return record.id, existing is None, sync(refs_root, replace(options or SyncOptions(), only=(record.id,)))
 
 
 def _list_of(section: str, listings: Sequence[Listing], chosen: str, records: Iterable[Record]) -> str:

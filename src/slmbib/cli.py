@@ -162,18 +162,23 @@ def export_command(
 @click.option(
     "--readme",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Put the block into this README, in place of its citation placeholder.",
+    help="Put the block into this README, in place of its hand-pasted BibTeX, its citation placeholder "
+    "or the block written before; own works its citation section names are created first.",
 )
 @click.pass_context
 def cite_command(ctx: click.Context, readme: Path | None) -> None:
-    """Print the survey's own BibTeX citation block (from refs/survey.yaml)."""
-    from .survey import citation_block, update_readme
+    """Print the BibTeX entries of the list's own works (refs/own/).
 
-    block = citation_block(_refs(ctx))
+    The survey and its companions, the survey first.
+    """
+    from .survey import citation_block, cite_readme
+
     if readme is None:
-        click.echo(block, nl=False)
+        click.echo(citation_block(_refs(ctx)), nl=False)
         return
-    update = update_readme(readme, block)
+    found, update = cite_readme(_refs(ctx), readme)
+    for record_id in found.created:
+        _say(ctx, f"{readme}: own work created: {record_id} (`slmbib sync {record_id}` completes it)")
     _say(ctx, f"{readme}: citation block {'written' if update.changed else 'unchanged'}")
 
 
@@ -403,7 +408,8 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A checklist: one paper a line (id, URL, title or name); bullets, numbers and braces are ignored.",
 )
-@click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
+@click.option("--section", help="The section path, as `slmbib list --json` shows it.")
+@click.option("--own", is_flag=True, help="Add it as one of the list's own works (`slmbib cite`) instead.")
 @click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
 @click.option(
     "--list",
@@ -423,7 +429,8 @@ def add_command(
     /,
     papers: tuple[str, ...],
     checklist: Path | None,
-    section: str,
+    section: str | None,
+    own: bool,
     name: str,
     list_path: Path | None,
     dry_run: bool,
@@ -436,9 +443,10 @@ def add_command(
     (record and row), repeated, found (the S2 paper, verified as sync does),
     ambiguous or not found; the found ones are placed in the section and
     synced.  For one identifier, prints the record id.  `slmbib render` then
-    writes the new rows into the list.
+    writes the new rows into the list.  With --own, one paper (by id) becomes
+    one of the list's own works instead.
     """
-    from .add import add_paper, paper_link, section_list
+    from .add import add_own, add_paper, paper_link, section_list
     from .enrich import SyncOptions
     from .errors import SlmbibError
     from .listimport import source_name
@@ -447,15 +455,29 @@ def add_command(
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if not papers and checklist is None:
         raise click.UsageError("give PAPERS or --from FILE")
-    if name and (len(papers) != 1 or checklist is not None):
+    if own == bool(section):
+        raise click.UsageError("give --section SECTION, or --own")
+    single = len(papers) == 1 and checklist is None
+    if name and not single:
         raise click.UsageError("--name names one paper: give exactly one")
     options = SyncOptions(
         dry_run=dry_run, **{key: value for key, value in given.items() if value is not None}
     )
+    if own:
+        if not single or dry_run or as_json:
+            raise click.UsageError("--own adds one paper, by its id: no --from, --dry-run or --json")
+        record_id, created, synced = add_own(_refs(ctx), papers[0], options)
+        click.echo(record_id)
+        status = synced.statuses.most_common(1)[0][0] if synced.statuses else "not synced"
+        _say(ctx, f"own work {record_id} ({'new' if created else 'existing'}, {status})")
+        if synced.errors:
+            raise click.ClickException(" | ".join(synced.errors))
+        return
+    assert section is not None
     chosen = source_name(list_path, _refs(ctx)) if list_path else ""
     section_list(_refs(ctx), section, chosen)  # an unknown section is refused before anything is asked
     identifier = False
-    if len(papers) == 1 and checklist is None and not (dry_run or as_json):
+    if single and not (dry_run or as_json):
         with contextlib.suppress(SlmbibError):
             identifier = bool(paper_link(papers[0]))
     if identifier:

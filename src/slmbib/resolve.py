@@ -56,6 +56,7 @@ from .identity import (
     record_year,
 )
 from .latex import ascii_fold
+from .merge import is_published
 from .models import Record, Value
 from .s2 import paper_identifiers
 
@@ -285,15 +286,21 @@ def arxiv_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def remote_fields(
-    s2: Mapping[str, Any] | None, arxiv: Mapping[str, Any] | None, has_arxiv: bool
+    s2: Mapping[str, Any] | None,
+    arxiv: Mapping[str, Any] | None,
+    has_arxiv: bool,
+    preprint: bool = False,
 ) -> dict[str, Value]:
     """The fields both answers give together, each from the service that knows it best.
 
     Title and dates come from S2 for a peer-reviewed paper (the published
-    version) and from arXiv for a preprint; authors from arXiv (full given
-    names); venue fields from S2; version, category and journal_ref from arXiv.
+    version) and from arXiv for a preprint, or for any paper whose record is
+    kept as one (``preprint``: its venue was set by hand); authors from arXiv
+    (full given names); venue fields from S2; version, category and
+    journal_ref from arXiv.
     """
     from_s2, published = s2_fields(s2) if s2 is not None else ({}, False)
+    published = published and not preprint
     from_arxiv = arxiv_fields(arxiv) if arxiv is not None else {}
     sources = {"s2": from_s2, "arxiv": from_arxiv}
     first = ("s2", "arxiv") if published else ("arxiv", "s2")
@@ -367,8 +374,6 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
         _learn_identifiers(record, paper, conflicts) if paper is not None else dict(record.identifiers)
     )
     entry = arxiv.answer if arxiv.state == "found" else None
-    remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")))
-    settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
     fields = dict(record.fields)
     kept_groups = {
         name
@@ -376,6 +381,10 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
         if any(name in fields and fields[name].source in KEPT_SOURCES for name in group)
         for name in group
     }
+    # A venue kept as a preprint's makes the entry the preprint: its date is the preprint's too.
+    kept_preprint = "entry_type" in kept_groups and not is_published(record)
+    remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")), preprint=kept_preprint)
+    settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
     for name in sorted(set(remote) | {n for n, v in fields.items() if v.source in REMOTE_SOURCES}):
         new, old = remote.get(name), fields.get(name)
         if name in record.override:
