@@ -515,3 +515,20 @@ def test_a_checklist_when_s2_is_down_fails_in_one_line_and_places_nothing(
     assert run.exit_code == 1 and run.stdout == ""
     assert run.stderr.splitlines()[-1].startswith(f"Error: s2 {closed}/graph/v1/paper/search/match")
     assert _snapshot(project / "refs") == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give PAPERS or --from FILE"),
+        (("2404.01744",), "give --section SECTION, or --own"),
+        (("2404.01744", "--own", "--dry-run"), "--own adds one paper, by its id"),
+        (("2404.01744", "2402.14905", "--section", MOBILE, "--name", "X"), "--name names one paper"),
+    ],
+)
+def test_add_usage_errors_ask_nothing(
+    project: Path, replay_server: ReplayServer, args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = _cli_with(project, replay_server, project / "c.db", *args)
+    assert (code, out) == (2, "") and message in err
+    assert replay_server.requests == []
