@@ -88,9 +88,7 @@ def test_a_new_paper_is_synced_placed_and_rendered(project: Path, served: Replay
     rendered = render_readme(refs, readme)
     assert rendered.changed == [MOBILE]
     region = readme.read_text().split(f"<!-- slmbib:begin {MOBILE} -->")[1].split("<!-- slmbib:end -->")[0]
-    assert (
-        region.splitlines()[-2] == "| Octopus v2 | 2024 | [Paper](https://arxiv.org/abs/2404.01744) |  |  |"
-    )
+    assert region.splitlines()[-2] == "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |  |  |"
     # Read back, the new row is the same listing, and the list stays as clean as it was.
     import_lists(refs, [readme])
     (again,) = load_records(refs)["arxiv-2404.01744"].listings
@@ -177,7 +175,7 @@ def test_a_section_two_lists_have_needs_list(tmp_path: Path, served: ReplayServe
     assert (result.source, result.name) == ("b.md", "Octopus v2")
     assert render_readme(refs, tmp_path / "b.md", init=True).changed == ["Papers"]
     assert (
-        "| Octopus v2 | 2024 | [Paper](https://arxiv.org/abs/2404.01744) |" in (tmp_path / "b.md").read_text()
+        "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |" in (tmp_path / "b.md").read_text()
     )
 
 
@@ -429,8 +427,8 @@ def test_a_checklist_places_the_found_papers_then_render_and_export_show_them(
     region = region.split("<!-- slmbib:end -->")[0]
     for title in (*titles[:3], "LaMini-LM", "XGLM" if ":" in XGLM["title"] else XGLM["title"]):
         assert f"| {title} |" in region
-    assert "| Octopus v2 | 2024 | [Paper](https://arxiv.org/abs/2404.01744) |" in region
-    assert "| LaMini-LM | 2023 | [Paper](https://arxiv.org/abs/2304.14402) |" in region
+    assert "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |" in region
+    assert "| LaMini-LM | 2023 | [Link](https://arxiv.org/abs/2304.14402) |" in region
     assert render_readme(refs, project / "README.md").up_to_date
     assert "Orca" not in region and "Flag" not in region and "Gravity" not in region
 

@@ -51,13 +51,22 @@ import difflib
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import s2
-from .enrich import SyncOptions, SyncResult, ask_by_text, is_stale, open_cache, s2_client, sync
+from .enrich import (
+    SyncOptions,
+    SyncResult,
+    ask_by_text,
+    is_stale,
+    open_cache,
+    s2_client,
+    store_answers,
+    sync,
+)
 from .errors import SlmbibError
 from .identify import Identified, column_roles, identify, url_role
 from .identity import clean_doi, normalise_title, parse_arxiv_id
@@ -246,9 +255,9 @@ def _is_table(refs_root: Path, source: str, section: str) -> bool:
         text = read_document(project_root(refs_root) / source, source)
     except ListErrors:
         return True  # the list is not here to look at; tables are what render writes
-    scan = scan_text(text, source)
-    in_tables = any(table.section == section for table in scan.tables)
-    return in_tables or not any(row.section == section for row in scan.rows)
+    # By its paper rows: a section may hold a legend table beside its list of papers.
+    kinds = {row.kind for row in scan_text(text, source).rows if row.section == section}
+    return "table" in kinds or not kinds
 
 
 def _finish(
@@ -299,7 +308,7 @@ class Line:
     #: The paper link a found line is placed by.
     link: Identified | None = None
     #: S2's paper, when found by title or name.
-    paper: Mapping[str, Any] | None = None
+    paper: s2.Paper | None = None
     #: The earlier line a repeated one names again.
     repeats: Line | None = None
 
@@ -312,7 +321,7 @@ class Line:
                 title=values.get("title"),
                 authors=values.get("authors", []),
                 year=values.get("year"),
-                identifiers=s2.paper_identifiers(self.paper),
+                identifiers=dict(self.paper.identifiers),
             )
         elif self.link is not None:
             data["identifiers"] = dict(self.link.identifiers)
@@ -489,12 +498,13 @@ def _ask(
                 key = s2.title_key(normalise_title(line.query))
             else:
                 key = s2.name_key(normalise_title(line.query), None)
-            cached = cache.get(s2.SERVICE, key)
-            if cached is not None and not is_stale(cached, s2.SERVICE, options, started):
+            service = s2.SERVICE if kind == "title" else s2.SEARCH
+            cached = cache.get(service, key)
+            if cached is not None and not is_stale(cached, service, options, started):
                 answer = cached.answer
             else:
-                answer = ask_by_text(client, key, probe)
-                cache.put(s2.SERVICE, s2.with_paper_keys({key: answer}), time.time())
+                service, answer = ask_by_text(client, key, probe)
+                store_answers(cache, service, {key: answer})
             _judge(line, kind, probe, answer, known)
             done += 1
             if progress is not None:
@@ -513,13 +523,12 @@ def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> 
             else Lookup("not_found", reason="S2 has no title match")
         )
     else:
-        papers = answer.get("data") if isinstance(answer, dict) else None
-        verdict = judge_name_matches(probe, papers if isinstance(papers, list) else [])
-    if verdict.state != "found" or verdict.answer is None:
+        verdict = judge_name_matches(probe, answer)
+    if verdict.state != "found" or not isinstance(verdict.answer, s2.Paper):
         line.status, line.detail = verdict.state, verdict.reason
         return
     paper = verdict.answer
-    ids = s2.paper_identifiers(paper)
+    ids = paper.identifiers
     written = (
         ids.get("arxiv")
         or ids.get("doi")
@@ -529,9 +538,7 @@ def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> 
         line.link = paper_link(written)
     except SlmbibError:
         line.status = "not_found"
-        line.detail = (
-            f"S2's paper {s2_fields(paper)[0].get('title')!r} has no arXiv id, DOI or ACL id to list it by"
-        )
+        line.detail = f"S2's paper {paper.title!r} has no arXiv id, DOI or ACL id to list it by"
         return
     line.paper = paper
     found = Record(id="", identifiers={**ids, **line.link.identifiers}, links=(Link(line.link.url, "paper"),))

@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from . import arxiv, s2
-from .cache import Cache, Cached
-from .errors import ApiError, SlmbibError
+from .cache import Cache, Cached, Codec
+from .errors import ApiError, SlmbibError, printable
 from .identity import normalise_title, parse_arxiv_id, plain_title
 from .merge import merge_records
 from .models import Record
@@ -71,6 +71,12 @@ DAY = 86_400.0
 DEFAULT_MAX_AGE = 30 * DAY
 DEFAULT_PREPRINT_MAX_AGE = 7 * DAY
 CACHE_FILE = Path(".slmbib") / "cache.sqlite"
+#: How each service's answers are stored: its own converter, so a cached answer is checked as a fresh one.
+CODECS = {
+    s2.SERVICE: Codec(s2.answer_to_json, s2.answer_from_json),
+    arxiv.SERVICE: Codec(arxiv.answer_to_json, arxiv.answer_from_json),
+    s2.SEARCH: Codec(s2.search_to_json, s2.search_from_json),
+}
 
 #: ``progress(done, total, message)``: records settled so far, records to sync, what just happened.
 Progress = Callable[[int, int, str], None]
@@ -195,18 +201,18 @@ def _arxiv_worker(
         outbox.put(_DONE)
 
 
-def _published(service: str, answer: Any) -> bool:
+def _published(answer: Any) -> bool:
     """Whether an answer shows a peer-reviewed paper; others (preprints, not found) go stale sooner."""
-    if not isinstance(answer, dict) or "error" in answer:
-        return False
-    if service == s2.SERVICE:
+    if isinstance(answer, s2.Paper):
         return s2_fields(answer)[1]
-    return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
+    if isinstance(answer, arxiv.Entry):
+        return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
+    return False
 
 
 def open_cache(refs: Path, options: SyncOptions) -> Cache:
     """The answer cache the options name (read-only for a dry run)."""
-    return Cache(options.cache_path or default_cache_path(refs), writable=not options.dry_run)
+    return Cache(options.cache_path or default_cache_path(refs), CODECS, writable=not options.dry_run)
 
 
 def s2_client(options: SyncOptions) -> s2.S2Client:
@@ -222,7 +228,7 @@ def s2_client(options: SyncOptions) -> s2.S2Client:
 
 def is_stale(cached: Cached, service: str, options: SyncOptions, now: float, published: bool = False) -> bool:
     """Whether a cached answer is asked again: with ``--refresh``, or when older than its kind keeps."""
-    published = published or _published(service, cached.answer)
+    published = published or _published(cached.answer)
     return options.refresh or now - cached.fetched > (
         options.max_age if published else options.preprint_max_age
     )
@@ -317,11 +323,10 @@ class _Run:
         ):
             return Lookup("not_found", reason=f"{unknown}, and no title or name to search by"), []
         name_key = s2.name_key(normalise_title(name), year)
-        cached = self._fresh(record.id, s2.SERVICE, name_key)
+        cached = self._fresh(record.id, s2.SEARCH, name_key)
         if cached is None:
             return self._waiting(s2.SERVICE), [name_key]
-        papers = cached.answer.get("data") if isinstance(cached.answer, dict) else None
-        found_by_name = judge_name_matches(record, papers if isinstance(papers, list) else [])
+        found_by_name = judge_name_matches(record, cached.answer)
         if found_by_name.state != "found":
             return replace(found_by_name, reason=f"{unknown}; {found_by_name.reason}"), []
         return found_by_name, []
@@ -337,20 +342,20 @@ class _Run:
         cached = self._fresh(record_id, arxiv.SERVICE, parsed.id, published)
         if cached is None:
             return self._waiting(arxiv.SERVICE), parsed.id
-        if cached.answer is None:
-            return Lookup("not_found", reason=f"no entry for {parsed.id}"), None
-        if "error" in cached.answer:
-            return Lookup("not_found", reason=str(cached.answer["error"])), None
-        return Lookup("found", cached.answer, "found"), None
+        if isinstance(cached.answer, arxiv.Entry):
+            return Lookup("found", cached.answer, "found"), None
+        if isinstance(cached.answer, arxiv.Rejected):
+            return Lookup("not_found", reason=cached.answer.error), None
+        return Lookup("not_found", reason=f"no entry for {parsed.id}"), None
 
     def _settle(self, record: Record) -> _Settled:
         """Where ``record``'s lookups stand, and once all are answered (or given up), their result."""
         s2_lookup, _ = self._s2_state(record)
         known = record.identifiers.get("arxiv")
-        if not known and s2_lookup.state == "found" and s2_lookup.answer is not None:
-            known = s2.paper_identifiers(s2_lookup.answer).get("arxiv")
+        if not known and s2_lookup.state == "found" and isinstance(s2_lookup.answer, s2.Paper):
+            known = s2_lookup.answer.identifiers.get("arxiv")
         # A paper S2 shows published keeps its arXiv answer as long as its S2 one.
-        published = s2_lookup.state == "found" and _published(s2.SERVICE, s2_lookup.answer)
+        published = s2_lookup.state == "found" and _published(s2_lookup.answer)
         arxiv_lookup, arxiv_missing = self._arxiv_state(record.id, known, published)
         if not ((s2_lookup.settled and arxiv_lookup.settled) or self.finished):
             return _Settled(record, s2_lookup, arxiv_lookup, arxiv_missing)  # applied once all are in
@@ -395,13 +400,13 @@ class _Run:
 
     def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
         """Store answers as they arrive, then update the records that read them."""
-        stored = s2.with_paper_keys(answers) if service == s2.SERVICE else dict(answers)
-        self.cache.put(service, stored, time.time())
+        stored = store_answers(self.cache, service, answers)
         self.message = what
-        self._update(rid for key in stored for rid in self.readers.get((service, key), ()))
+        self._update(rid for where, key in stored for rid in self.readers.get((where, key), ()))
 
     def _fail(self, service: str, error: ApiError) -> None:
-        short = error.message + (f" (HTTP {error.status})" if error.status is not None else "")
+        # Stored in refs/ as the records' reason: the server's words, secrets hidden, on one line.
+        short = printable(error.message + (f" (HTTP {error.status})" if error.status is not None else ""))
         self.failed[service] = f"unavailable: {short}"
         self.failures[service] = error
         log.debug("%s failed: %s", service, error)
@@ -434,11 +439,8 @@ class _Run:
                 if keys:
                     continue  # what S2 revealed may leave records to ask by title or name
                 for number, (key, record) in enumerate(titles.items(), 1):
-                    self._accept(
-                        s2.SERVICE,
-                        {key: ask_by_text(client, key, record)},
-                        f"s2: search {number}/{len(titles)}",
-                    )
+                    service, answer = ask_by_text(client, key, record)
+                    self._accept(service, {key: answer}, f"s2: search {number}/{len(titles)}")
                     self._drain(block=False)
                 return
         except ApiError as exc:
@@ -490,16 +492,22 @@ class _Run:
                 daemon=True,
             )
             worker.start()
+            interrupted = False
             try:
                 self.message = "answers already in the cache"
                 self._update(self.targets)
                 self._run_s2(s2_answers)
                 self.inbox.put(None)
                 self._drain(block=True)
+            except KeyboardInterrupt:
+                # Ctrl-C stops the run now: the worker (a daemon) may be in a Retry-After wait.
+                interrupted = True
+                raise
             finally:
                 stop.set()
                 self.inbox.put(None)
-                worker.join(timeout=options.timeout + 1)
+                if not interrupted:
+                    worker.join(timeout=options.timeout + 1)
             self.finished = True
             return self._finish({s2.SERVICE: s2_answers.requests, arxiv.SERVICE: arxiv_client.requests})
 
@@ -563,13 +571,26 @@ class _Run:
         )
 
 
-def ask_by_text(client: s2.S2Client, key: str, record: Record) -> Any:
-    """S2's answer for a title key (its title match) or a name key (its relevance search, as
-    ``{"data": [papers]}``), in the form the cache keeps."""
+def ask_by_text(client: s2.S2Client, key: str, record: Record) -> tuple[str, Any]:
+    """S2's answer for a title key (its title match) or a name key (its relevance search), with
+    the service it is cached as."""
     if key.startswith("title:"):
-        return client.match(str(record.get("title")))
+        return s2.SERVICE, client.match(str(record.get("title")))
     name, year = name_query(record)
-    return {"data": client.search(name, year)}
+    return s2.SEARCH, client.search(name, year)
+
+
+def store_answers(cache: Cache, service: str, answers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Put answers in the cache, every S2 paper in them (a search's candidates too) also under each
+    of its ids; returns the ``(service, key)`` entries written."""
+    papers = [p for answer in answers.values() for p in (answer if isinstance(answer, list) else [answer])]
+    by_service = {service: dict(answers)}
+    if service in (s2.SERVICE, s2.SEARCH):
+        by_service.setdefault(s2.SERVICE, {}).update(s2.by_keys(p for p in papers if isinstance(p, s2.Paper)))
+    now = time.time()
+    for where, stored in by_service.items():
+        cache.put(where, stored, now)
+    return [(where, key) for where, stored in by_service.items() for key in stored]
 
 
 def _changed_values(old: Record, new: Record) -> list[str]:
