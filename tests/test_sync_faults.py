@@ -214,7 +214,7 @@ def test_a_killed_sync_resumes_and_ends_like_an_uninterrupted_one(tmp_path: Path
             [*SLMBIB, *cli_args(server, refs, cache)], env=subprocess_env(), stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 30
-        while server.count("s2") < 8 and child.poll() is None and time.monotonic() < deadline:
+        while answered() < 8 and child.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         child.send_signal(signal.SIGKILL)
         assert child.wait() == -signal.SIGKILL

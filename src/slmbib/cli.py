@@ -9,9 +9,11 @@ Heavy dependencies are imported inside the commands that need them, so that
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -508,12 +510,18 @@ def render_command(ctx: click.Context, readme: Path | None, check_only: bool, in
         _say(ctx, f"{readme}: rendered: {section}")
 
 
-#: What `add` needs of sync's options: where the services are, the key, the cache, how long to wait.
-_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout")
+#: What `add` needs of sync's options: where the services are, the key, the cache, the pacing.
+_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout", "s2_interval")
 
 
 @main.command("add")
-@click.argument("paper")
+@click.argument("papers", nargs=-1)
+@click.option(
+    "--from",
+    "checklist",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checklist: one paper a line (id, URL, title or name); bullets, numbers and braces are ignored.",
+)
 @click.option("--section", help="The section path, as `slmbib list --json` shows it.")
 @click.option("--own", is_flag=True, help="Add it as one of the list's own works (`slmbib cite`) instead.")
 @click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
@@ -523,38 +531,61 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
     type=click.Path(dir_okay=False, path_type=Path),
     help="The list to place it in, when several have the section.",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Print what each paper is; write nothing; exit 1 if one would be added."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON, one object per paper a line."
+)
 @click.pass_context
 def add_command(
     ctx: click.Context,
     /,
-    paper: str,
+    papers: tuple[str, ...],
+    checklist: Path | None,
     section: str | None,
     own: bool,
     name: str,
     list_path: Path | None,
+    dry_run: bool,
+    as_json: bool,
     **given: Any,
 ) -> None:
-    """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+    """Add papers to a section: by arXiv id, DOI or URL, by title, or by name.
 
-    \b
-    Reads:  refs/, the lists, the answer cache, the two services.
-    Writes: the paper's record in refs/papers/ (refs/own/ with --own), the
-            list's listing of it, the cache.
+    
+    Reads:  refs/, the lists, --from FILE, the answer cache, the two services.
+    Writes: the found papers' records in refs/papers/ (refs/own/ with --own),
+            the list's listings of them, the cache.
 
-    Prints the record id.  `slmbib render` then writes the new row into the list.
-    With --own, the paper becomes one of the list's own works instead.
+    Each of PAPERS (and each line of --from) is reported as listed already
+    (record and row), repeated, found (the S2 paper, verified as sync does),
+    ambiguous or not found; the found ones are placed in the section and
+    synced.  For one identifier, prints the record id.  `slmbib render` then
+    writes the new rows into the list.  With --own, one paper (by id) becomes
+    one of the list's own works instead.
     """
-    from .add import add_own, add_paper
+    from .add import add_own, add_paper, paper_link, section_list
     from .enrich import SyncOptions
+    from .errors import SlmbibError
     from .listimport import source_name
 
     for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    if not papers and checklist is None:
+        raise click.UsageError("give PAPERS or --from FILE")
     if own == bool(section):
         raise click.UsageError("give --section SECTION, or --own")
+    single = len(papers) == 1 and checklist is None
+    if name and not single:
+        raise click.UsageError("--name names one paper: give exactly one")
+    options = SyncOptions(
+        dry_run=dry_run, **{key: value for key, value in given.items() if value is not None}
+    )
     if own:
-        record_id, created, synced = add_own(_refs(ctx), paper, options)
+        if not single or dry_run or as_json:
+            raise click.UsageError("--own adds one paper, by its id: no --from, --dry-run or --json")
+        record_id, created, synced = add_own(_refs(ctx), papers[0], options)
         click.echo(record_id)
         status = synced.statuses.most_common(1)[0][0] if synced.statuses else "not synced"
         _say(ctx, f"own work {record_id} ({'new' if created else 'existing'}, {status})")
@@ -563,18 +594,82 @@ def add_command(
         return
     assert section is not None
     chosen = source_name(list_path, _refs(ctx)) if list_path else ""
-    result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
-    click.echo(result.record_id)
-    record = (
-        f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+    section_list(_refs(ctx), section, chosen)  # an unknown section is refused before anything is asked
+    identifier = False
+    if single and not (dry_run or as_json):
+        with contextlib.suppress(SlmbibError):
+            identifier = bool(paper_link(papers[0]))
+    if identifier:
+        result = add_paper(_refs(ctx), papers[0], section, name=name, list_source=chosen, options=options)
+        click.echo(result.record_id)
+        _report_added(ctx, [result])
+        if result.sync.errors:
+            raise click.ClickException(" | ".join(result.sync.errors))
+        return
+    _add_many(ctx, papers, checklist, section, chosen, options, as_json)
+
+
+def _add_many(
+    ctx: click.Context,
+    papers: tuple[str, ...],
+    checklist: Path | None,
+    section: str,
+    chosen: str,
+    options: Any,
+    as_json: bool,
+) -> None:
+    """Check every paper given, report each, and (without --dry-run) place the found ones."""
+    import json
+
+    from .add import STATUSES, add_found, check_papers, read_checklist
+
+    entries = [(number, text) for number, text in enumerate(papers, 1)]
+    labels = [f"argument {number}" for number, _ in entries]
+    if checklist is not None:
+        read = read_checklist(checklist)
+        entries += read
+        labels += [f"{checklist}:{number}" for number, _ in read]
+    with contextlib.ExitStack() as stack:
+        progress = None
+        if len(entries) > 1 and not ctx.obj["quiet"]:
+            bar = stack.enter_context(
+                click.progressbar(length=len(entries), label="checking", file=sys.stderr)
+            )
+
+            def progress(done: int, total: int, message: str) -> None:
+                bar.update(done - bar.pos)
+
+        lines = check_papers(_refs(ctx), entries, options, progress)
+    results = (
+        [] if options.dry_run else add_found(_refs(ctx), lines, section, list_source=chosen, options=options)
     )
-    if result.placed:
-        _say(ctx, f"added {record} to {result.source}: {section} as {result.name!r}")
-        _say(ctx, f"run `slmbib render {result.source}` to write the row")
-    else:
-        _say(ctx, f"{record} is in {result.source}: {section} already")
-    if result.sync.errors:
-        raise click.ClickException(" | ".join(result.sync.errors))
+    for label, line in zip(labels, lines, strict=True):
+        click.echo(
+            json.dumps(line.as_json(), ensure_ascii=False) if as_json else f"{label}: {line.describe()}"
+        )
+    counts = Counter(line.status for line in lines)
+    shown = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES if counts[s])
+    _say(ctx, f"papers: {len(lines)}: {shown or 'none'}")
+    _report_added(ctx, results)
+    errors = sorted({error for result in results for error in result.sync.errors})
+    if errors:
+        raise click.ClickException(" | ".join(errors))
+    if options.dry_run and counts["found"]:
+        ctx.exit(1)
+
+
+def _report_added(ctx: click.Context, results: list[Any]) -> None:
+    for result in results:
+        record = (
+            f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+        )
+        if result.placed:
+            _say(ctx, f"added {record} to {result.source}: {result.section} as {result.name!r}")
+        else:
+            _say(ctx, f"{record} is in {result.source}: {result.section} already")
+    placed = Counter(result.source for result in results if result.placed)
+    for source, count in placed.items():
+        _say(ctx, f"run `slmbib render {source}` to write the {'row' if count == 1 else 'rows'}")
 
 
 add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)
