@@ -2,7 +2,8 @@
 
 Contract: `ReplayServer` listens on 127.0.0.1 (a free port) in a daemon thread and serves
   POST {s2_api_url}/graph/v1/paper/batch, GET {s2_api_url}/graph/v1/paper/{id},
-  GET {s2_api_url}/graph/v1/paper/search/match and GET {arxiv_api_url}?id_list=...
+  GET {s2_api_url}/graph/v1/paper/search/match, GET {s2_api_url}/graph/v1/paper/search (relevance search)
+  and GET {arxiv_api_url}?id_list=...
 from a corpus made of the real recordings in the shared fixtures directory plus records the tests add.
 A request equal to a recorded one gets the recorded body byte for byte; any other request gets an answer
 built in the same format from the corpus. Every request is logged (`requests`), requests arriving faster
@@ -80,6 +81,10 @@ BATCH_LIMIT = 500  # swagger: "Can only process 500 paper ids at a time."
 PACING_TOLERANCE = 0.005  # seconds; absorbs timer jitter so a client pacing exactly at the interval passes
 # A score in the range the genuine recorded matches have (about 133 to 390); clients must not rely on it.
 CORPUS_MATCH_SCORE = 200.0
+# swagger, /paper/search: "Can only return up to 1,000 relevance-ranked results"; limit defaults to 100.
+SEARCH_WINDOW = 1000
+SEARCH_LIMIT = 100
+SEARCH_YEARS = re.compile(r"(?P<low>\d{4})?(?P<dash>-)?(?P<high>\d{4})?")
 S2_JSON = "application/json"  # every S2 recording, success or error
 # arXiv response headers were never recorded; this is what export.arxiv.org declares for Atom.
 ATOM = "application/atom+xml; charset=utf-8"
@@ -198,7 +203,7 @@ def _now() -> str:
 
 
 def _s2_route(method: str, route: str) -> tuple[str, str] | None:
-    """('batch'|'match'|'paper', paper id) for the S2 routes served; None for any other."""
+    """('batch'|'match'|'search'|'paper', paper id) for the S2 routes served; None for any other."""
     if method == "POST" and route == "/paper/batch":
         return ("batch", "")
     if method != "GET" or not route.startswith("/paper/"):
@@ -206,7 +211,9 @@ def _s2_route(method: str, route: str) -> tuple[str, str] | None:
     ref = route[len("/paper/") :]
     if ref == "search/match":
         return ("match", "")
-    if ref in ("search", "search/bulk", "autocomplete", "batch") or NESTED_ROUTE.search(ref):
+    if ref == "search":
+        return ("search", "")
+    if ref in ("search/bulk", "autocomplete", "batch") or NESTED_ROUTE.search(ref):
         return None
     return ("paper", ref)
 
@@ -645,6 +652,9 @@ class ReplayServer:
         subject: Any = tuple(map(str, ids or ())) if route[0] == "batch" else route[1]
         if route[0] == "match":
             subject = _normalise_title(params.get("query", ""))
+        if route[0] == "search":
+            window = (params.get(name, "") for name in ("year", "offset", "limit"))
+            subject = (_normalise_title(params.get("query", "")), *window)
         return (route[0], subject, frozenset(_field_names(params.get("fields"))))
 
     def _s2_answer(self, route: tuple[str, str], params: dict[str, str], raw_body: bytes) -> _Answer:
@@ -677,6 +687,8 @@ class ReplayServer:
         if kind == "batch":
             answer = [self._project(pid, wanted) if (pid := self._resolve(str(i))) else None for i in ids]
             return _Answer(200, _json_bytes(answer), S2_JSON)
+        if kind == "search":
+            return self._search_answer(params, wanted)
         query = _normalise_title(params.get("query", ""))
         hit = self._match_recordings.get(query)
         if hit is None and query in self._titles:
@@ -685,6 +697,45 @@ class ReplayServer:
             return _s2_error(404, "Title match not found")
         match = {**self._project(hit[0], wanted), "matchScore": hit[1]}
         return _Answer(200, _json_bytes({"data": [match]}), S2_JSON)
+
+    def _search_answer(self, params: dict[str, str], wanted: set[str]) -> _Answer:
+        """A relevance search over the corpus: papers whose title holds every word of the query, those
+        that begin with it first, then the most cited; ``year`` filters as documented (2019, 2016-2020,
+        2010-, -2015)."""
+        try:
+            offset, limit = int(params.get("offset") or 0), int(params.get("limit") or SEARCH_LIMIT)
+        except ValueError:
+            return _s2_error(400, "offset and limit must be integers")  # not recorded; S2's error shape
+        years = SEARCH_YEARS.fullmatch(params.get("year", ""))
+        if years is None:
+            return _s2_error(400, f"Invalid year range: {params['year']}")  # not recorded; S2's error shape
+        low = int(years["low"]) if years["low"] else None
+        high = int(years["high"]) if years["high"] else None if years["dash"] else low
+        words = _normalise_title(params.get("query", "")).split()
+        hits = []
+        for paper_id, paper in self._papers.items():
+            title = _normalise_title(paper.get("title") or "")
+            year = paper.get("year")
+            if not words or not set(words) <= set(title.split()):
+                continue
+            if (low is not None or high is not None) and not isinstance(year, int):
+                continue
+            if (low is not None and year < low) or (high is not None and year > high):
+                continue
+            starts = title.split()[: len(words)] == words
+            hits.append((not starts, -(paper.get("citationCount") or 0), title, paper_id))
+        hits.sort()
+        total = min(len(hits), SEARCH_WINDOW)
+        if offset + limit > SEARCH_WINDOW or (offset and offset >= total):
+            return _s2_error(400, "Requested data for this limit and/or offset is not available")  # recorded
+        if not total:
+            return _Answer(200, _json_bytes({"total": 0, "offset": offset}), S2_JSON)  # recorded: no "data"
+        page = [self._project(hit[-1], wanted) for hit in hits[offset : offset + limit]]
+        answer: dict[str, Any] = {"total": total, "offset": offset}
+        if offset + limit < total:
+            answer["next"] = offset + limit
+        answer["data"] = page
+        return _Answer(200, _json_bytes(answer), S2_JSON)
 
     def _resolve(self, ref: str) -> str | None:
         key = _s2_ref_key(ref)

@@ -7,6 +7,7 @@ S2 and arXiv answers from it in the services' recorded formats.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -191,3 +192,57 @@ def subprocess_env() -> dict[str, str]:
 
 
 SLMBIB = [sys.executable, "-c", "from slmbib.cli import main; main()"]
+
+
+def closed_url() -> str:
+    """A loopback URL nothing listens on: connections to it are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+# Papers known by a name in the lists (rows whose links are not the paper), and papers that share a
+# plain-word name with them: the name route must find the first and never take the second.
+LAMINI = {
+    "arxiv_id": "2304.14402",
+    "title": "LaMini-LM: A Diverse Herd of Distilled Models from Large-Scale Instructions",
+    "authors": ["Minghao Wu", "Abdul Waheed", "Chiyu Zhang", "Muhammad Abdul-Mageed", "Alham Fikri Aji"],
+    "published": "2023-04-27",
+}
+QLORA = {
+    "arxiv_id": "2305.14314",
+    "title": "QLoRA: Efficient Finetuning of Quantized LLMs",
+    "authors": ["Tim Dettmers", "Artidoro Pagnoni", "Ari Holtzman", "Luke Zettlemoyer"],
+    "published": "2023-05-23",
+    "venue": "Neural Information Processing Systems",
+    "publication_types": ["Conference"],
+}
+ORCA = {
+    "arxiv_id": "2306.02707",
+    "title": "Orca: Progressive Learning from Complex Explanation Traces of GPT-4",
+    "authors": ["Subhabrata Mukherjee", "Arindam Mitra", "Ganesh Jawahar", "Sahaj Agarwal"],
+    "published": "2023-06-05",
+}
+ALPACA_AGAINST_VICUNA = {
+    "arxiv_id": "2403.04801",
+    "title": "Alpaca against Vicuna: Using LLMs to Uncover Memorization of LLMs",
+    "authors": ["Aly M. Kassem", "Omar Mahmoud", "Niloofar Mireshghallah"],
+    "published": "2024-03-05",
+}
+#: Another Orca (OSDI 2022), known to S2 only: a plain-word name that two papers carry.
+ORCA_SERVING = {
+    "paperId": "ab1e5c1e3b7b8b9c2d3e4f5a6b7c8d9e0f1a2b3c",
+    "externalIds": {"CorpusId": 250562542},
+    "title": "Orca: A Distributed Serving System for Transformer-Based Generative Models",
+    "venue": "USENIX Symposium on Operating Systems Design and Implementation",
+    "year": 2022,
+    "publicationDate": "2022-07-11",
+    "publicationTypes": ["Conference"],
+    "authors": [{"authorId": "1", "name": "Gyeong-In Yu"}, {"authorId": "2", "name": "Joo Seong Jeong"}],
+}
+NAMED_PAPERS = (LAMINI, QLORA, ORCA, ALPACA_AGAINST_VICUNA)
+
+
+def serve_named_papers(server: ReplayServer) -> None:
+    serve_papers(server, NAMED_PAPERS)
+    server.add_s2_paper(ORCA_SERVING)

@@ -9,14 +9,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_command_reference_is_up_to_date() -> None:
+def _check_with(script: str) -> None:
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "cli_reference.py"), "--check"],
+        [sys.executable, str(REPO / "scripts" / script), "--check"],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_command_reference_is_up_to_date() -> None:
+    _check_with("cli_reference.py")
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
@@ -29,3 +33,8 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "grep -m1 -F \"pip install '.[test]'\" README.md" in ci
     assert next(line for line in readme if "pip install '.[test]'" in line) == tests
+
+
+def test_own_list_section_runs_as_written() -> None:
+    """From a folder holding only a real list: every command of the section, and what it printed."""
+    _check_with("own_list_tour.py")

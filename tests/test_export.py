@@ -149,7 +149,7 @@ def test_a_clashing_or_unsafe_pinned_key_is_an_error_naming_the_file(project: Pa
         save_records(refs, [replace(records["arxiv-2402.14905"], key="evil}key")])
     code, _, err = run("export", "survey.bib")
     assert code == 1
-    assert err == "Error: refs/papers/arxiv-2402.14905.yaml: unsafe citation key 'evil}key'\n"
+    assert err == "Error: refs/papers/arxiv-2402.14905.yaml:2: unsafe citation key 'evil}key'\n"
     assert not (project / "survey.bib").exists()
 
 

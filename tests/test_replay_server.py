@@ -19,12 +19,13 @@ ARXIV_RECORDINGS = json.loads((FIXTURES / "arxiv" / "index.json").read_text())
 def served_by_the_server(recording):
     path = urlsplit(recording["request"]["url"]).path
     return path == "/graph/v1/paper/batch" or (
-        path.startswith("/graph/v1/paper/") and not path.endswith(("/search", "/citations"))
+        path.startswith("/graph/v1/paper/") and not path.endswith("/citations")
     )
 
 
 # Recorded answers the server must reproduce: every success and application error of a route it serves
-# (batch, single paper, title match). Left out: 403 (no API key check) and 500 (that is a fault).
+# (batch, single paper, title match, relevance search).
+# Left out: 403 (no API key check) and 500 (that is a fault).
 S2_REPLAYED = [
     r
     for r in S2_RECORDINGS

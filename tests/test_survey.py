@@ -191,12 +191,15 @@ def test_in_a_fresh_folder_the_own_works_come_from_the_readme(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run("cite")
-    assert code == 1 and "the list has no own works yet: create them with `slmbib cite --readme" in err
+    assert code == 1 and "no reference database here; `slmbib init [LIST.md]` starts one" in err
     assert not (tmp_path / "refs").exists()
     (tmp_path / "README.md").write_text(_hand_pasted_readme(), encoding="utf-8")
-    code, _, err = run("cite", "--readme", "README.md")
+    code, _, err = run("init")  # reads the README's paper lists and its citation section
     assert code == 0, err
     assert len(list((tmp_path / "refs" / "own").iterdir())) == 3
+    code, _, err = run("cite")
+    assert code == 0, err
+    assert "the list has no own works yet" not in err
     code, out, _ = run("cite")
     entries = _entries(out)
     assert list(entries) == ["wang2025comprehensive", "wang2025tutorial", "wang2025collaborating"]
@@ -211,6 +214,7 @@ def test_in_a_fresh_folder_one_command_adds_a_synced_own_work(
     serve_own_works(replay_server)
     monkeypatch.chdir(tmp_path)
     services = ["--s2-api-url", replay_server.s2_api_url, "--arxiv-api-url", replay_server.arxiv_api_url]
+    assert run("init")[0] == 0  # no README: an empty refs/, which only init and import create
     code, out, err = run("add", "--own", "https://arxiv.org/abs/2411.03350", *services)
     assert code == 0, err
     assert out == "arxiv-2411.03350\n" and "own work arxiv-2411.03350 (new, resolved)" in err
@@ -290,6 +294,7 @@ def test_paper_links_in_the_citation_section_become_own_works(
         f"```\n{PLACEHOLDER}\n```\n",
         encoding="utf-8",
     )
+    (tmp_path / "refs").mkdir()  # a database with no paper yet: cite creates no refs/ itself
     code, _, err = run("cite", "--readme", "README.md")
     assert code == 0, err
     assert sorted(path.stem for path in (tmp_path / "refs" / "own").iterdir()) == [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -16,23 +15,28 @@ from click.testing import CliRunner
 
 from slmbib.cli import main
 from slmbib.enrich import sync
+from slmbib.listimport import import_lists
 from slmbib.models import Value
 from slmbib.store import load_records, locked, save_records
 from slmbib.survey import load_own
 
-from .replay_server import ReplayServer
-from .seeds import REPO
+from .replay_server import ReplayServer, synthetic_corpus
+from .seeds import REPO, SEED_000, SEED_001
 from .sync_corpus import (
+    LAMINI,
     MOBILELLM,
+    QLORA,
     SLMBIB,
     SURVEY,
     TINYLLAMA,
     XGLM,
     cli_args,
+    closed_url,
     make_refs,
     options,
     record,
     seed_records,
+    serve_named_papers,
     serve_papers,
     snapshot,
     subprocess_env,
@@ -86,25 +90,28 @@ def test_every_resolution_path(served: ReplayServer, tmp_path: Path) -> None:
     flag = records["name-flag"]
     assert flag.sync["status"] == "not_found" and "Marketing the Maple Leaf" in flag.sync["reason"]
     assert flag.identifiers == {} and set(flag.fields) == {"title"}
-    assert records["name-alpaca"].sync["status"] == "not_found"
+    alpaca = records["name-alpaca"]  # a name only: searched by it, and nothing found is taken
+    assert alpaca.sync["status"] == "not_found" and "names 'Alpaca' (2023)" in alpaca.sync["reason"]
     ghost = records["arxiv-2401.99999"]
     assert ghost.sync == {
         "status": "not_found",
         "reason": "s2: no paper for arxiv:2401.99999; arxiv: no entry for 2401.99999",
     }
 
-    # One batch for every id, one match per real title, one arXiv query for every arXiv id.
+    # One batch for every id, one match per real title, one search per name, one arXiv query for all ids.
     assert sorted(served.ids_requested("s2")) == sorted(
         ["ARXIV:2402.14905", "ARXIV:2401.02385", "DOI:10.18653/v1/2022.emnlp-main.616", "ARXIV:2401.99999"]
     )
     matches = [r.query["query"] for r in served.requests if r.path.endswith("/search/match")]
     assert sorted(matches) == ["Attention is All you Need", "National Flag of Canada Day", TINYSTORIES_TITLE]
+    searches = [(r.query["query"], r.query["year"]) for r in served.requests if r.path.endswith("/search")]
+    assert searches == [("Alpaca", "2022-2024")]
     assert served.count("arxiv") == 1
     assert sorted(served.ids_requested("arxiv")) == sorted(
         ["2402.14905", "2401.02385", "2401.99999", "2112.10668", "2305.07759", "1706.03762"]
     )
     assert result.statuses == {"resolved": 5, "not_found": 3}
-    assert result.requests == {"s2": 4, "arxiv": 1}
+    assert result.requests == {"s2": 5, "arxiv": 1}
 
 
 TINYSTORIES_TITLE = "TinyStories: How Small Can Language Models Be and Still Speak Coherent English?"
@@ -137,7 +144,7 @@ def test_title_matches_that_may_be_wrong_are_rejected(
     assert served.count("arxiv") == 0
 
 
-def test_a_record_whose_first_id_s2_does_not_know_is_asked_by_the_next(
+def test_a_record_whose_first_id_s2_does_not_know_is_found_by_the_next_in_the_same_batch(
     replay_server: ReplayServer, tmp_path: Path
 ) -> None:
     # S2 knows this paper by its DOI only; arXiv knows its id.
@@ -158,7 +165,7 @@ def test_a_record_whose_first_id_s2_does_not_know_is_asked_by_the_next(
     refs = make_refs(tmp_path, [record("xglm", "XGLM", arxiv=XGLM["arxiv_id"], doi=XGLM["doi"])])
     result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
     assert replay_server.ids_requested("s2") == [f"ARXIV:{XGLM['arxiv_id']}", f"DOI:{XGLM['doi']}"]
-    assert result.requests["s2"] == 2
+    assert result.requests["s2"] == 1
     assert load_records(refs)["xglm"].get("booktitle") == XGLM["venue"]
 
 
@@ -278,6 +285,103 @@ def test_requests_are_batched_to_the_minimum_and_paced(tmp_path: Path) -> None:
         assert "records: 501 synced: 501 resolved" in child.stderr
 
 
+@pytest.mark.parametrize(
+    ("unknown_first", "known"),
+    [(3, 90), (20, 600)],  # 93 ids: one batch, not two; 620 ids: two batches, not three
+)
+def test_every_id_goes_into_the_first_batches(
+    replay_server: ReplayServer, tmp_path: Path, unknown_first: int, known: int
+) -> None:
+    replay_server.add_synthetic(known)
+    papers = synthetic_corpus(known)
+    # Records whose first id (an arXiv id S2 does not know) is not the one S2 knows them by (their DOI).
+    mixed = [p for p in papers if p.doi][:unknown_first]
+    records = [record(f"mixed-{n}", f"B{n}", arxiv=f"2499.{n:05d}", doi=p.doi) for n, p in enumerate(mixed)]
+    records += [
+        record(f"arxiv-{p.arxiv_id}", f"M{n}", arxiv=p.arxiv_id)
+        for n, p in enumerate(papers)
+        if p not in mixed
+    ]
+    records += [
+        record("title-only", "T", "2023", title="A Survey of Hummingbird Migration Patterns"),
+        record("name-only", "LaMini-LM", "2023.4"),
+    ]
+    result = sync(make_refs(tmp_path, records), options(replay_server, tmp_path / "cache.sqlite"))
+    sent = replay_server.ids_requested("s2")
+    assert len(sent) == len(set(sent)) == known + unknown_first
+    batches = [r for r in replay_server.requests if r.path.endswith("/paper/batch")]
+    assert len(batches) == math.ceil(len(sent) / 500)
+    # Plus one request per title and per name, nothing more.
+    texts = [r.path.rsplit("/", 2)[-2:] for r in replay_server.requests if "/search" in r.path]
+    assert sorted(texts) == [["paper", "search"], ["search", "match"]]
+    assert result.requests["s2"] == len(batches) + 2
+    assert result.statuses["resolved"] == known
+
+
+def test_rows_known_only_by_a_name_are_found_by_it_and_never_by_a_wrong_paper(
+    replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    serve_named_papers(replay_server)
+    records = [
+        record("name-lamini", "LaMini-LM", "2023.4"),  # its row links Dolly's model card and blog
+        record("doi-qlora", "QLoRA", "2024", doi="10.5555/3666122.3666563"),  # ACM's id, unknown to S2
+        record("doi-peqa", "PEQA", "2024", doi="10.5555/3666122.3667691"),  # its title does not name it
+        record("name-orca", "Orca", "2023"),  # two papers head their titles "Orca:"
+        record("name-alpaca", "Alpaca", "2023"),  # "Alpaca against Vicuna" is another paper
+        record("name-gravity", "Gravity hill", "2025"),  # the recorded wrong match, same year
+    ]
+    result = sync(make_refs(tmp_path, records), options(replay_server, tmp_path / "cache.sqlite"))
+    got = load_records(tmp_path / "refs")
+    lamini, qlora = got["name-lamini"], got["doi-qlora"]
+    assert lamini.sync["status"] == "resolved" and lamini.identifiers["arxiv"] == LAMINI["arxiv_id"]
+    assert lamini.fields["authors"] == Value(LAMINI["authors"], "arxiv")
+    assert qlora.sync["status"] == "resolved" and qlora.identifiers["arxiv"] == QLORA["arxiv_id"]
+    assert qlora.get("title") == QLORA["title"] and qlora.get("booktitle") == QLORA["venue"]
+    assert qlora.identifiers["doi"] == "10.5555/3666122.3666563"  # kept: the listed id is not lost
+    for wrong, status, why in [
+        ("doi-peqa", "not_found", "no paper for doi:10.5555/3666122.3667691; no paper's title names 'PEQA'"),
+        ("name-orca", "ambiguous", "several papers are named 'Orca' (2023): "),
+        ("name-alpaca", "not_found", "names 'Alpaca' (2023) (plain words"),
+        ("name-gravity", "not_found", "S2's first result is 'Explanation of Gravity Hill of Mainpat"),
+    ]:
+        assert got[wrong].sync["status"] == status and why in got[wrong].sync["reason"], wrong
+        assert set(got[wrong].identifiers) <= {"doi"} and "authors" not in got[wrong].fields
+    assert all(t in got["name-orca"].sync["reason"] for t in ("Progressive", "Serving"))  # both named
+    # One batch for the two DOIs (404s both), then one search per name, each narrowed to its year ± 1.
+    assert sorted(replay_server.ids_requested("s2")) == [
+        "DOI:10.5555/3666122.3666563",
+        "DOI:10.5555/3666122.3667691",
+    ]
+    searches = [
+        (r.query["query"], r.query["year"]) for r in replay_server.requests if r.path.endswith("/search")
+    ]
+    assert sorted(searches) == [
+        ("Alpaca", "2022-2024"),
+        ("Gravity hill", "2024-2026"),
+        ("LaMini-LM", "2022-2024"),
+        ("Orca", "2022-2024"),
+        ("PEQA", "2023-2025"),
+        ("QLoRA", "2023-2025"),
+    ]
+    assert result.requests["s2"] == 7
+    # Found once, asked never again: the second run is answered by the cache.
+    before = len(replay_server.requests)
+    sync(tmp_path / "refs", options(replay_server, tmp_path / "cache.sqlite"))
+    assert len(replay_server.requests) == before
+
+
+def test_the_seed_rows_lamini_and_qlora_resolve_by_name(replay_server: ReplayServer, tmp_path: Path) -> None:
+    serve_named_papers(replay_server)
+    refs = tmp_path / "refs"
+    import_lists(refs, [SEED_000, SEED_001])
+    by_name = {x.name: r.id for r in load_records(refs).values() for x in r.listings}
+    targets = (by_name["LaMini-LM"], by_name["QLoRA"], by_name["PEQA"], by_name["Alpaca"])
+    sync(refs, options(replay_server, tmp_path / "cache.sqlite", only=targets))
+    got = load_records(refs)
+    assert [got[t].get("title") for t in targets[:2]] == [LAMINI["title"], QLORA["title"]]
+    assert [got[t].sync["status"] for t in targets] == ["resolved", "resolved", "not_found", "not_found"]
+
+
 def test_dry_run_prints_the_diff_writes_nothing_and_exits_1(served: ReplayServer, tmp_path: Path) -> None:
     refs = make_refs(tmp_path, seed_records())
     cache = tmp_path / "cache.sqlite"
@@ -335,9 +439,7 @@ def test_sync_of_some_records_leaves_the_others_alone(served: ReplayServer, tmp_
 def test_an_unreachable_service_fails_fast_and_keeps_what_was_fetched(
     served: ReplayServer, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    closed = closed_url()  # connections are refused
     refs = make_refs(tmp_path, seed_records())
     args = cli_args(served, refs, tmp_path / "c.sqlite", "--arxiv-api-url", f"{closed}/api/query")
     started = time.monotonic()
@@ -368,9 +470,9 @@ def test_a_run_writes_records_as_answers_arrive(served: ReplayServer, tmp_path: 
         seen.append(sum(1 for r in load_records(refs).values() if r.sync))
 
     sync(refs, options(served, tmp_path / "cache.sqlite"), progress=progress)
-    # A record is written once its answers are in: the bare name (nothing to ask) at once, the
-    # title-only records after their match, the others after arXiv's answer.
-    assert seen == sorted(seen) and seen[0] == 1 and seen[-1] == 8
+    # A record is written once its answers are in: the title-only and name-only records after their
+    # match or search, the others after arXiv's answer; nothing before the first answer.
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 8
     assert any(1 < written < 8 for written in seen)
 
 

@@ -14,7 +14,15 @@ from slmbib.arxiv import Entry, parse_feed
 from slmbib.errors import RefusedAnswer
 from slmbib.models import Value
 from slmbib.pacing import retry_after_seconds
-from slmbib.resolve import Lookup, apply, judge_title_match, remote_fields, s2_fields
+from slmbib.resolve import (
+    Lookup,
+    apply,
+    is_plain_word_name,
+    judge_name_matches,
+    judge_title_match,
+    remote_fields,
+    s2_fields,
+)
 from slmbib.s2 import Paper, paper_from_json, record_keys
 
 from .replay_server import fixtures_dir
@@ -176,6 +184,47 @@ def test_only_well_formed_ids_go_into_an_s2_batch() -> None:
         "openreview": "Xy",
     }
     assert record_keys(bad) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [
+        *((name, True) for name in ("Orca", "Alpaca", "Gravity hill", "Llama 3.2", "Alpaca 7B", "Orca 2")),
+        *((name, False) for name in ("QLoRA", "PEQA", "LaMini-LM", "Specialized FlanT5", "BitNet b1.58")),
+    ],
+)
+def test_plain_word_names_are_told_from_coined_ones(name: str, plain: bool) -> None:
+    assert is_plain_word_name(name) is plain
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "taken"),
+    [
+        ("LaMini-LM", "LaMini-LM: A Diverse Herd of Distilled Models", True),
+        ("QLoRA", "Fine-tuning with QLoRA for Clinical Notes", True),  # held as whole words
+        ("LoRA", "QA-LoRA: Quantization-Aware Low-Rank Adaptation", False),  # a part of a word
+        ("Orca 2", "Orca 2: Teaching Small Language Models How to Reason", True),
+        ("Orca", "Orca 2: Teaching Small Language Models How to Reason", False),
+        ("Alpaca", "Alpaca against Vicuna: Using LLMs to Uncover Memorization", False),
+        ("Llama 3.2", "Fine-tuning Llama 3.2 for Medical Questions", False),  # plain words, not heading
+        ("Alpaca 7B", "Evaluating Alpaca 7B on Arithmetic", False),
+        ("Gravity hill", "Explanation of Gravity Hill of Mainpat by using digital Elevation Modeling", False),
+    ],
+)
+def test_a_name_is_taken_only_from_a_title_that_names_it(name: str, title: str, taken: bool) -> None:
+    verdict = judge_name_matches(record("r", name, "2024"), [Paper("p" * 40, title=title, year=2024)])
+    assert (verdict.state == "found") is taken, verdict.reason
+
+
+def test_a_name_is_taken_only_within_a_year_and_from_one_paper() -> None:
+    papers = [Paper("a" * 40, title="QLoRA: Efficient Finetuning of Quantized LLMs", year=2023)]
+    assert judge_name_matches(record("r", "QLoRA", "2024"), papers).state == "found"
+    assert judge_name_matches(record("r", "QLoRA", "2021"), papers).state == "not_found"
+    two = [*papers, Paper("b" * 40, title="QLoRA: Another Paper of the Same Name", year=2024)]
+    assert judge_name_matches(record("r", "QLoRA", "2024"), two).state == "ambiguous"
+    # A title the name heads wins over one that only holds it.
+    held = [Paper("c" * 40, title="Serving QLoRA Adapters at Scale", year=2024), *papers]
+    assert judge_name_matches(record("r", "QLoRA", "2024"), held).answer == papers[0]
 
 
 def test_a_venue_kept_as_a_preprint_keeps_the_preprints_date() -> None:

@@ -1,6 +1,6 @@
-"""``slmbib add``: put a paper into a section of a list, from its arXiv id, DOI or URL.
+"""``slmbib add``: put papers into a section of a list, from their ids, URLs, titles or names.
 
-Contract:
+Contract for one paper given by identifier (:func:`add_paper`):
 
 * The paper is named by an arXiv id (``2402.14905``, ``arXiv:2402.14905v2``),
   a DOI (``10.18653/v1/2024.acl-long.1``, ``doi:...``) or a URL from which
@@ -19,26 +19,78 @@ Contract:
   and a later ``slmbib sync`` completes it.
 * ``refs/`` is written under its lock, atomically; ``slmbib render`` then
   writes the new row into the list.
+
+Contract for a checklist, one paper a line (:func:`read_checklist`,
+:func:`check_papers`, :func:`add_found`):
+
+* A line is cleaned of what people put around a title (bullets, numbers,
+  check boxes, ``+``/``-`` markers, BibTeX braces, surrounding quotes,
+  trailing ``.,;:``); a line left empty is skipped.  A cleaned line is an
+  identifier (anything :func:`paper_link` reads), a title (three words or
+  more) or a name (fewer: ``QLoRA``).
+* Each line is, in this order: **listed** when a record with a row names the
+  same paper (an identifier, the normalised title, or the listed name: the
+  import's identity rules, no network); **repeated** when an earlier line
+  names the same paper; **found** for an identifier, or for a title S2's
+  title match gives and :func:`resolve.judge_title_match` confirms (as sync
+  does), or a name S2's relevance search gives and
+  :func:`resolve.judge_name_matches` confirms; else **ambiguous** (the
+  candidates are named) or **not found**.  A paper found by title or name is
+  checked again against the records and the earlier lines by its ids.
+* S2 is asked once per title or name, paced, and the answers cached as sync
+  caches them (also under the found papers' ids, so that the sync of a placed
+  paper asks S2 nothing more); a dry run writes neither ``refs/`` nor the cache.
+* :func:`add_found` places the found papers in one section, as
+  :func:`add_paper` places one, and syncs them in one run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import re
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .enrich import SyncOptions, SyncResult, sync
+from . import s2
+from .enrich import (
+    SyncOptions,
+    SyncResult,
+    ask_by_text,
+    is_stale,
+    open_cache,
+    s2_client,
+    store_answers,
+    sync,
+)
 from .errors import InputErrors, SlmbibError
 from .identify import Identified, column_roles, identify, url_role
-from .identity import clean_doi, parse_arxiv_id
+from .identity import clean_doi, normalise_title, parse_arxiv_id
 from .listimport import new_record_id, project_root
-from .merge import identity_keys
-from .models import Link, Listing, Record
+from .merge import identity_keys, listed_name_key
+from .models import Link, Listing, Record, Value
 from .readme import read_document, scan_text
+from .resolve import (
+    MIN_TITLE_WORDS,
+    Lookup,
+    judge_name_matches,
+    judge_title_match,
+    s2_fields,
+)
 from .store import load_records, locked, save_records
 from .survey import load_own, save_own
+
+#: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
+_MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s|$))+\s*")
+_TRAILING = re.compile(r"[\s.,;:]+$")
+_QUOTES = (('"', '"'), ("'", "'"), ("\u201c", "\u201d"), ("\u2018", "\u2019"))
+#: ``progress(done, total, message)``: lines settled so far, lines to check, the line just settled.
+Progress = Callable[[int, int, str], None]
+STATUSES = ("listed", "repeated", "found", "ambiguous", "not_found")
 
 
 @dataclass
@@ -85,32 +137,64 @@ def add_paper(
     options: SyncOptions | None = None,
 ) -> AddResult:
     """Create or reuse the record of ``paper``, place it in ``section``, sync it: see the module contract."""
-    link = paper_link(paper)
-    probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+    (result,) = _add(refs, [(paper_link(paper), name, paper.strip())], section, list_source, options)
+    return result
+
+
+def section_list(refs: Path, section: str, list_source: str = "") -> str:
+    """The list whose ``section`` papers go in; raises SlmbibError when none or several could be meant."""
+    records = load_records(refs)
+    in_section = [x for r in records.values() for x in r.listings if x.section == section]
+    return _list_of(section, in_section, list_source, records.values())
+
+
+def _add(
+    refs: Path,
+    papers: Sequence[tuple[Identified, str, str]],
+    section: str,
+    list_source: str,
+    options: SyncOptions | None,
+) -> list[AddResult]:
+    """Place each ``(link, name, as written)`` in ``section`` (see the module contract), then sync them."""
+    probes = [
+        Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+        for link, _, _ in papers
+    ]
+    results = []
     with locked(refs):
         records = load_records(refs)
         in_section = [x for r in records.values() for x in r.listings if x.section == section]
         source = _list_of(section, in_section, list_source, records.values())
         mine = [x for x in in_section if x.source == source]
-        existing = _same_paper(probe, records.values())
-        record = existing or replace(probe, id=new_record_id(probe, set(records)))
-        result = AddResult(record.id, existing is None, False, source, section, name or paper.strip())
-        if not any(x in mine for x in record.listings):
-            listing = Listing(
-                source=source,
-                line=max(x.line for x in mine) + 1,
-                section=section,
-                name=result.name,
-                links=({"column": _paper_column(mine), "url": link.url},),
-            )
-            links = record.links if probe.links[0] in record.links else (*record.links, *probe.links)
-            save_records(refs, [replace(record, listings=(*record.listings, listing), links=links)])
-            result.placed = True
+        line, column = max(x.line for x in mine), _paper_column(mine)
+        for probe, (link, name, written) in zip(probes, papers, strict=True):
+            existing = _same_paper(probe, records.values())
+            record = existing or replace(probe, id=new_record_id(probe, set(records)))
+            result = AddResult(record.id, existing is None, False, source, section, name or written)
+            if not any(x in mine for x in record.listings):
+                line += 1
+                listing = Listing(
+                    source=source,
+                    line=line,
+                    section=section,
+                    name=result.name,
+                    links=({"column": column, "url": link.url},),
+                )
+                links = record.links if probe.links[0] in record.links else (*record.links, *probe.links)
+                record = replace(record, listings=(*record.listings, listing), links=links)
+                mine.append(listing)
+                result.placed = True
+            records[record.id] = record
+            results.append(result)
+        save_records(refs, [records[r.record_id] for r in results if r.placed])
     # sync takes the lock itself.
-    result.sync = sync(refs, replace(options or SyncOptions(), only=(record.id,)))
+    only = tuple(dict.fromkeys(r.record_id for r in results))
+    synced = sync(refs, replace(options or SyncOptions(), only=only))
     table = _is_table(refs, source, section)
-    _finish(refs, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
-    return result
+    for probe, result, (_, name, _) in zip(probes, results, papers, strict=True):
+        result.sync = synced
+        _finish(refs, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
+    return results
 
 
 def add_own(refs: Path, paper: str, options: SyncOptions | None = None) -> tuple[str, bool, SyncResult]:
@@ -199,3 +283,306 @@ def _finish(refs: Path, probe: Record, result: AddResult, *, named: bool, table:
                 result.name = listing.name
             listings.append(listing)
         save_records(refs, [replace(record, listings=tuple(listings))])
+
+
+# -- checklists --------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """One paper of a checklist and what became of it."""
+
+    number: int
+    text: str
+    #: The text cleaned of markers, braces and trailing punctuation: what is looked up.
+    query: str
+    status: str = ""
+    #: The record the line names (listed), or would give (found).
+    record_id: str = ""
+    #: ``file:line`` of the record's row (listed), or the earlier line it repeats (repeated).
+    where: str = ""
+    #: Why it is not found or ambiguous (candidates named), or what was found.
+    detail: str = ""
+    #: The paper link a found line is placed by.
+    link: Identified | None = None
+    #: S2's paper, when found by title or name.
+    paper: s2.Paper | None = None
+    #: The earlier line a repeated one names again.
+    repeats: Line | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"line": self.number, "text": self.text, "status": self.status}
+        data.update(record=self.record_id or None, where=self.where or None, detail=self.detail)
+        if self.paper is not None:
+            values, _ = s2_fields(self.paper)
+            data.update(
+                title=values.get("title"),
+                authors=values.get("authors", []),
+                year=values.get("year"),
+                identifiers=dict(self.paper.identifiers),
+            )
+        elif self.link is not None:
+            data["identifiers"] = dict(self.link.identifiers)
+        return data
+
+    def describe(self) -> str:
+        """``status: text`` and what the status refers to, for a one-line report."""
+        said = f"{self.status.replace('_', ' ')}: {self.query!r}"
+        refers = " ".join(part for part in (self.record_id, f"at {self.where}" if self.where else "") if part)
+        return "; ".join(part for part in (said, refers, self.detail) if part)
+
+
+def clean_line(text: str) -> str:
+    """A checklist line without its bullet or number, BibTeX braces, quotes and trailing punctuation;
+    '' for a Markdown heading (``# To add``), which names no paper."""
+    if re.match(r"\s*#+\s", text):
+        return ""
+    text = _MARKERS.sub("", text.strip())
+    text = re.sub(r"\\([&%$#_{}])", r"\1", text)  # BibTeX's escapes: \& is &
+    text = _TRAILING.sub("", text.replace("{", "").replace("}", "")).strip()
+    for opening, closing in _QUOTES:
+        if len(text) > 1 and text[0] == opening and text[-1] == closing:
+            text = _TRAILING.sub("", text[1:-1]).strip()
+    return " ".join(text.split())
+
+
+def read_checklist(path: Path) -> list[tuple[int, str]]:
+    """``(line number, text)`` of each line of ``path`` that names something once cleaned (a rule
+    ``---`` or a bare bullet does not)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SlmbibError(f"{path}: cannot read the checklist: {exc}") from None
+    return [
+        (number, line.rstrip("\r\n"))
+        for number, line in enumerate(text.splitlines(), 1)
+        if normalise_title(clean_line(line))
+    ]
+
+
+def _probe(line: Line) -> tuple[str, Record]:
+    """What kind of line it is (``id``, ``title``, ``name``, ``url``) and a record standing for it."""
+    try:
+        link = paper_link(line.query)
+    except SlmbibError:
+        link = None
+    if link is not None:
+        line.link = link
+        return "id", Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+    if re.match(r"https?://", line.query):
+        return "url", Record(id="")
+    if len(normalise_title(line.query).split()) >= MIN_TITLE_WORDS:
+        return "title", Record(id="", fields={"title": Value(line.query, "readme")})
+    return "name", Record(id="", listings=(Listing(source="", line=0, section="", name=line.query),))
+
+
+def _listed(name: str) -> set[str]:
+    """The key of a listed name (``Alpaca 7B`` is ``Alpaca``), none for a name of no letters."""
+    folded = listed_name_key(name)
+    return {f"listed:{folded}"} if folded else set()
+
+
+def _keys(kind: str, line: Line, probe: Record) -> set[str]:
+    """The identity keys a line is compared by: the import's, and unless it is an identifier, the
+    listed name's (``BitNet b1.58`` is a row's name, though it reads as three words)."""
+    keys = identity_keys(probe) if kind != "name" else set()
+    return keys if kind == "id" else keys | _listed(line.query)
+
+
+class _Known:
+    """The records of ``refs/`` that have a row, by every identity key, and the lines seen so far."""
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        self.records: dict[str, Record] = {}
+        for record in records:
+            if record.listings:
+                names = set().union(*(_listed(x.name) for x in record.listings))
+                self.records.update(dict.fromkeys(identity_keys(record) | names, record))
+        self.lines: dict[str, Line] = {}
+
+    def settle(self, line: Line, keys: set[str]) -> bool:
+        """Mark ``line`` listed or repeated if a key says so; else remember its keys.  Whether it was."""
+        record = next((self.records[k] for k in sorted(keys) if k in self.records), None)
+        earlier = next((self.lines[k] for k in sorted(keys) if k in self.lines), None)
+        if record is not None:
+            row = record.listings[0]
+            line.status, line.record_id, line.where = "listed", record.id, f"{row.source}:{row.line}"
+        elif earlier is not None and earlier.number < line.number:
+            line.status, line.where, line.detail, line.repeats = (
+                "repeated",
+                f"line {earlier.number}",
+                "",
+                earlier,
+            )
+        else:
+            if earlier is not None:
+                # Identifiers are settled before titles are asked: a later line named the paper first.
+                earlier.status, earlier.where, earlier.detail = "repeated", f"line {line.number}", ""
+                earlier.repeats = line
+                self.lines.update([(key, line) for key, seen in self.lines.items() if seen is earlier])
+            self.lines.update(dict.fromkeys(keys, line))
+            return False
+        return True
+
+
+def check_papers(
+    refs: Path,
+    entries: Sequence[tuple[int, str]],
+    options: SyncOptions | None = None,
+    progress: Progress | None = None,
+) -> list[Line]:
+    """Classify each ``(line number, text)``: see the module contract.  Writes nothing to ``refs/``."""
+    options = options or SyncOptions()
+    records = load_records(refs)
+    known = _Known(records.values())
+    lines = [Line(number, text, clean_line(text)) for number, text in entries]
+    asking: list[tuple[Line, str, Record]] = []
+    for line in lines:
+        kind, probe = _probe(line)
+        if not normalise_title(line.query):
+            line.status, line.detail = "not_found", "nothing to look up"
+        elif kind == "url":
+            line.status, line.detail = (
+                "not_found",
+                "not an arXiv, DOI, ACL Anthology, OpenReview or PMLR link",
+            )
+        elif not known.settle(line, _keys(kind, line, probe)):
+            if kind == "id":
+                line.status, line.detail = "found", "by its identifier"
+            else:
+                asking.append((line, kind, probe))
+    if progress is not None:
+        progress(len(lines) - len(asking), len(lines), "checked against refs/")
+    if asking:
+        _ask(refs, asking, known, options, len(lines), progress)
+    taken = set(records)
+    for line in lines:
+        if line.status == "found" and not line.record_id and line.link is not None:
+            # The record it becomes: one refs/ has without a row (from a .bib, say), or a new one.
+            probe = Record(
+                id="", identifiers=dict(line.link.identifiers), links=(Link(line.link.url, "paper"),)
+            )
+            existing = _same_paper(probe, records.values())
+            line.record_id = existing.id if existing else new_record_id(probe, taken)
+            taken.add(line.record_id)
+    _refer(lines)
+    return lines
+
+
+def _refer(lines: Sequence[Line]) -> None:
+    """A repeated line refers to the record of the line it repeats."""
+    for line in lines:
+        if line.repeats is not None:
+            line.record_id = line.repeats.record_id
+
+
+def _ask(
+    refs: Path,
+    asking: Sequence[tuple[Line, str, Record]],
+    known: _Known,
+    options: SyncOptions,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    """Ask S2 for each title and name (the cache first) and judge its answer as sync does."""
+    started = time.time()
+    with (
+        contextlib.closing(open_cache(refs, options)) as cache,
+        contextlib.closing(s2_client(options)) as client,
+    ):
+        done = total - len(asking)
+        for line, kind, probe in asking:
+            if kind == "title":
+                key = s2.title_key(normalise_title(line.query))
+            else:
+                key = s2.name_key(normalise_title(line.query), None)
+            service = s2.SERVICE if kind == "title" else s2.SEARCH
+            cached = cache.get(service, key)
+            if cached is not None and not is_stale(cached, service, options, started):
+                answer = cached.answer
+            else:
+                service, answer = ask_by_text(client, key, probe)
+                store_answers(cache, service, {key: answer})
+            _judge(line, kind, probe, answer, known)
+            done += 1
+            if progress is not None:
+                progress(done, total, f"line {line.number}: {line.status.replace('_', ' ')}")
+        if not options.dry_run:
+            # The sync of the papers placed asks S2 with a client of its own: it starts no sooner than
+            # this one's next request would have.
+            client.http.pacer.wait()
+
+
+def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> None:
+    if kind == "title":
+        verdict = (
+            judge_title_match(probe, answer)
+            if answer is not None
+            else Lookup("not_found", reason="S2 has no title match")
+        )
+    else:
+        verdict = judge_name_matches(probe, answer)
+    if verdict.state != "found" or not isinstance(verdict.answer, s2.Paper):
+        line.status, line.detail = verdict.state, verdict.reason
+        return
+    paper = verdict.answer
+    ids = paper.identifiers
+    written = (
+        ids.get("arxiv")
+        or ids.get("doi")
+        or (f"https://aclanthology.org/{ids['acl']}" if "acl" in ids else "")
+    )
+    try:
+        line.link = paper_link(written)
+    except SlmbibError:
+        line.status = "not_found"
+        line.detail = f"S2's paper {paper.title!r} has no arXiv id, DOI or ACL id to list it by"
+        return
+    line.paper = paper
+    found = Record(id="", identifiers={**ids, **line.link.identifiers}, links=(Link(line.link.url, "paper"),))
+    values, _ = s2_fields(paper)
+    title = str(values.get("title", ""))
+    if known.settle(line, identity_keys(found)):
+        return
+    # A row named as the paper's title begins ("QLoRA" for "QLoRA: Efficient ...") whose own link S2
+    # does not know (ACM's 10.5555 DOIs) may be this paper: the maintainer decides, not a duplicate.
+    heading = _listed(title.split(":")[0]) if ":" in title else set()
+    row = next((known.records[key] for key in heading if key in known.records), None)
+    if row is not None:
+        at = row.listings[0]
+        line.status, line.record_id, line.where = "ambiguous", row.id, f"{at.source}:{at.line}"
+        line.detail = (
+            f"S2's {title!r} may be the row {at.name!r} already listed (`slmbib sync {row.id}` tells)"
+        )
+        return
+    authors = values.get("authors", [])
+    named = ", ".join(authors[:3]) + (", et al." if len(authors) > 3 else "")
+    what = [repr(title)]
+    if "arxiv" in ids:
+        what.append(f"arXiv {ids['arxiv']}")
+    if "doi" in values:  # a publisher's DOI; arXiv's own is its id again
+        what.append(f"DOI {values['doi']}")
+    line.status, line.detail = (
+        "found",
+        ", ".join(part for part in [*what, named, str(values.get("year", ""))] if part),
+    )
+
+
+def add_found(
+    refs: Path,
+    lines: Sequence[Line],
+    section: str,
+    *,
+    list_source: str = "",
+    options: SyncOptions | None = None,
+) -> list[AddResult]:
+    """Place every found line's paper in ``section`` and sync them; the lines learn their record ids."""
+    found = [line for line in lines if line.status == "found" and line.link is not None]
+    if not found:
+        return []
+    papers = [(line.link, "", line.query) for line in found if line.link is not None]
+    results = _add(refs, papers, section, list_source, options)
+    for line, result in zip(found, results, strict=True):
+        line.record_id = result.record_id
+    _refer(lines)
+    return results

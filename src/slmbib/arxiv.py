@@ -34,6 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
@@ -51,6 +52,17 @@ SERVICE = "arxiv"
 DEFAULT_API_URL = "https://export.arxiv.org/api/query"
 #: arXiv's terms of use: no more than one request every three seconds.
 MIN_INTERVAL = 3.0
+
+
+def is_public_service(api_url: str) -> bool:
+    """Whether ``api_url`` is arXiv itself (any scheme, case or path), whose terms set the pacing."""
+    try:
+        host = (urlsplit(api_url.strip()).hostname or "").rstrip(".")
+    except ValueError:  # not a URL at all: the client refuses it when it is used
+        return False
+    return host == "arxiv.org" or host.endswith(".arxiv.org")
+
+
 #: Ids per request: long enough to cut requests a hundredfold, short enough for any URL limit.
 IDS_PER_REQUEST = 100
 

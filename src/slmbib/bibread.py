@@ -148,6 +148,13 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[InputError]]:
             problems.append(InputError(shown, line, f"entry {entry.key!r} has no title"))
             continue
         entries.append((line, entry_record(entry.entry_type.lower(), entry.key, values)))
+    if not library.entries and not problems:
+        # Like an empty list: a file with no entry at all is not what the user meant to import.
+        problems.append(
+            InputError(shown, 1, "no BibTeX entry found (an entry starts with @article{key, ...)")
+        )
+    # Failed blocks and entries were found in two passes: report them as the file reads.
+    problems.sort(key=lambda problem: problem.line)
     return entries, problems
 
 
@@ -249,7 +256,7 @@ def import_bib(refs: Path, paths: list[Path]) -> BibImportSummary:
     if problems:
         raise InputErrors(problems)
 
-    with locked(refs):
+    with locked(refs, create=True):
         before = load_records(refs)
         result = merge_records(
             [*before.values(), *(record for _, record in incoming)], existing=before.keys()

@@ -9,9 +9,11 @@ Heavy dependencies are imported inside the commands that need them, so that
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,39 +78,73 @@ def _say(ctx: click.Context, message: str) -> None:
         click.echo(message, err=True)
 
 
+@main.command("init")
+@click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def init_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
+    """Start a reference database (refs/) for paper lists that stay where they are.
+
+    \b
+    Reads:  LISTS (markdown; .bib files are imported, not recorded)
+            [default: README.md beside refs/, if there is one].
+    Writes: refs/ with one record per paper, the own works the lists'
+            citation sections name (refs/own/), and refs/config.yaml naming
+            the lists, so that `import`, `check`, `render` and
+            `cite --readme` given none read them.
+
+    Refuses a refs/ that exists; writes nothing when a list has an unreadable line.
+    """
+    from .init import init_project
+
+    for line in init_project(_refs(ctx), list(lists)).lines():
+        _say(ctx, line)
+
+
 @main.command("import")
 @click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
     """Read paper lists (markdown) or bibliographies (.bib) into refs/.
 
-    With no LISTS, re-imports every list kept in refs/lists/.  Rows naming one
-    paper become one record; nothing is written when a list has an unreadable line.
-    A .bib file's entries merge into refs/ as written (LaTeX kept), with source
-    `bib`; any entry that cannot be read stops the import of all of them.
+    \b
+    Reads:  LISTS [default: the lists refs/config.yaml records, else refs/lists/*.md].
+    Writes: refs/papers/*.yaml; a new list's name into refs/config.yaml.
+            Where there is no refs/, it is created as by `slmbib init LISTS`.
+
+    Rows naming one paper become one record.  Every file is read and checked
+    first: nothing is written when any has an unreadable line or entry.  A .bib
+    file's entries merge into refs/ as written (LaTeX kept), with source `bib`.
     """
-    from .listimport import default_lists, import_lists
+    from .init import import_paths, init_project, project_lists, record_lists
+    from .store import require_refs
 
-    paths = list(lists) or default_lists(_refs(ctx))
+    refs = _refs(ctx)
+    if lists and not refs.exists():
+        for line in init_project(refs, list(lists)).lines():
+            _say(ctx, line)
+        return
+    require_refs(refs)
+    paths = list(lists) or project_lists(refs)
     if not paths:
-        raise click.UsageError("no lists given and none in refs/lists/")
-    bibs = [path for path in paths if path.suffix.lower() == ".bib"]
-    markdown = [path for path in paths if path not in bibs]
-    if markdown:
-        for line in import_lists(_refs(ctx), markdown).lines():
-            _say(ctx, line)
-    if bibs:
-        from .bibread import import_bib
-
-        for line in import_bib(_refs(ctx), bibs).lines():
-            _say(ctx, line)
+        raise click.UsageError(f"no lists given and none recorded in {refs}/config.yaml")
+    for line in import_paths(refs, paths):
+        _say(ctx, line)
+    for name in record_lists(refs, paths):
+        _say(ctx, f"{refs}/config.yaml: list recorded: {name}")
 
 
 @main.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Every record as JSON (the documented format).")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
-    """Show the records of refs/."""
+    """Show the records of refs/ on stdout.
+
+    \b
+    Reads:  refs/ (writes nothing).
+    Prints: one line per record, sorted by id: id, citation key ('-' before
+            the first export), title, then flags in brackets (unlisted,
+            no-paper-link, placeholder-link), separated by tabs.
+    """
     from .listing import list_records, records_as_json
 
     records = list_records(_refs(ctx))
@@ -149,6 +185,10 @@ def export_command(
 ) -> None:
     """Write the bibliography of refs/ to OUTPUT ('-' for stdout).
 
+    \b
+    Reads:  refs/.
+    Writes: OUTPUT, and the citation keys it gives into refs/papers/*.yaml.
+
     One entry per paper plus the survey's own; citation keys are pinned in refs/
     the first time they are given and never change (see `slmbib rekey`).
     """
@@ -174,25 +214,37 @@ def export_command(
 @main.command("cite")
 @click.option(
     "--readme",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Put the block into this README, in place of its hand-pasted BibTeX, its citation placeholder "
-    "or the block written before; own works its citation section names are created first.",
+    is_flag=False,
+    flag_value="",
+    metavar="[FILE]",
+    help="Put the block into FILE in place of its hand-pasted BibTeX, its citation placeholder or the "
+    "block written before; own works its citation section names are created first "
+    "[FILE default: the first list refs/config.yaml records, else README.md].",
 )
 @click.pass_context
-def cite_command(ctx: click.Context, readme: Path | None) -> None:
-    """Print the BibTeX entries of the list's own works (refs/own/).
+def cite_command(ctx: click.Context, readme: str | None) -> None:
+    """Print the BibTeX entries of the list's own works (refs/own/) on stdout.
+
+    \b
+    Reads:  refs/own/*.yaml, refs/papers/*.yaml (for clash-free keys).
+    Writes: the own works' keys into refs/own/ the first time; with
+            --readme, the block into the README instead of stdout.
 
     The survey and its companions, the survey first.
     """
+    from .init import project_readme
+    from .store import require_refs
     from .survey import citation_block, cite_readme
 
+    require_refs(_refs(ctx))
     if readme is None:
         click.echo(citation_block(_refs(ctx)), nl=False)
         return
-    found, update = cite_readme(_refs(ctx), readme)
+    path = Path(readme) if readme else project_readme(_refs(ctx))
+    found, update = cite_readme(_refs(ctx), path)
     for record_id in found.created:
-        _say(ctx, f"{readme}: own work created: {record_id} (`slmbib sync {record_id}` completes it)")
-    _say(ctx, f"{readme}: citation block {'written' if update.changed else 'unchanged'}")
+        _say(ctx, f"{path}: own work created: {record_id} (`slmbib sync {record_id}` completes it)")
+    _say(ctx, f"{path}: citation block {'written' if update.changed else 'unchanged'}")
 
 
 @main.command("rekey")
@@ -202,7 +254,12 @@ def cite_command(ctx: click.Context, readme: Path | None) -> None:
 def rekey_command(ctx: click.Context, targets: tuple[str, ...], everything: bool) -> None:
     """Give records the citation key their current data gives (old keys stay as aliases).
 
-    The only command that changes a pinned key.  Prints `old -> new` for each change.
+    \b
+    Reads:  refs/.
+    Writes: the new keys into refs/papers/*.yaml and refs/own/*.yaml.
+    Prints: `old -> new` on stdout for each change.
+
+    The only command that changes a pinned key.
     """
     from .export import rekey_refs
 
@@ -314,13 +371,16 @@ def _sync_options(given: dict[str, Any], only: tuple[str, ...] = ()) -> SyncOpti
 )
 @click.option(
     "--s2-interval",
+    envvar="SLMBIB_S2_INTERVAL",
     type=click.FloatRange(min=0),
-    help="Seconds between Semantic Scholar requests [default: 1].",
+    help="Seconds between Semantic Scholar requests [env: SLMBIB_S2_INTERVAL; default: 1].",
 )
 @click.option(
     "--arxiv-interval",
+    envvar="SLMBIB_ARXIV_INTERVAL",
     type=click.FloatRange(min=0),
-    help="Seconds between arXiv requests; arXiv's terms ask for 3 or more [default: 3].",
+    help="Seconds between arXiv requests; arXiv's terms ask for 3 or more "
+    "[env: SLMBIB_ARXIV_INTERVAL; default: 3].",
 )
 @click.option(
     "--timeout",
@@ -331,6 +391,10 @@ def _sync_options(given: dict[str, Any], only: tuple[str, ...] = ()) -> SyncOpti
 @click.pass_context
 def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: Any) -> None:
     """Enrich records from Semantic Scholar and arXiv (all records, or RECORD_IDS).
+
+    \b
+    Reads:  refs/, the answer cache, the two services.
+    Writes: refs/papers/*.yaml, refs/own/*.yaml, the cache (none with --dry-run).
 
     Batched, paced, cached and resumable: answers are saved as they arrive, so
     an interrupted sync continues where it stopped.  Exits 1 when a service
@@ -366,7 +430,7 @@ def _codes(values: tuple[str, ...]) -> set[str]:
 
 
 @main.command("check")
-@click.argument("lists", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--format",
     "output",
@@ -380,35 +444,59 @@ def _codes(values: tuple[str, ...]) -> set[str]:
 def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, ignore: tuple[str, ...]) -> None:
     """Find the mistakes of paper lists (markdown); exit 1 when one is an error.
 
-    With no LISTS, checks every list kept in refs/lists/.  Findings that need the
-    papers (year, title, unknown identifier) use the records `slmbib sync` filled.
+    \b
+    Reads:  LISTS [default: the lists refs/config.yaml records, else
+            refs/lists/*.md], and refs/ when it exists (writes nothing).
+    Prints: file:line: severity: code: message on stdout; a count on stderr.
+    \b
+    Codes (see README.md, Check):
+      error:   unreadable-line placeholder-link local-link copied-links
+               misplaced-paper-link mis-encoded-text
+      warning: shared-links misplaced-link stray-paper-link not-a-paper-link
+               anonymous-code-link duplicate-row year-mismatch
+               unknown-identifier title-mismatch bad-ignore ignored-cells
+      info:    incomplete-item shared-paper listed-elsewhere pinned-arxiv-version
+               tracking-query
+
+    Year, title and unknown-identifier findings use the records `slmbib sync` filled.
     """
     from .check import FORMATS, check_lists
-    from .listimport import default_lists
+    from .init import project_lists
+    from .store import require_refs
 
-    paths = list(lists) or default_lists(_refs(ctx))
+    refs = _refs(ctx)
+    if not lists:
+        require_refs(refs)
+    paths = list(lists) or project_lists(refs)
     if not paths:
-        raise click.UsageError("no lists given and none in refs/lists/")
-    result = check_lists(paths, _refs(ctx), _codes(ignore))
+        raise click.UsageError(f"no lists given and none recorded in {refs}/config.yaml")
+    result = check_lists(paths, refs if refs.is_dir() else None, _codes(ignore))
     click.echo(FORMATS[output](result), nl=False)
     _say(ctx, result.summary())
     ctx.exit(result.exit_code)
 
 
 @main.command("render")
-@click.argument("readme", default="README.md", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("readme", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when README is out of date.")
 @click.option(
     "--init", is_flag=True, help="Put markers around each paper table refs/ has rows of (first run)."
 )
 @click.pass_context
-def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
+def render_command(ctx: click.Context, readme: Path | None, check_only: bool, init: bool) -> None:
     """Write README's paper tables and lists from refs/, between slmbib:begin/end markers.
+
+    \b
+    Reads:  refs/ and README [default: the first list refs/config.yaml
+            records, else README.md].
+    Writes: README, between its markers only (nothing with --check).
 
     Everything outside the markers is left as it is.
     """
+    from .init import project_readme
     from .render import render_readme
 
+    readme = readme or project_readme(_refs(ctx))
     result = render_readme(_refs(ctx), readme, init=init, write=not check_only)
     for entry in result.unplaced:
         _say(ctx, f"{readme}: not shown, its section has no markers: {entry}")
@@ -425,12 +513,18 @@ def render_command(ctx: click.Context, readme: Path, check_only: bool, init: boo
         _say(ctx, f"{readme}: rendered: {section}")
 
 
-#: What `add` needs of sync's options: where the services are, the key, the cache, how long to wait.
-_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout")
+#: What `add` needs of sync's options: where the services are, the key, the cache, the pacing.
+_ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", "timeout", "s2_interval")
 
 
 @main.command("add")
-@click.argument("paper")
+@click.argument("papers", nargs=-1)
+@click.option(
+    "--from",
+    "checklist",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checklist: one paper a line (id, URL, title or name); bullets, numbers and braces are ignored.",
+)
 @click.option("--section", help="The section path, as `slmbib list --json` shows it.")
 @click.option("--own", is_flag=True, help="Add it as one of the list's own works (`slmbib cite`) instead.")
 @click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
@@ -440,30 +534,56 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
     type=click.Path(dir_okay=False, path_type=Path),
     help="The list to place it in, when several have the section.",
 )
+@click.option(
+    "--dry-run", is_flag=True, help="Print what each paper is; write nothing; exit 1 if one would be added."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON, one object per paper a line."
+)
 @click.pass_context
 def add_command(
     ctx: click.Context,
     /,
-    paper: str,
+    papers: tuple[str, ...],
+    checklist: Path | None,
     section: str | None,
     own: bool,
     name: str,
     list_path: Path | None,
+    dry_run: bool,
+    as_json: bool,
     **given: Any,
 ) -> None:
-    """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
+    """Add papers to a section: by arXiv id, DOI or URL, by title, or by name.
 
-    Prints the record id.  `slmbib render` then writes the new row into the list.
-    With --own, the paper becomes one of the list's own works instead.
+    
+    Reads:  refs/, the lists, --from FILE, the answer cache, the two services.
+    Writes: the found papers' records in refs/papers/ (refs/own/ with --own),
+            the list's listings of them, the cache.
+
+    Each of PAPERS (and each line of --from) is reported as listed already
+    (record and row), repeated, found (the S2 paper, verified as sync does),
+    ambiguous or not found; the found ones are placed in the section and
+    synced.  For one identifier, prints the record id.  `slmbib render` then
+    writes the new rows into the list.  With --own, one paper (by id) becomes
+    one of the list's own works instead.
     """
-    from .add import add_own, add_paper
+    from .add import add_own, add_paper, paper_link, section_list
+    from .errors import SlmbibError
     from .listimport import source_name
 
-    options = _sync_options(given)
+    if not papers and checklist is None:
+        raise click.UsageError("give PAPERS or --from FILE")
     if own == bool(section):
         raise click.UsageError("give --section SECTION, or --own")
+    single = len(papers) == 1 and checklist is None
+    if name and not single:
+        raise click.UsageError("--name names one paper: give exactly one")
+    options = _sync_options({**given, "dry_run": dry_run})
     if own:
-        record_id, created, synced = add_own(_refs(ctx), paper, options)
+        if not single or dry_run or as_json:
+            raise click.UsageError("--own adds one paper, by its id: no --from, --dry-run or --json")
+        record_id, created, synced = add_own(_refs(ctx), papers[0], options)
         click.echo(record_id)
         status = synced.statuses.most_common(1)[0][0] if synced.statuses else "not synced"
         _say(ctx, f"own work {record_id} ({'new' if created else 'existing'}, {status})")
@@ -472,18 +592,82 @@ def add_command(
         return
     assert section is not None
     chosen = source_name(list_path, _refs(ctx)) if list_path else ""
-    result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
-    click.echo(result.record_id)
-    record = (
-        f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+    section_list(_refs(ctx), section, chosen)  # an unknown section is refused before anything is asked
+    identifier = False
+    if single and not (dry_run or as_json):
+        with contextlib.suppress(SlmbibError):
+            identifier = bool(paper_link(papers[0]))
+    if identifier:
+        result = add_paper(_refs(ctx), papers[0], section, name=name, list_source=chosen, options=options)
+        click.echo(result.record_id)
+        _report_added(ctx, [result])
+        if result.sync.errors:
+            raise click.ClickException(" | ".join(map(str, result.sync.errors)))
+        return
+    _add_many(ctx, papers, checklist, section, chosen, options, as_json)
+
+
+def _add_many(
+    ctx: click.Context,
+    papers: tuple[str, ...],
+    checklist: Path | None,
+    section: str,
+    chosen: str,
+    options: Any,
+    as_json: bool,
+) -> None:
+    """Check every paper given, report each, and (without --dry-run) place the found ones."""
+    import json
+
+    from .add import STATUSES, add_found, check_papers, read_checklist
+
+    entries = [(number, text) for number, text in enumerate(papers, 1)]
+    labels = [f"argument {number}" for number, _ in entries]
+    if checklist is not None:
+        read = read_checklist(checklist)
+        entries += read
+        labels += [f"{checklist}:{number}" for number, _ in read]
+    with contextlib.ExitStack() as stack:
+        progress = None
+        if len(entries) > 1 and not ctx.obj["quiet"]:
+            bar = stack.enter_context(
+                click.progressbar(length=len(entries), label="checking", file=sys.stderr)
+            )
+
+            def progress(done: int, total: int, message: str) -> None:
+                bar.update(done - bar.pos)
+
+        lines = check_papers(_refs(ctx), entries, options, progress)
+    results = (
+        [] if options.dry_run else add_found(_refs(ctx), lines, section, list_source=chosen, options=options)
     )
-    if result.placed:
-        _say(ctx, f"added {record} to {result.source}: {section} as {result.name!r}")
-        _say(ctx, f"run `slmbib render {result.source}` to write the row")
-    else:
-        _say(ctx, f"{record} is in {result.source}: {section} already")
-    if result.sync.errors:
-        raise click.ClickException(" | ".join(map(str, result.sync.errors)))
+    for label, line in zip(labels, lines, strict=True):
+        click.echo(
+            json.dumps(line.as_json(), ensure_ascii=False) if as_json else f"{label}: {line.describe()}"
+        )
+    counts = Counter(line.status for line in lines)
+    shown = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES if counts[s])
+    _say(ctx, f"papers: {len(lines)}: {shown or 'none'}")
+    _report_added(ctx, results)
+    errors = sorted({str(error) for result in results for error in result.sync.errors})
+    if errors:
+        raise click.ClickException(" | ".join(errors))
+    if options.dry_run and counts["found"]:
+        ctx.exit(1)
+
+
+def _report_added(ctx: click.Context, results: list[Any]) -> None:
+    for result in results:
+        record = (
+            f"{result.record_id} ({'new' if result.created else 'existing'}, {result.status or 'not synced'})"
+        )
+        if result.placed:
+            _say(ctx, f"added {record} to {result.source}: {result.section} as {result.name!r}")
+        else:
+            _say(ctx, f"{record} is in {result.source}: {result.section} already")
+    placed = Counter(result.source for result in results if result.placed)
+    for source, count in placed.items():
+        _say(ctx, f"run `slmbib render {source}` to write the {'row' if count == 1 else 'rows'}")
 
 
 add_command.params.extend(param for param in sync_command.params if param.name in _ADD_SYNC_OPTIONS)

@@ -5,9 +5,11 @@ One run, under ``refs/``' write lock:
 1. Every record's lookups are first answered from the cache; only what is
    missing or too old is asked for.
 2. Semantic Scholar, cheapest first: batch lookups by identifier, 500 ids a
-   request, in rounds (a record whose first id S2 does not know is asked by
-   its next one); then one title match per record that has a real title (not
-   just a model name from a table) and no identifier S2 knows.
+   request, every id of every record in the first batches (so N ids cost
+   ⌈N/500⌉ requests); then, for each record S2 knows by none of its ids
+   (none of them at all, or a 404 such as ACM's ``10.5555/…`` DOIs), one title
+   match when it has a real title, else one relevance search by the name it
+   is listed under (a model name from a table), the year narrowing it.
 3. arXiv, in a worker thread alongside step 2 (the services are paced apart,
    so neither waits for the other): ``id_list`` queries of 100 ids for every
    record with an arXiv id, including ids S2 reveals during step 2.
@@ -40,7 +42,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +58,12 @@ from .resolve import (
     Lookup,
     apply,
     arxiv_fields,
+    judge_name_matches,
     judge_title_match,
+    name_query,
     s2_fields,
 )
-from .store import dump_record, load_records, locked, record_path, save_records
+from .store import dump_record, load_records, locked, record_path, require_refs, save_records
 from .survey import load_own, own_path, save_own
 
 log = logging.getLogger(__name__)
@@ -72,6 +76,7 @@ CACHE_FILE = Path(".slmbib") / "cache.sqlite"
 CODECS = {
     s2.SERVICE: Codec(s2.answer_to_json, s2.answer_from_json),
     arxiv.SERVICE: Codec(arxiv.answer_to_json, arxiv.answer_from_json),
+    s2.SEARCH: Codec(s2.search_to_json, s2.search_from_json),
 }
 
 #: ``progress(done, total, message)``: records settled so far, records to sync, what just happened.
@@ -103,7 +108,7 @@ class SyncOptions:
 
     def __post_init__(self) -> None:
         # arXiv's terms of use; a stand-in server (tests, a mirror) may be asked faster.
-        if self.arxiv_api_url == arxiv.DEFAULT_API_URL and self.arxiv_interval < arxiv.MIN_INTERVAL:
+        if arxiv.is_public_service(self.arxiv_api_url) and self.arxiv_interval < arxiv.MIN_INTERVAL:
             raise UsageError(f"arXiv asks for {arxiv.MIN_INTERVAL:g} s or more between requests")
 
 
@@ -211,6 +216,30 @@ def _published(answer: Any) -> bool:
     return False
 
 
+def open_cache(refs: Path, options: SyncOptions) -> Cache:
+    """The answer cache the options name (read-only for a dry run)."""
+    return Cache(options.cache_path or default_cache_path(refs), CODECS, writable=not options.dry_run)
+
+
+def s2_client(options: SyncOptions) -> s2.S2Client:
+    """Semantic Scholar as the options say: where, with which key, how paced and how patient."""
+    return s2.S2Client(
+        options.s2_api_url,
+        options.s2_api_key,
+        interval=options.s2_interval,
+        timeout=options.timeout,
+        tries=options.tries,
+    )
+
+
+def is_stale(cached: Cached, service: str, options: SyncOptions, now: float, published: bool = False) -> bool:
+    """Whether a cached answer is asked again: with ``--refresh``, or when older than its kind keeps."""
+    published = published or _published(cached.answer)
+    return options.refresh or now - cached.fetched > (
+        options.max_age if published else options.preprint_max_age
+    )
+
+
 class _Run:
     def __init__(self, refs: Path, options: SyncOptions, progress: Progress | None) -> None:
         self.refs = refs
@@ -255,11 +284,7 @@ class _Run:
         if cached is None:
             return None
         if cached.fetched < self.started:
-            options = self.options
-            published = published or _published(cached.answer)
-            if options.refresh or self.started - cached.fetched > (
-                options.max_age if published else options.preprint_max_age
-            ):
+            if is_stale(cached, service, self.options, self.started, published):
                 return None
             self.hits.add((service, key))
         return cached
@@ -271,30 +296,46 @@ class _Run:
             return Lookup("unavailable", reason="not asked: the run ended first")
         return Lookup("pending", reason="not asked yet")
 
-    def _s2_state(self, record: Record) -> tuple[Lookup, str | None]:
-        """The S2 lookup of ``record`` as far as the cache knows, and the key still to ask, if any."""
+    def _s2_state(self, record: Record) -> tuple[Lookup, list[str]]:
+        """The S2 lookup of ``record`` as far as the cache knows, and the keys still to ask."""
         keys = s2.record_keys(record.identifiers)
         answers = [(key, self._fresh(record.id, s2.SERVICE, key)) for key in keys]
         found = next((c.answer for _, c in answers if c is not None and c.answer is not None), None)
         if found is not None:
-            return Lookup("found", found, "found"), None
-        missing = next((key for key, c in answers if c is None), None)
-        if missing is not None:
-            return self._waiting(s2.SERVICE), missing
+            return Lookup("found", found, "found"), []
+        missing = [key for key, c in answers if c is None]
+        if missing:
+            # S2's own paperId (learned in an earlier sync) names the paper alone; other ids go all
+            # together, as asking one id a round would cost a batch request per round.
+            return self._waiting(s2.SERVICE), missing[:1] if missing[0].startswith("s2:") else missing
         unknown = f"no paper for {', '.join(keys)}" if keys else "no identifier S2 knows"
         if record.identifiers.get("arxiv"):
-            return Lookup("not_found", reason=unknown), None  # arXiv answers for it; no title guessing
+            return Lookup("not_found", reason=unknown), []  # arXiv answers for it; no title guessing
         title = record.get("title")
         words = normalise_title(plain_title(record)) if isinstance(title, str) else ""
-        if not words:
-            return Lookup("not_found", reason=f"{unknown}, and no title to search by"), None
-        title_key = s2.title_key(words)
-        cached = self._fresh(record.id, s2.SERVICE, title_key)
+        if words:
+            title_key = s2.title_key(words)
+            cached = self._fresh(record.id, s2.SERVICE, title_key)
+            if cached is None:
+                return self._waiting(s2.SERVICE), [title_key]
+            if cached.answer is None:
+                return Lookup("not_found", reason=f"{unknown}; no title match"), []
+            return judge_title_match(record, cached.answer), []
+        # Known only by the name it is listed under (a model name from a table).
+        name, year = name_query(record)
+        # A row named by the id it was added under (`slmbib add 10.5555/...`) has no name to search by.
+        if not normalise_title(name) or any(
+            v and v.lower() in name.lower() for v in record.identifiers.values()
+        ):
+            return Lookup("not_found", reason=f"{unknown}, and no title or name to search by"), []
+        name_key = s2.name_key(normalise_title(name), year)
+        cached = self._fresh(record.id, s2.SEARCH, name_key)
         if cached is None:
-            return self._waiting(s2.SERVICE), title_key
-        if cached.answer is None:
-            return Lookup("not_found", reason=f"{unknown}; no title match"), None
-        return judge_title_match(record, cached.answer), None
+            return self._waiting(s2.SERVICE), [name_key]
+        found_by_name = judge_name_matches(record, cached.answer)
+        if found_by_name.state != "found":
+            return replace(found_by_name, reason=f"{unknown}; {found_by_name.reason}"), []
+        return found_by_name, []
 
     def _arxiv_state(
         self, record_id: str, arxiv_id: str | None, published: bool
@@ -365,16 +406,9 @@ class _Run:
 
     def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
         """Store answers as they arrive, then update the records that read them."""
-        stored = dict(answers)
-        if service == s2.SERVICE:
-            # A paper found by one id is stored under all of them, so that a record known by another
-            # of its ids (or by the paperId it has learned) finds it next time without a request.
-            for answer in answers.values():
-                if answer is not None:
-                    stored.update(dict.fromkeys(s2.paper_keys(answer), answer))
-        self.cache.put(service, stored, time.time())
+        stored = store_answers(self.cache, service, answers)
         self.message = what
-        self._update(rid for key in stored for rid in self.readers.get((service, key), ()))
+        self._update(rid for where, key in stored for rid in self.readers.get((where, key), ()))
 
     def _fail(self, service: str, error: ApiError) -> None:
         # Stored in refs/ as the records' reason: the server's words, secrets hidden, on one line.
@@ -385,22 +419,20 @@ class _Run:
 
     # -- Semantic Scholar (this thread) -------------------------------------------------------------
 
-    def _s2_plan(self) -> tuple[list[str], dict[str, str]]:
-        """The id keys still to ask S2, and the title keys with their titles."""
+    def _s2_plan(self) -> tuple[list[str], dict[str, Record]]:
+        """The id keys still to ask S2, and the title and name keys with a record that asks each."""
         by_id: dict[str, None] = {}
-        by_title: dict[str, str] = {}
+        by_text: dict[str, Record] = {}
         for record_id in self.targets:
             record = self.records[record_id]
             if record_id in self.settled:
                 continue
-            _, missing = self._s2_state(record)
-            if missing is None:
-                continue
-            if missing.startswith("title:"):
-                by_title.setdefault(missing, str(record.get("title")))
-            else:
-                by_id[missing] = None
-        return list(by_id), by_title
+            for missing in self._s2_state(record)[1]:
+                if missing.startswith(("title:", "name:")):
+                    by_text.setdefault(missing, record)
+                else:
+                    by_id[missing] = None
+        return list(by_id), by_text
 
     def _run_s2(self, client: s2.S2Client) -> None:
         try:
@@ -411,10 +443,10 @@ class _Run:
                     self._accept(s2.SERVICE, client.batch(chunk), f"s2: {len(chunk)} ids")
                     self._drain(block=False)
                 if keys:
-                    continue  # records whose id S2 did not know are asked by their next one
-                for number, (key, title) in enumerate(titles.items(), 1):
-                    match = client.match(title)
-                    self._accept(s2.SERVICE, {key: match}, f"s2: title match {number}/{len(titles)}")
+                    continue  # what S2 revealed may leave records to ask by title or name
+                for number, (key, record) in enumerate(titles.items(), 1):
+                    service, answer = ask_by_text(client, key, record)
+                    self._accept(service, {key: answer}, f"s2: search {number}/{len(titles)}")
                     self._drain(block=False)
                 return
         except ApiError as exc:
@@ -444,21 +476,12 @@ class _Run:
 
     def run(self) -> SyncResult:
         options = self.options
-        cache_path = options.cache_path or default_cache_path(self.refs)
         self.inbox: queue.Queue[str | None] = queue.Queue()
         self.outbox: queue.Queue[object] = queue.Queue()
         stop = threading.Event()
         with (
-            contextlib.closing(Cache(cache_path, CODECS, writable=not options.dry_run)) as self.cache,
-            contextlib.closing(
-                s2.S2Client(
-                    options.s2_api_url,
-                    options.s2_api_key,
-                    interval=options.s2_interval,
-                    timeout=options.timeout,
-                    tries=options.tries,
-                )
-            ) as s2_client,
+            contextlib.closing(open_cache(self.refs, options)) as self.cache,
+            contextlib.closing(s2_client(options)) as s2_answers,
             contextlib.closing(
                 arxiv.ArxivClient(
                     options.arxiv_api_url,
@@ -479,7 +502,7 @@ class _Run:
             try:
                 self.message = "answers already in the cache"
                 self._update(self.targets)
-                self._run_s2(s2_client)
+                self._run_s2(s2_answers)
                 self.inbox.put(None)
                 self._drain(block=True)
             except KeyboardInterrupt:
@@ -492,7 +515,7 @@ class _Run:
                 if not interrupted:
                     worker.join(timeout=options.timeout + 1)
             self.finished = True
-            return self._finish({s2.SERVICE: s2_client.requests, arxiv.SERVICE: arxiv_client.requests})
+            return self._finish({s2.SERVICE: s2_answers.requests, arxiv.SERVICE: arxiv_client.requests})
 
     def _finish(self, requests: dict[str, int]) -> SyncResult:
         result = SyncResult(requests=requests, dry_run=self.options.dry_run, records=len(self.targets))
@@ -553,6 +576,28 @@ class _Run:
         )
 
 
+def ask_by_text(client: s2.S2Client, key: str, record: Record) -> tuple[str, Any]:
+    """S2's answer for a title key (its title match) or a name key (its relevance search), with
+    the service it is cached as."""
+    if key.startswith("title:"):
+        return s2.SERVICE, client.match(str(record.get("title")))
+    name, year = name_query(record)
+    return s2.SEARCH, client.search(name, year)
+
+
+def store_answers(cache: Cache, service: str, answers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Put answers in the cache, every S2 paper in them (a search's candidates too) also under each
+    of its ids; returns the ``(service, key)`` entries written."""
+    papers = [p for answer in answers.values() for p in (answer if isinstance(answer, list) else [answer])]
+    by_service = {service: dict(answers)}
+    if service in (s2.SERVICE, s2.SEARCH):
+        by_service.setdefault(s2.SERVICE, {}).update(s2.by_keys(p for p in papers if isinstance(p, s2.Paper)))
+    now = time.time()
+    for where, stored in by_service.items():
+        cache.put(where, stored, now)
+    return [(where, key) for where, stored in by_service.items() for key in stored]
+
+
 def _changed_values(old: Record, new: Record) -> list[str]:
     lines = []
     for name, value in new.fields.items():
@@ -569,6 +614,7 @@ def sync(refs: Path, options: SyncOptions | None = None, progress: Progress | No
     the result's ``diff`` shows what would change.
     """
     options = options or SyncOptions()
+    require_refs(refs)  # before the cache beside it is created
     with quiet_http_loggers():
         if options.dry_run:
             return _Run(refs, options, progress).run()

@@ -15,7 +15,8 @@
     ├── RefusedAnswer           a service's answer must not be used (a DTD in a feed): not asked again
     ├── AnswerTooLarge          a service's answer is over the size cap: not read further
     ├── CacheError              the cache file cannot be used (not a cache, or not writable)
-    └── LockedError             another slmbib run holds refs/
+    ├── LockedError             another slmbib run holds refs/
+    └── MissingRefsError        there is no refs/ where a command needs one
 
 The command line turns every ``SlmbibError`` into a one-line message and a
 non-zero exit; nothing else is caught there.  ``UnusableAnswer`` and
@@ -106,9 +107,10 @@ class InputErrors(SlmbibError):
 class KeyClashError(SlmbibError):
     """Two records claim one key (``other_id`` is the first claimant), or a pinned key is unsafe."""
 
-    def __init__(self, record_id: str, message: str, other_id: str = "") -> None:
+    def __init__(self, record_id: str, message: str, other_id: str = "", key: str = "") -> None:
         self.record_id = record_id
         self.other_id = other_id
+        self.key = key
         super().__init__(message)
 
 
@@ -155,3 +157,7 @@ class AnswerTooLarge(SlmbibError):
 
 class CacheError(SlmbibError):
     """The cache file cannot be used (not a cache, or not writable)."""
+
+
+class MissingRefsError(SlmbibError):
+    """The reference database a command reads or changes does not exist (only imports create it)."""

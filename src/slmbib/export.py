@@ -125,9 +125,18 @@ def _prepare(
     except KeyClashError as exc:
         is_own = exc.record_id in own
         path = own_path(refs, exc.record_id) if is_own else store.record_path(refs, exc.record_id)
-        raise InputError(str(path), 0, str(exc)) from None
+        raise InputError(str(path), _line_naming(path, exc.key), str(exc)) from None
     keyed_own = {record_id: keyed.pop(record_id) for record_id in own}
     return keyed, keyed_own, pinned, merged.rekeyed
+
+
+def _line_naming(path: Path, key: str) -> int:
+    """The line of a record file that holds ``key`` (its `key:` or an alias), 0 if none does."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((number for number, line in enumerate(lines, 1) if key and key in line), 0)
 
 
 def _changed(before: dict[str, Record], after: dict[str, Record]) -> list[Record]:

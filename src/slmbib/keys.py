@@ -174,9 +174,12 @@ def check_pinned(records: Iterable[Record]) -> None:
             if not key:
                 continue
             if not _SAFE_KEY.match(key):
-                raise KeyClashError(record.id, f"unsafe citation key {key!r}")
+                raise KeyClashError(record.id, f"unsafe citation key {key!r}", key=key)
             owner = owners.setdefault(key.lower(), record.id)
             if owner != record.id:
                 raise KeyClashError(
-                    record.id, f"citation key {key!r} is also claimed by record {owner!r}", other_id=owner
+                    record.id,
+                    f"citation key {key!r} is also claimed by record {owner!r}",
+                    other_id=owner,
+                    key=key,
                 )

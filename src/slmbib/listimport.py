@@ -35,7 +35,7 @@ from .identity import year_in
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
 from .readme import Row, read_document, read_scan
-from .store import LISTS_DIR, RecordChanges, load_records, locked, save_records
+from .store import RecordChanges, load_records, locked, save_records
 
 
 @dataclass
@@ -65,10 +65,6 @@ def project_root(refs: Path) -> Path:
 def source_name(path: Path, refs: Path) -> str:
     """How listings name their list: relative to the project, so any working folder gives the same."""
     return Path(os.path.relpath(path.resolve(), project_root(refs))).as_posix()
-
-
-def default_lists(refs: Path) -> list[Path]:
-    return sorted((refs / LISTS_DIR).glob("*.md"))
 
 
 def _slug(text: str) -> str:
@@ -201,7 +197,7 @@ def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
         raise InputErrors(problems)
     sources = set(summary.rows_per_file)
 
-    with locked(refs):
+    with locked(refs, create=True):
         before = load_records(refs)
         provisional = []
         for number, row in enumerate(rows):

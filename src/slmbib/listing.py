@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from .models import Record
-from .store import load_records
+from .store import load_records, require_refs
 
 JSON_FORMAT = "slmbib-records"
 JSON_VERSION = 1
 
 
 def list_records(refs: Path) -> list[Record]:
+    require_refs(refs)
     return sorted(load_records(refs).values(), key=lambda record: record.id)
 
 

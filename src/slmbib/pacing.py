@@ -235,6 +235,14 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _duration(seconds: float) -> str:
+    """A wait as a person reads it: a server may ask for 10**308 seconds."""
+    for unit, size in (("years", 31_557_600), ("days", 86_400), ("h", 3600)):
+        if seconds >= size:
+            return "over 1,000 years" if seconds >= 1000 * 31_557_600 else f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
 def error_detail(response: httpx.Response) -> str:
     """A short, one-line reason from an error body: S2's ``error``/``message``, else the reason phrase."""
     try:
@@ -346,7 +354,11 @@ class PacedClient:
                 break
             if retry_after is not None and retry_after > self.max_retry_wait:
                 raise ApiError(
-                    self.service, shown, f"{problem}; the server asks to wait {retry_after:.0f} s", status
+                    self.service,
+                    shown,
+                    f"{problem}; the server asks to wait {_duration(retry_after)}, "
+                    f"more than the {self.max_retry_wait:g} s slmbib waits",
+                    status,
                 )
             wait = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
             log.info("%s: %s; retrying in %.1f s", self.service, printable(problem), wait)

@@ -681,12 +681,22 @@ def _repaired(runs: list[Run], repairs: list[Repair]) -> list[Run]:
     for run in runs:
         fixed = repair_text(run.text)
         if fixed != run.text:
-            before = [w for w in run.text.split() if w not in fixed.split()]
-            after = [w for w in fixed.split() if w not in run.text.split()]
-            repairs.append(Repair(" ".join(before), " ".join(after)))
+            repairs.append(_repair(run.text, fixed))
             run = Run(fixed, run.strong, run.em, run.underline, run.href, run.newline, run.image)
         out.append(run)
     return out
+
+
+def _repair(text: str, fixed: str) -> Repair:
+    """What a repair changed: the words, or the span when no word is left on one side."""
+    before = " ".join(w for w in text.split() if w not in fixed.split())
+    after = " ".join(w for w in fixed.split() if w not in text.split())
+    if not before or not after:
+        # The repair made or removed a space ('Â ' -> no-break space): show the span.
+        start = _same_run(text, fixed)
+        end = _same_run(text[start:][::-1], fixed[start:][::-1])
+        before, after = text[start : len(text) - end], fixed[start : len(fixed) - end]
+    return Repair(before, after)
 
 
 def _printable(text: str) -> str:
@@ -699,6 +709,13 @@ def split_cells(line: str) -> list[str]:
     body = body[1:] if body.startswith("|") else body
     body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
     return [cell.strip() for cell in re.split(r"(?<!\\)\|", body)]
+
+
+def _same_run(one: str, other: str) -> int:
+    """How many characters ``one`` and ``other`` share at their start."""
+    return next(
+        (i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other))
+    )
 
 
 def split_lines(text: str, keepends: bool = False) -> list[str]:

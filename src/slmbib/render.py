@@ -53,7 +53,7 @@ from .readme import (
     split_cells,
     split_lines,
 )
-from .store import atomic_write, load_records
+from .store import atomic_write, load_records, require_refs
 
 BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
 END = re.compile(r"^\s*<!--\s*slmbib:end\s*-->\s*$")
@@ -96,6 +96,7 @@ class RenderResult:
 
 def render_readme(refs: Path, path: Path, *, init: bool = False, write: bool = True) -> RenderResult:
     """Render the regions of the list at ``path`` from ``refs``; see the module contract."""
+    require_refs(refs)
     source = source_name(path, refs)
     original = read_document(path, source)
     records = load_records(refs).values()

@@ -6,6 +6,12 @@
   accepted only when the normalised titles agree closely, the first author's
   family name agrees (when the record knows one), the year is within one (when
   the record knows it) and no identifier contradicts the record's.
+* :func:`judge_name_matches` picks, among S2's relevance search results for a
+  row known only by a name (``LaMini-LM``, ``QLoRA``), the paper that name
+  heads or stands in as whole words, from the listed year or one off.  A name
+  of plain words (``Orca``, ``Alpaca``, ``Gravity hill``) heads many titles,
+  so it is taken only from a title that begins ``Name:``; two papers that
+  qualify alike are ambiguous, never a guess.
 * :func:`remote_fields` turns an S2 paper and an arXiv entry (the checked
   objects of ``s2`` and ``arxiv``) into record fields with provenance.  When
   S2 shows a peer-reviewed venue (a journal or conference venue, or a DOI
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -50,6 +57,7 @@ from .identity import (
     plain_title,
     record_year,
 )
+from .latex import ascii_fold
 from .models import Record, Value
 from .s2 import Paper
 
@@ -59,6 +67,8 @@ SAME_TITLE = 0.9
 OTHER_TITLE = 0.75
 #: A title of fewer words is a name ("Phi-2", "Alpaca"), too short to search for safely.
 MIN_TITLE_WORDS = 3
+_COINED = re.compile(r"[A-Z].*[A-Z]|\w-\w|[A-Za-z]\d|\d[A-Za-z]")
+_MODEL_SIZE = re.compile(r"\d+(?:\.\d+)?[BbMmKk]")
 
 State = Literal["found", "not_found", "ambiguous", "unavailable", "pending", "none"]
 
@@ -100,6 +110,63 @@ def searchable_title(record: Record) -> str | None:
     """The record's title if it is long enough to search S2 by, else None."""
     title = record.title
     return title if len(normalise_title(plain_title(record)).split()) >= MIN_TITLE_WORDS else None
+
+
+def _words(text: str) -> list[str]:
+    """Whitespace-separated words, case and accents folded, punctuation trimmed from their ends only:
+    ``QA-LoRA:`` is ``qa-lora``, never ``lora``."""
+    words = (re.sub(r"^\W+|\W+$", "", word) for word in ascii_fold(text).lower().split())
+    return [word for word in words if word]
+
+
+def is_plain_word_name(name: str) -> bool:
+    """Whether a name is ordinary words (``Orca``, ``Gravity hill``, ``Llama 3.2``, ``Alpaca 7B``),
+    not a coined one (``QLoRA``, ``PEQA``, ``LaMini-LM``, ``FlanT5``): a coined word has two capitals,
+    a hyphen inside, or letters and digits together; versions and model sizes are not coined."""
+    return not any(_COINED.search(word) and not _MODEL_SIZE.fullmatch(word) for word in name.split())
+
+
+def _names_it(name: str, title: str) -> str:
+    """How ``title`` names ``name``: ``heads`` (its first words), ``holds`` (whole words inside), or ''."""
+    ours, theirs = _words(name), _words(title)
+    if not ours:
+        return ""
+    plain = is_plain_word_name(name)
+    if theirs[: len(ours)] == ours:
+        # Plain words head many titles ("Alpaca against Vicuna"); a method's own paper says "Name: ...".
+        heading = r"\W+".join(map(re.escape, name.split()))
+        return "heads" if not plain or re.match(rf"\s*{heading}\s*:", title, re.IGNORECASE) else ""
+    runs = (theirs[i : i + len(ours)] for i in range(1, len(theirs) - len(ours) + 1))
+    return "holds" if not plain and ours in runs else ""
+
+
+def name_query(record: Record) -> tuple[str, int | None]:
+    """What a record known only by a name is searched by: the listed name, and the year when known."""
+    return record.title, record_year(record)
+
+
+def judge_name_matches(record: Record, papers: Sequence[Paper]) -> Lookup:
+    """The paper among S2's search results that the record's name stands for, if one does."""
+    name, year = name_query(record)
+    heads: list[Paper] = []
+    holds: list[Paper] = []
+    for paper in papers:
+        its_year = paper.year
+        if year is not None and (its_year is None or abs(its_year - year) > 1):
+            continue
+        how = _names_it(name, paper.title)
+        if how:
+            (heads if how == "heads" else holds).append(paper)
+    best = heads or holds
+    listed = repr(name) + (f" ({year})" if year is not None else "")
+    if len(best) == 1:
+        return Lookup("found", best[0], "found")
+    if best:
+        named = "; ".join(f"{p.title!r} ({p.year})" for p in best[:3])
+        return Lookup("ambiguous", reason=f"several papers are named {listed}: {named}")
+    plain = " (plain words: only a title 'Name: ...' is taken)" if is_plain_word_name(name) else ""
+    first = f"; S2's first result is {papers[0].title!r}" if papers else ""
+    return Lookup("not_found", reason=f"no paper's title names {listed}{plain}{first}")
 
 
 def _conflicting_ids(record: Record, paper: Paper) -> list[str]:

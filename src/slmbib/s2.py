@@ -1,16 +1,18 @@
 """The Semantic Scholar Graph API, through the ``semanticscholar`` package.
 
-:class:`S2Client` answers two questions: which papers are these ids
-(``POST /graph/v1/paper/batch``, up to :data:`BATCH_SIZE` ids a request) and
-which paper has this title (``GET /graph/v1/paper/search/match``).  Answers
-are :class:`Paper` objects, ``None`` meaning "S2 does not know it": each
-paper S2 sends is converted once, by :func:`paper_from_json`, as soon as it is
-read and before it is cached or applied (see ``remote`` for what that checks);
-an answer that does not convert is unusable (retried, then S2 is reported
-unavailable), never half-applied.
+:class:`S2Client` answers three questions: which papers are these ids
+(``POST /graph/v1/paper/batch``, up to :data:`BATCH_SIZE` ids a request),
+which paper has this title (``GET /graph/v1/paper/search/match``) and which
+papers a name brings up (``GET /graph/v1/paper/search``, relevance order, the
+first :data:`SEARCH_LIMIT`).  Answers are :class:`Paper` objects, ``None``
+meaning "S2 does not know it": each paper S2 sends is converted once, by
+:func:`paper_from_json`, as soon as it is read and before it is cached or
+applied (see ``remote`` for what that checks); an answer that does not
+convert is unusable (retried, then S2 is reported unavailable), never
+half-applied.  A search's answer is cached as the service :data:`SEARCH`.
 
 Lookups are named by *keys* (``arxiv:2402.14905``, ``doi:10.1145/…``,
-``s2:<paperId>``, ``title:<normalised title>``), the same strings the cache
+``s2:<paperId>``, ``title:<normalised title>``, ``name:<normalised name>@<year>``), the same strings the cache
 uses; :func:`paper_keys` lists every key under which a found paper can be
 reached, so that a paper found once is found again by any of its ids.
 
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -54,9 +56,13 @@ from .identity import is_doi, parse_arxiv_id
 from .pacing import PacedClient, ServiceClient, check_api_url
 
 SERVICE = "s2"
+#: Where name searches are cached: a list of papers, not one.
+SEARCH = "s2-search"
 DEFAULT_API_URL = "https://api.semanticscholar.org"
 #: The batch endpoint's documented limit.
 BATCH_SIZE = 500
+#: Candidates read from a name search: a name's paper is among the first few or not found at all.
+SEARCH_LIMIT = 10
 #: What enrichment and export read from a paper; the same for batch and title match.
 FIELDS = (
     "externalIds",
@@ -118,6 +124,10 @@ def record_keys(identifiers: Mapping[str, str]) -> list[str]:
 
 def title_key(normalised_title: str) -> str:
     return f"title:{normalised_title}"
+
+
+def name_key(normalised_name: str, year: int | None) -> str:
+    return f"name:{normalised_name}@{year or ''}"
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,21 @@ def paper_keys(paper: Paper) -> list[str]:
     return [key(kind, value) for kind, value in paper.identifiers.items()]
 
 
+def by_keys(papers: Iterable[Paper | None]) -> dict[str, Paper]:
+    """Each paper under every key it has, so that a record known by another of its ids (or by the
+    paperId it has learned) finds it next time without a request."""
+    return {key: paper for paper in papers if paper is not None for key in paper_keys(paper)}
+
+
+def search_to_json(papers: Sequence[Paper]) -> list[dict[str, Any]]:
+    return [paper.to_json() for paper in papers]
+
+
+def search_from_json(data: Any) -> list[Paper]:
+    """A cached search answer read back; :class:`UnusableAnswer` if broken."""
+    return [paper_from_json(item) for item in remote.items(data, "search results")]
+
+
 def _request_id(lookup_key: str) -> str:
     kind, _, value = lookup_key.partition(":")
     return _ID_FORMS[kind].format(value)
@@ -243,6 +268,7 @@ class _Requester(ApiRequester):  # type: ignore[misc]
         self, url: str, parameters: str, headers: dict[str, str], payload: dict[str, Any] | None = None
     ) -> Any:
         expected = len(payload["ids"]) if payload else None
+        relevance = url.endswith("/paper/search")
 
         def parse(response: httpx.Response) -> list[Paper | None] | None:
             if response.status_code == 404:
@@ -252,6 +278,10 @@ class _Requester(ApiRequester):  # type: ignore[misc]
                 if not isinstance(data, list) or len(data) != expected:
                     raise UnusableAnswer(f"expected a list of {expected} papers")
                 return [None if item is None else paper_from_json(item) for item in data]
+            if relevance:
+                # No results come as {"total": 0, "offset": 0}, without "data" (recorded).
+                found = remote.mapping(data, "a search answer").get("data", [])
+                return [paper_from_json(item) for item in remote.items(found, "data")]
             if not (isinstance(data, dict) and isinstance(data.get("data"), list) and data["data"]):
                 raise UnusableAnswer("expected a 'data' list")
             return [paper_from_json(data["data"][0])]
@@ -333,6 +363,21 @@ class S2Client(ServiceClient):
         except ObjectNotFoundException:
             return None
         return self._requester.last_answer[0]
+
+    def search(self, name: str, year: int | None = None) -> list[Paper]:
+        """S2's most relevant papers for ``name`` (from ``year`` ± 1 when given), best first."""
+        query = " ".join(_QUERY_BREAKERS.sub(" ", name).split())
+        if not query:
+            return []
+        self._requester.last_answer = []
+        years = f"{year - 1}-{year + 1}" if year else None
+        try:
+            self._loop.run_until_complete(
+                self._api.search_paper(query, year=years, fields=list(FIELDS), limit=SEARCH_LIMIT)
+            )
+        except ObjectNotFoundException:
+            return []
+        return [paper for paper in self._requester.last_answer if paper is not None]
 
     @property
     def _batch_url(self) -> str:

@@ -46,7 +46,7 @@ from typing import IO, Any
 
 import yaml
 
-from .errors import InputError, LockedError, SlmbibError, UsageError
+from .errors import InputError, LockedError, MissingRefsError, SlmbibError, UsageError
 from .models import Record
 
 PAPERS_DIR = "papers"
@@ -379,8 +379,8 @@ def _record_from_data(parsed: _PlainData, path: Path) -> Record:
     _check_shape(data, shown, key_lines)
     try:
         record = Record.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(shown, 1, f"malformed record: {exc!r}") from None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise _malformed(data, shown, key_lines) from None
     if record.id != path.stem:
         raise InputError(shown, key_lines.get("id", 1), f"id {record.id!r} does not match the file name")
     try:
@@ -389,6 +389,24 @@ def _record_from_data(parsed: _PlainData, path: Path) -> Record:
         # A file added by hand under another name would load, then fail when it is saved.
         raise InputError(shown, key_lines.get("id", 1), f"{exc}: {_ID_RULE}") from None
     return record
+
+
+def _malformed(data: dict[str, Any], shown: str, key_lines: dict[str, int]) -> InputError:
+    """Name the member of a record that cannot be read, by building the record one member at a time."""
+    for name, value in data.items():
+        try:
+            Record.from_dict({"id": data["id"], name: value})
+        except KeyError as exc:
+            problem = f"an entry misses {exc.args[0]!r}"
+        except AttributeError as exc:  # "'list' object has no attribute 'items'"
+            found = str(exc).split("'")[1] if "'" in str(exc) else "value"
+            problem = f"a {found} where a mapping belongs"
+        except (TypeError, ValueError) as exc:
+            problem = str(exc)
+        else:
+            continue
+        return InputError(shown, key_lines.get(name, 1), f"{name!r} cannot be read: {problem}")
+    return InputError(shown, 1, "malformed record")
 
 
 _SHAPES: dict[str, type | tuple[type, ...]] = {
@@ -805,18 +823,30 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
     return [path.stem for path, _ in pending]
 
 
+def require_refs(root: Path) -> None:
+    """Raise :class:`MissingRefsError` unless ``root`` is a folder: only an import starts one."""
+    if not root.is_dir():
+        raise MissingRefsError(
+            f"{_display(root)}: no reference database here; `slmbib init [LIST.md]` starts one"
+        )
+
+
 @contextlib.contextmanager
-def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
+def locked(root: Path, wait: float = 0.0, create: bool = False) -> Iterator[None]:
     """Hold the write lock of ``root`` for the block.
 
-    Waits up to ``wait`` seconds for another slmbib run to finish, then raises
+    ``root`` must exist unless ``create`` (an import): a command run in the
+    wrong folder must not leave an empty database behind.  Waits up to
+    ``wait`` seconds for another slmbib run to finish, then raises
     :class:`LockedError`.  The lock is an advisory ``flock``, released by the
     kernel when the holder dies, so a killed run never leaves it stuck.  In a
     ``refs/`` this user cannot write, the block still runs, holding a shared
     lock where the lock file exists: a command that only reads (an export with
     every key pinned) works there, and one that would write fails when it writes.
     """
-    root.mkdir(parents=True, exist_ok=True)
+    if create:
+        root.mkdir(parents=True, exist_ok=True)
+    require_refs(root)
     handle, operation = _open_lock(root / LOCK_FILE)
     if handle is None:
         yield  # nobody can have written a lock file here, nor write a record

@@ -149,19 +149,24 @@ def _citation_section(text: str) -> tuple[list[_Fence], list[tuple[int, str]]]:
     """Every fenced block (marked when its section asks readers to cite), and the URLs linked there
     with their (0-based) lines.
 
-    A section asks readers to cite from its first heading or paragraph that names a reference,
-    a citation or BibTeX, to the next heading.
+    A section asks readers to cite from its first heading or paragraph (not a list item: items
+    are papers) that names a reference, a citation or BibTeX, to the next heading.
     """
     from markdown_it import MarkdownIt
 
     fences: list[_Fence] = []
     urls: list[tuple[int, str]] = []
     citing = False
+    lists = 0  # how deep in lists: a paper listed as "... Small Reference Models" asks nothing
     for token in MarkdownIt("commonmark").parse(text):
         if token.type == "heading_open":
             citing = False
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            lists += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists -= 1
         elif token.type == "inline":
-            citing = citing or bool(_CITATION_WORDS.search(token.content))
+            citing = citing or (not lists and bool(_CITATION_WORDS.search(token.content)))
             if citing:
                 line = token.map[0] if token.map else 0
                 links = (child for child in token.children or () if child.type == "link_open")
