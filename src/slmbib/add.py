@@ -81,7 +81,7 @@ from .resolve import (
     judge_title_match,
     s2_fields,
 )
-from .store import load_records, locked, save_records
+from .store import load_records, locked, require_refs, save_records
 from .survey import load_own, save_own
 
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
@@ -143,6 +143,7 @@ def add_paper(
 
 def section_list(refs_root: Path, section: str, list_source: str = "") -> str:
     """The list whose ``section`` papers go in; raises SlmbibError when none or several could be meant."""
+    require_refs(refs_root)
     records = load_records(refs_root)
     in_section = [x for r in records.values() for x in r.listings if x.section == section]
     return _list_of(section, in_section, list_source, records.values())
