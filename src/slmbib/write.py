@@ -84,6 +84,19 @@ class Text:
 
 
 @dataclass(frozen=True)
+class BibSource:
+    """What a .bib entry said: its type, every field in order as LaTeX, its file's ``@preamble``."""
+
+    entry_type: str
+    fields: tuple[tuple[str, str], ...]
+    preambles: tuple[str, ...] = ()
+    #: Whether the record's title, authors and year are still the entry's own.
+    own_title: bool = True
+    own_authors: bool = True
+    own_year: bool = True
+
+
+@dataclass(frozen=True)
 class Citation:
     """One bibliography entry, every value checked; see the module docstring."""
 
@@ -108,6 +121,8 @@ class Citation:
     aliases: tuple[str, ...] = ()
     #: Characters of the record's plain text that LaTeX output can only approximate.
     approximated: tuple[str, ...] = ()
+    #: An entry read from a .bib: its type and every field as written (see :func:`bib_entry`).
+    bib: BibSource | None = None
 
     @property
     def missing_authors(self) -> bool:
@@ -152,7 +167,7 @@ def safe_url(url: str) -> str:
 
 def safe_doi(doi: str) -> str:
     doi = clean(doi)
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
+    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", doi, flags=re.IGNORECASE)
     return doi if _DOI.match(doi) else ""
 
 
@@ -276,6 +291,7 @@ def citation(record: Record) -> Citation:
         accessed=accessed.group(0) if accessed and accessed.group(3) else "",
         aliases=tuple(record.aliases),
         approximated=tuple(dict.fromkeys(approximated)),
+        bib=bib_source(record),
     )
 
 
@@ -337,6 +353,8 @@ FieldList = list[tuple[str, str, bool]]
 
 
 def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
+    if cite.bib is not None:
+        return bibtex_entry(cite, cite.bib, names)
     kind = cite.kind
     container = _tex(cite.container) if cite.container else ""
     if kind == "preprint":
@@ -406,6 +424,8 @@ def _biblatex_date(cite: Citation) -> str:
 
 
 def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
+    if cite.bib is not None:
+        return biblatex_entry(cite, cite.bib, names)
     kind = cite.kind
     entry_type = {"preprint": "online"}.get(kind, kind)
     fields: FieldList = []
@@ -427,6 +447,162 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
     return entry_type, fields
 
 
+# -- entries read from a .bib: written back whole -----------------------------
+
+#: biber's verbatim fields (its data model's ``verbatim`` and ``uri`` fields) and entry keys:
+#: never LaTeX text, never escaped or repaired.
+VERBATIM_FIELDS = frozenset(
+    {"doi", "eprint", "file", "pdf", "url", "urlraw", "verba", "verbb", "verbc", "crossref", "xref", "ids"}
+    | {"xdata", "entryset", "related"}
+)
+#: The types bibtex's standard styles (plain, plainnat, abbrvnat, ...) define.
+BIBTEX_TYPES = frozenset(
+    {"article", "book", "booklet", "conference", "inbook", "incollection", "inproceedings", "manual"}
+    | {"mastersthesis", "misc", "phdthesis", "proceedings", "techreport", "unpublished"}
+)
+#: biblatex's types (its manual, section 2.1) and the BibTeX names it takes as aliases.
+BIBLATEX_TYPES = frozenset(
+    {"article", "book", "mvbook", "inbook", "bookinbook", "suppbook", "booklet", "collection"}
+    | {"mvcollection", "incollection", "suppcollection", "dataset", "manual", "misc", "online"}
+    | {"patent", "periodical", "suppperiodical", "proceedings", "mvproceedings", "inproceedings"}
+    | {"reference", "mvreference", "inreference", "report", "set", "software", "thesis", "unpublished"}
+    | {"xdata", "artwork", "audio", "bibnote", "commentary", "image", "jurisdiction", "legislation"}
+    | {"legal", "letter", "movie", "music", "performance", "review", "standard", "video"}
+    | {"conference", "electronic", "mastersthesis", "phdthesis", "techreport", "www"}
+)
+#: biblatex types written for bibtex as the BibTeX type that prints the same work; any other is @misc.
+_BIBLATEX_TO_BIBTEX = {
+    **{"mvbook": "book", "collection": "book", "mvcollection": "book", "reference": "book"},
+    **{"mvreference": "book", "bookinbook": "inbook", "suppbook": "inbook"},
+    **{"suppcollection": "incollection", "inreference": "incollection", "mvproceedings": "proceedings"},
+    **{"report": "techreport", "thesis": "phdthesis"},
+}
+#: biblatex field names bibtex's styles know under their BibTeX name.
+_BIBLATEX_TO_BIBTEX_FIELDS = {"journaltitle": "journal", "location": "address"}
+_THESIS_TYPES = frozenset({"thesis", "phdthesis", "mastersthesis"})
+_MASTERS = re.compile(r"^\s*(ma|master|mathesis|master'?s)", re.IGNORECASE)
+
+
+def bib_source(record: Record) -> BibSource | None:
+    """The .bib entry a record was read from, if it was (see :mod:`slmbib.bibread`)."""
+    raw = record.fields.get("bib_fields")
+    entry_type = record.fields.get("bib_type")
+    if raw is None or entry_type is None or not isinstance(raw.value, list):
+        return None
+    pairs = tuple(
+        (str(pair[0]), str(pair[1])) for pair in raw.value if isinstance(pair, list | tuple) and len(pair) == 2
+    )
+    preamble = record.fields.get("bib_preamble")
+    preambles = tuple(str(text) for text in preamble.value) if preamble and isinstance(preamble.value, list) else ()
+    return BibSource(
+        entry_type=str(entry_type.value).lower(),
+        fields=pairs,
+        preambles=preambles,
+        own_title=record.provenance("title") in ("bib", None),
+        own_authors=record.provenance("authors") in ("bib", None),
+        own_year=record.provenance("year") in ("bib", None),
+    )
+
+
+def bibtex_type(entry_type: str, fields: Sequence[tuple[str, str]]) -> str:
+    """The BibTeX type for an entry of ``entry_type``: its own if bibtex's styles know it."""
+    if entry_type in BIBTEX_TYPES or entry_type not in BIBLATEX_TYPES:
+        # A type neither dialect knows stays as written: the reader's style decides, as it did.
+        return entry_type
+    if entry_type == "thesis":
+        kind = next((value for name, value in fields if name.lower() == "type"), "")
+        return "mastersthesis" if _MASTERS.match(kind) else "phdthesis"
+    return _BIBLATEX_TO_BIBTEX.get(entry_type, "misc")
+
+
+def _month_macro(value: str) -> str:
+    """The month macro (``jan``) a month value names, or ''."""
+    text = value.strip().lower().rstrip(".")
+    number = _MONTH_NAMES.get(text) or (int(text) if text.isdigit() and 1 <= int(text) <= 12 else 0)
+    return MONTHS[number - 1] if number else ""
+
+
+def _bib_pairs(cite: Citation, bib: BibSource, names: Collection[str]) -> list[tuple[str, str]]:
+    """The entry's fields, with what slmbib knows better (an override, a synced value) in place."""
+    replaced = {}
+    if not bib.own_title:
+        replaced["title"] = _title_tex(cite.title, names)
+    if not bib.own_authors and cite.authors:
+        replaced["author"] = _authors_tex(cite)
+    if not bib.own_year and cite.year:
+        replaced["year"] = cite.year
+    pairs = [(name, replaced.pop(name.lower(), value)) for name, value in bib.fields]
+    pairs += list(replaced.items())
+    present = {name.lower() for name, _ in pairs}
+    if cite.doi and "doi" not in present:
+        pairs.append(("doi", cite.doi))
+    if cite.eprint and "eprint" not in present:
+        pairs.append(("eprint", cite.eprint))
+    return pairs
+
+
+def _bib_field_list(pairs: Iterable[tuple[str, str]]) -> FieldList:
+    fields: FieldList = []
+    for name, value in pairs:
+        macro = _month_macro(value) if name.lower() == "month" else ""
+        fields.append((name, macro, True) if macro else (name, value, False))
+    return fields
+
+
+def bibtex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tuple[str, FieldList]:
+    """A .bib entry for bibtex: its type and fields in BibTeX's names where biblatex's differ."""
+    entry_type = bibtex_type(bib.entry_type, bib.fields)
+    pairs = _bib_pairs(cite, bib, names)
+    present = {name.lower() for name, _ in pairs}
+    out: list[tuple[str, str]] = []
+    for name, value in pairs:
+        lowered = name.lower()
+        renamed = _BIBLATEX_TO_BIBTEX_FIELDS.get(lowered, "")
+        if lowered == "institution" and entry_type in _THESIS_TYPES and "school" not in present:
+            renamed = "school"
+        if renamed and renamed not in present:
+            out.append((renamed, value))
+            present.add(renamed)
+        elif lowered == "date" and "year" not in present:
+            found = _DATE.match(value)
+            if found:
+                out.append(("year", found.group(1)))
+                if found.group(2) and "month" not in present:
+                    out.append(("month", found.group(2)))
+            out.append((name, value))
+        else:
+            out.append((name, value))
+    return entry_type, _bib_field_list(out)
+
+
+def biblatex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tuple[str, FieldList]:
+    """A .bib entry for biber: as written (biber reads BibTeX's names and types), old keys as ``ids``."""
+    pairs = [(name, value) for name, value in _bib_pairs(cite, bib, names) if name.lower() != "ids"]
+    if cite.aliases:
+        written = next((value for name, value in bib.fields if name.lower() == "ids"), "")
+        ids = [key.strip() for key in written.split(",") if key.strip()]
+        pairs.insert(0, ("ids", ",".join(dict.fromkeys([*ids, *cite.aliases]))))
+    return bib.entry_type, _bib_field_list(pairs)
+
+
+def crossref_targets_last(citations: Sequence[Citation]) -> list[Citation]:
+    """``citations`` with every entry another one cross-references moved after all the others.
+
+    bibtex only lets an entry inherit from a ``crossref`` parent that comes later in the file.
+    """
+    targets = {
+        value.strip().lower()
+        for cite in citations
+        if cite.bib is not None
+        for name, value in cite.bib.fields
+        if name.lower() == "crossref"
+    }
+    if not targets:
+        return list(citations)
+    return [c for c in citations if c.key.lower() not in targets] + [
+        c for c in citations if c.key.lower() in targets
+    ]
+
 def _bib_text(
     citations: Sequence[Citation],
     names: Collection[str],
@@ -435,19 +611,25 @@ def _bib_text(
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
     from bibtexparser.middlewares.enclosing import AddEnclosingMiddleware
-    from bibtexparser.model import Entry, Field
+    from bibtexparser.model import Entry, Field, Preamble
     from bibtexparser.writer import BibtexFormat
 
     library = Library()
-    for cite in citations:
+    preambles = dict.fromkeys(text for cite in citations if cite.bib for text in cite.bib.preambles)
+    for text in preambles:
+        library.add(Preamble("{" + text + "}"))
+    # bibtex has no ``ids``: an old key is written as a copy of its entry, so \cite{old} still works.
+    copies = fields_of is _bibtex_fields
+    for cite in crossref_targets_last(citations):
         entry_type, pairs = fields_of(cite, names)
-        entry_fields = []
-        for name, value, bare in pairs:
-            entry_field = Field(name, value)
-            if bare:
-                entry_field.enclosing = "no-enclosing"
-            entry_fields.append(entry_field)
-        library.add(Entry(entry_type, cite.key, entry_fields))
+        for key in (cite.key, *(cite.aliases if copies else ())):
+            entry_fields = []
+            for name, value, bare in pairs:
+                entry_field = Field(name, value)
+                if bare:
+                    entry_field.enclosing = "no-enclosing"
+                entry_fields.append(entry_field)
+            library.add(Entry(entry_type, key, entry_fields))
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.indent = "  "
     layout.block_separator = "\n"
