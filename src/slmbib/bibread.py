@@ -318,10 +318,15 @@ def _read_block(reader: _Reader, start: int, result: BibFile) -> None:
         reader.expect("=", f"'=' after {name}")
         value = reader.value(entry.warnings, name)
         following = reader.peek()
-        if following not in ("," , close):
+        if following not in (",", close):
+            found = repr(following) if following else "the end of the file"
+            why = (
+                "BibTeX counts the brace of '\\}' too"
+                if value.endswith("\\")
+                else "a missing comma?"
+            )
             raise BibSyntaxError(
-                reader.at,
-                f"expected ',' or {close!r} after the value of {name}, found {repr(following) if following else 'the end of the file'} (a missing comma?)",
+                reader.at, f"expected ',' or {close!r} after the value of {name}, found {found} ({why})"
             )
         if name.lower() in seen:
             entry.warnings.append((field_start, f"{name} given twice: the first is kept, as BibTeX does"))

@@ -145,15 +145,16 @@ def test_an_entry_titled_without_latin_letters_imports_again_as_itself(tmp_path:
     assert snapshot(tmp_path / "refs") == before
 
 
-def test_an_entry_without_a_title_is_refused_by_line(tmp_path: Path) -> None:
+def test_an_entry_without_a_title_is_imported_and_found_again(tmp_path: Path) -> None:
+    """Issue 15 item 18: one untitled entry refused the whole file."""
     bib = tmp_path / "untitled.bib"
     bib.write_text("@misc{fine2024, title = {Fine}}\n\n@misc{untitled2024,\n  year = {2024}\n}\n")
-    try:
-        import_bib(tmp_path / "refs", [bib])
-    except BibErrors as caught:
-        assert caught.problems == [f"{bib}:3: entry 'untitled2024' has no title"]
-    else:
-        raise AssertionError("the untitled entry was imported")
+    summary = import_bib(tmp_path / "refs", [bib])
+    assert summary.reported == []
+    assert {record.key for record in load_records(tmp_path / "refs").values()} == {"fine2024", "untitled2024"}
+    before = snapshot(tmp_path / "refs")
+    import_bib(tmp_path / "refs", [bib])
+    assert snapshot(tmp_path / "refs") == before
 
 
 # -- writing ----------------------------------------------------------------------------------------
