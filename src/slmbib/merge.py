@@ -186,12 +186,23 @@ def doi_contradicted(a: Record, b: Record) -> bool:
 
 
 def _years_differ(a: Record, b: Record) -> bool:
-    """Two dated records of one title are one paper when the years agree, or a preprint came first."""
+    """Whether one title names two papers by their years.
+
+    Known years must agree, and two entries of .bib files must both have one: a
+    bibliography's undated entry of a known title is often its chapter or reprint.
+    An arXiv preprint may be older than its published version, never younger.
+    """
     year_a, year_b = _year(a), _year(b)
-    if not year_a or not year_b or year_a == year_b:
+    if year_a and year_a == year_b:
         return False
+    if not year_a or not year_b:
+        return "bib_type" in a.fields and "bib_type" in b.fields
     (early, _), (late, _) = sorted(((a, year_a), (b, year_b)), key=lambda pair: pair[1])
-    return is_published(early) or not is_published(late)
+    return not (_is_arxiv_preprint(early) and not _is_arxiv_preprint(late))
+
+
+def _is_arxiv_preprint(record: Record) -> bool:
+    return bool(_distinct_ids(record).get("arxiv")) and not is_published(record)
 
 
 def _year(record: Record) -> int:
@@ -294,6 +305,14 @@ def best_fields(kept: Record, other: Record) -> dict[str, Value]:
     return fields
 
 
+def _bib_fields_union(kept: Value, other: Value) -> Value:
+    """Two .bib entries of one work: every field either gave, the kept entry's value first."""
+    pairs = [list(pair) for pair in kept.value]
+    names = {str(pair[0]).lower() for pair in pairs}
+    pairs += [list(pair) for pair in other.value if str(pair[0]).lower() not in names]
+    return Value(pairs, kept.source)
+
+
 def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
     seen: list[object] = []
     for item in (*first, *second):
@@ -306,6 +325,11 @@ def combine(kept: Record, other: Record) -> Record:
     """``kept`` enriched with what ``other`` knows: the union of both, the best data of each."""
     identifiers = {**other.identifiers, **kept.identifiers}
     fields = best_fields(kept, other)
+    ours, theirs = kept.fields.get("bib_fields"), other.fields.get("bib_fields")
+    if ours is not None and theirs is not None and fields.get("bib_fields") is ours:
+        fields["bib_fields"] = _bib_fields_union(ours, theirs)
+    elif ours is not None and theirs is not None:
+        fields["bib_fields"] = _bib_fields_union(theirs, ours)
     override = {**other.override, **kept.override}
     links = tuple(link for link in _union(kept.links, other.links) if isinstance(link, Link))
     listings = tuple(sorted(set(kept.listings) | set(other.listings), key=Listing.sort_key))

@@ -515,7 +515,7 @@ def bibtex_type(entry_type: str, fields: Sequence[tuple[str, str]]) -> str:
     return _BIBLATEX_TO_BIBTEX.get(entry_type, "misc")
 
 
-def _month_macro(value: str) -> str:
+def month_macro(value: str) -> str:
     """The month macro (``jan``) a month value names, or ''."""
     text = value.strip().lower().rstrip(".")
     number = _MONTH_NAMES.get(text) or (int(text) if text.isdigit() and 1 <= int(text) <= 12 else 0)
@@ -544,13 +544,18 @@ def _bib_pairs(cite: Citation, bib: BibSource, names: Collection[str]) -> list[t
 def _bib_field_list(pairs: Iterable[tuple[str, str]]) -> FieldList:
     fields: FieldList = []
     for name, value in pairs:
-        macro = _month_macro(value) if name.lower() == "month" else ""
+        macro = month_macro(value) if name.lower() == "month" else ""
         fields.append((name, macro, True) if macro else (name, value, False))
     return fields
 
 
 def bibtex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tuple[str, FieldList]:
-    """A .bib entry for bibtex: its type and fields in BibTeX's names where biblatex's differ."""
+    """A .bib entry for bibtex: every field as written, plus BibTeX's name of a biblatex field.
+
+    bibtex ignores fields its style does not use, so biblatex's own (``journaltitle``,
+    ``location``, ``date``) stay for a reader who imports the file again; the BibTeX
+    field a style prints (``journal``, ``address``, ``year``) is added beside each.
+    """
     entry_type = bibtex_type(bib.entry_type, bib.fields)
     pairs = _bib_pairs(cite, bib, names)
     present = {name.lower() for name, _ in pairs}
@@ -558,7 +563,7 @@ def bibtex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tupl
     for name, value in pairs:
         lowered = name.lower()
         renamed = _BIBLATEX_TO_BIBTEX_FIELDS.get(lowered, "")
-        if lowered == "institution" and entry_type in _THESIS_TYPES and "school" not in present:
+        if lowered == "institution" and entry_type in _THESIS_TYPES:
             renamed = "school"
         if renamed and renamed not in present:
             out.append((renamed, value))
@@ -567,21 +572,22 @@ def bibtex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tupl
             found = _DATE.match(value)
             if found:
                 out.append(("year", found.group(1)))
+                present.add("year")
                 if found.group(2) and "month" not in present:
                     out.append(("month", found.group(2)))
-            out.append((name, value))
-        else:
-            out.append((name, value))
+                    present.add("month")
+        out.append((name, value))
     return entry_type, _bib_field_list(out)
 
 
 def biblatex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tuple[str, FieldList]:
     """A .bib entry for biber: as written (biber reads BibTeX's names and types), old keys as ``ids``."""
-    pairs = [(name, value) for name, value in _bib_pairs(cite, bib, names) if name.lower() != "ids"]
+    pairs = _bib_pairs(cite, bib, names)
     if cite.aliases:
-        written = next((value for name, value in bib.fields if name.lower() == "ids"), "")
+        written = next((value for name, value in pairs if name.lower() == "ids"), "")
         ids = [key.strip() for key in written.split(",") if key.strip()]
-        pairs.insert(0, ("ids", ",".join(dict.fromkeys([*ids, *cite.aliases]))))
+        pairs = [("ids", ",".join(dict.fromkeys([*ids, *cite.aliases])))]
+        pairs += [(name, value) for name, value in _bib_pairs(cite, bib, names) if name.lower() != "ids"]
     return bib.entry_type, _bib_field_list(pairs)
 
 
