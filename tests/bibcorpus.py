@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from slmbib.bibread import parse_bib, read_bibtex, repair_latex
@@ -16,6 +19,8 @@ from slmbib.keys import assign_keys
 from slmbib.latex import clean, to_text
 from slmbib.merge import merge_records
 from slmbib.write import VERBATIM_FIELDS, month_macro, render
+
+from . import texbuild
 
 CORPUS = Path(__file__).parent / "data" / "bib-corpus"
 FILES = sorted(path for path in CORPUS.rglob("*.bib"))
@@ -90,3 +95,120 @@ def lost_fields(source_text: str, exported: str, dialect: str, merged: set[str])
 
 def _month(value: str) -> str:
     return month_macro(value) or clean(value)
+
+
+# -- compiling: the input and its export, under the same styles ----------------------------------
+
+BATCH = 30
+WORKERS = 2
+_ERROR_LINE = re.compile(r"^! ", re.MULTILINE)
+_FONTS = "\\usepackage{url}\n"
+#: What TeX says when it stops reading a document (or swallows the rest of it into one
+#: argument): whatever follows was never checked, so its errors cannot be counted.
+_STOPPED = re.compile(
+    r"Fatal error occurred|Emergency stop|TeX capacity exceeded|File ended while scanning|Runaway argument"
+)
+
+
+def _tex(folder: Path, *command: str) -> None:
+    env = texbuild._env(folder)
+    # Other projects' text needs fonts this machine only has as METAFONT sources (TS1's
+    # symbols): they are made once, in a folder the whole run shares.
+    env.update(MKTEXPK="1", MKTEXTFM="1", TEXMFVAR=str(folder.parent / "texmf-var"))
+    subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+
+
+def _bibtex_errors(folder: Path, style: str, bibs: list[str]) -> dict[str, int]:
+    """bibtex's errors and warnings for each of ``bibs`` (every entry cited), and LaTeX's for all of them."""
+    counts = {}
+    for name in bibs:
+        stem = Path(name).stem
+        (folder / f"{stem}.aux").write_text(
+            f"\\citation{{*}}\n\\bibdata{{{stem}}}\n\\bibstyle{{{style}}}\n", encoding="utf-8"
+        )
+        _tex(folder, "bibtex", stem)
+        blg = (folder / f"{stem}.blg").read_text(encoding="utf-8", errors="replace")
+        found = re.search(r"\(There (?:was|were) (\d+) error", blg)
+        counts[name] = (int(found.group(1)) if found else 0) + blg.count("Warning--")
+    natbib = "\\usepackage{natbib}\n" if style != "plain" else ""
+    body = "".join(
+        f"\\begingroup\\input{{{Path(name).stem}.bbl}}\\endgroup\n" for name in bibs if (folder / f"{Path(name).stem}.bbl").exists()
+    )
+    (folder / "doc.tex").write_text(
+        f"\\documentclass{{article}}\n{_FONTS}{natbib}\\begin{{document}}\n{body}\\end{{document}}\n",
+        encoding="utf-8",
+    )
+    _tex(folder, "pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "doc.tex")
+    log = (folder / "doc.log").read_text(encoding="utf-8", errors="replace")
+    counts["LaTeX"] = len(_ERROR_LINE.findall(log))
+    counts["stopped"] = bool(_STOPPED.search(log))
+    return counts
+
+
+def _biber_errors(folder: Path, bibs: list[str]) -> dict[str, int]:
+    """biber's errors and warnings and LaTeX's, for one document with a refsection per file."""
+    sections = "".join(
+        f"\\begin{{refsection}}[{name}]\\nocite{{*}}\\printbibliography\\end{{refsection}}\n" for name in bibs
+    )
+    (folder / "doc.tex").write_text(
+        "\\documentclass{article}\n" + _FONTS + "\\usepackage[backend=biber]{biblatex}\n"
+        f"\\begin{{document}}\n{sections}\\end{{document}}\n",
+        encoding="utf-8",
+    )
+    latex = ("pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "doc.tex")
+    _tex(folder, *latex)
+    _tex(folder, "biber", "doc")
+    _tex(folder, *latex)
+    blg = (folder / "doc.blg").read_text(encoding="utf-8", errors="replace")
+    log = (folder / "doc.log").read_text(encoding="utf-8", errors="replace")
+    return {
+        "biber": len(re.findall(r"\b(?:WARN|ERROR)\b", blg)),
+        "LaTeX": len(_ERROR_LINE.findall(log)),
+        "stopped": bool(_STOPPED.search(log)),
+    }
+
+
+def errors(folder: Path, style: str, texts: list[str]) -> tuple[int, bool]:
+    """Errors and warnings compiling the .bib ``texts`` together (each in its own bibliography),
+    and whether TeX stopped before the end."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for number, text in enumerate(texts):
+        names.append(f"b{number}.bib")
+        (folder / names[-1]).write_text(text, encoding="utf-8")
+    counts = _biber_errors(folder, names) if style == "biblatex" else _bibtex_errors(folder, style, names)
+    stopped = bool(counts.pop("stopped"))
+    return sum(counts.values()), stopped
+
+
+def compare_compiles(
+    work: Path, style: str, pairs: list[tuple[str, str, str]]
+) -> list[str]:
+    """``name: input errors -> export errors`` for each (name, input, export) whose export is worse.
+
+    Worse: more errors and warnings, or TeX stopped reading the export's document and not
+    the input's.  Where TeX stopped reading the input's, the input's errors after that point
+    were never counted and the export is only required not to stop.  Files are compiled in
+    batches, two at a time; a batch whose export is not plainly as good is compiled again
+    file by file, to name the files.
+    """
+    batches = [pairs[start : start + BATCH] for start in range(0, len(pairs), BATCH)]
+
+    def batch(number: int) -> list[str]:
+        group = batches[number]
+        before = errors(work / f"{style}-{number}-in", style, [text for _, text, _ in group])
+        after = errors(work / f"{style}-{number}-out", style, [text for _, _, text in group])
+        if after[0] <= before[0] and not after[1] and not before[1]:
+            return []
+        worse = []
+        for index, (name, source, exported) in enumerate(group):
+            one_before = errors(work / f"{style}-{number}-{index}-in", style, [source])
+            one_after = errors(work / f"{style}-{number}-{index}-out", style, [exported])
+            stopped_before, stopped_after = one_before[1], one_after[1]
+            if stopped_after > stopped_before or (not stopped_before and one_after[0] > one_before[0]):
+                shown = ("stopped" if stop else str(count) for count, stop in (one_before, one_after))
+                worse.append(f"{name}: " + " -> ".join(shown))
+        return worse
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return [line for found in pool.map(batch, range(len(batches))) for line in found]

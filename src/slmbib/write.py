@@ -44,6 +44,7 @@ from .latex import (
     encode,
     person,
     protect_title,
+    split_names,
     to_text,
 )
 from .merge import is_preprint_venue
@@ -668,7 +669,80 @@ _CSL_TYPES = {
 }
 
 
+#: CSL types of BibTeX's and biblatex's entry types (as Zotero's translators map them).
+_BIB_CSL_TYPES = {
+    **{"article": "article-journal", "book": "book", "mvbook": "book", "collection": "book"},
+    **{"mvcollection": "book", "reference": "book", "mvreference": "book", "proceedings": "book"},
+    **{"mvproceedings": "book", "inbook": "chapter", "incollection": "chapter", "bookinbook": "chapter"},
+    **{"suppbook": "chapter", "suppcollection": "chapter", "inreference": "entry-encyclopedia"},
+    **{"inproceedings": "paper-conference", "conference": "paper-conference", "thesis": "thesis"},
+    **{"phdthesis": "thesis", "mastersthesis": "thesis", "techreport": "report", "report": "report"},
+    **{"manual": "report", "unpublished": "manuscript", "online": "webpage", "electronic": "webpage"},
+    **{"www": "webpage", "patent": "patent", "dataset": "dataset", "software": "software"},
+    **{"periodical": "periodical", "booklet": "pamphlet"},
+}
+#: CSL variables of .bib text fields, the first field present giving each.
+_BIB_CSL_TEXT = (
+    ("container-title", ("journaltitle", "journal", "booktitle")),
+    ("collection-title", ("series",)),
+    ("publisher", ("publisher", "school", "institution", "organization")),
+    ("publisher-place", ("location", "address")),
+    ("volume", ("volume",)),
+    ("edition", ("edition",)),
+    ("genre", ("type",)),
+    ("ISBN", ("isbn",)),
+    ("ISSN", ("issn",)),
+    ("note", ("note",)),
+    ("abstract", ("abstract",)),
+)
+_URL_COMMAND = re.compile(r"\\url\s*\{([^{}]*)\}")
+
+
+def bib_csl_item(cite: Citation, bib: BibSource) -> dict[str, object]:
+    """CSL-JSON for an entry read from a .bib: every field CSL has a variable for."""
+    fields = {name.lower(): value for name, value in bib.fields}
+    item: dict[str, object] = {
+        "id": cite.key,
+        "citation-key": cite.key,
+        "type": _BIB_CSL_TYPES.get(bib.entry_type, "document"),
+        "title": cite.title.plain(),
+    }
+    for role, name in (("author", "author"), ("editor", "editor"), ("translator", "translator")):
+        people = split_names(fields.get(name, "")) if bib.own_authors or role != "author" else []
+        if role == "author" and not bib.own_authors:
+            item["author"] = [_csl_name(who) for who in cite.authors]
+        elif people:
+            item[role] = [_csl_name(person(who, latex=True)) for who in people if who.lower() != "others"]
+    date = _DATE.match(fields.get("date", ""))
+    parts = [int(part) for part in date.groups() if part] if date else []
+    if not parts and cite.year:
+        parts = [int(part) for part in _biblatex_date(cite).split("-")]
+    if parts:
+        item["issued"] = {"date-parts": [parts]}
+    for variable, names in _BIB_CSL_TEXT:
+        value = next((fields[name] for name in names if fields.get(name)), "")
+        if value:
+            item[variable] = to_text(value)
+    if fields.get("number"):
+        item["number" if item["type"] in ("report", "patent") else "issue"] = to_text(fields["number"])
+    if fields.get("pages"):
+        item["page"] = re.sub(r"\s*-+\s*", "-", to_text(fields["pages"]))
+    if cite.doi:
+        item["DOI"] = cite.doi
+    url = safe_url(fields.get("url", ""))
+    linked = _URL_COMMAND.search(fields.get("howpublished", ""))
+    if url or linked:
+        item["URL"] = url or safe_url(linked.group(1) if linked else "")
+    if cite.eprint:
+        item["number"] = f"arXiv:{cite.eprint}"
+    if cite.accessed:
+        item["accessed"] = {"date-parts": [[int(part) for part in cite.accessed.split("-")]]}
+    return {name: value for name, value in item.items() if value not in ("", [], None)}
+
+
 def _csl_item(cite: Citation) -> dict[str, object]:
+    if cite.bib is not None:
+        return bib_csl_item(cite, cite.bib)
     item: dict[str, object] = {"id": cite.key, "citation-key": cite.key, "type": _CSL_TYPES[cite.kind]}
     item["title"] = cite.title.plain()
     if cite.authors:
