@@ -99,7 +99,7 @@ def _month(value: str) -> str:
 
 # -- compiling: the input and its export, under the same styles ----------------------------------
 
-BATCH = 30
+BATCH = 40
 WORKERS = 2
 _ERROR_LINE = re.compile(r"^! ", re.MULTILINE)
 _FONTS = "\\usepackage{url}\n"
@@ -190,25 +190,27 @@ def compare_compiles(
     the input's.  Where TeX stopped reading the input's, the input's errors after that point
     were never counted and the export is only required not to stop.  Files are compiled in
     batches, two at a time; a batch whose export is not plainly as good is compiled again
-    file by file, to name the files.
+    in halves, down to the files that are the cause.
     """
     batches = [pairs[start : start + BATCH] for start in range(0, len(pairs), BATCH)]
 
-    def batch(number: int) -> list[str]:
-        group = batches[number]
-        before = errors(work / f"{style}-{number}-in", style, [text for _, text, _ in group])
-        after = errors(work / f"{style}-{number}-out", style, [text for _, _, text in group])
+    def check(folder: Path, group: list[tuple[str, str, str]]) -> list[str]:
+        before = errors(folder / "in", style, [text for _, text, _ in group])
+        after = errors(folder / "out", style, [text for _, _, text in group])
         if after[0] <= before[0] and not after[1] and not before[1]:
             return []
-        worse = []
-        for index, (name, source, exported) in enumerate(group):
-            one_before = errors(work / f"{style}-{number}-{index}-in", style, [source])
-            one_after = errors(work / f"{style}-{number}-{index}-out", style, [exported])
-            stopped_before, stopped_after = one_before[1], one_after[1]
-            if stopped_after > stopped_before or (not stopped_before and one_after[0] > one_before[0]):
-                shown = ("stopped" if stop else str(count) for count, stop in (one_before, one_after))
-                worse.append(f"{name}: " + " -> ".join(shown))
-        return worse
+        if len(group) > 1:
+            # Halves, not single files: few files of a batch are the cause.
+            middle = len(group) // 2
+            return check(folder / "a", group[:middle]) + check(folder / "b", group[middle:])
+        (stopped_before, stopped_after) = (before[1], after[1])
+        if stopped_after > stopped_before or (not stopped_before and after[0] > before[0]):
+            shown = ("stopped" if stop else str(count) for count, stop in (before, after))
+            return [f"{group[0][0]}: " + " -> ".join(shown)]
+        return []
+
+    def batch(number: int) -> list[str]:
+        return check(work / f"{style}-{number}", batches[number])
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return [line for found in pool.map(batch, range(len(batches))) for line in found]
