@@ -7,12 +7,11 @@ input are compared with the same entry read from the export, after LaTeX decodin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 from slmbib.bibread import parse_bib, read_bibtex, repair_latex
 from slmbib.keys import assign_keys
@@ -132,7 +131,9 @@ def _bibtex_errors(folder: Path, style: str, bibs: list[str]) -> dict[str, int]:
         counts[name] = (int(found.group(1)) if found else 0) + blg.count("Warning--")
     natbib = "\\usepackage{natbib}\n" if style != "plain" else ""
     body = "".join(
-        f"\\begingroup\\input{{{Path(name).stem}.bbl}}\\endgroup\n" for name in bibs if (folder / f"{Path(name).stem}.bbl").exists()
+        f"\\begingroup\\input{{{Path(name).stem}.bbl}}\\endgroup\n"
+        for name in bibs
+        if (folder / f"{Path(name).stem}.bbl").exists()
     )
     (folder / "doc.tex").write_text(
         f"\\documentclass{{article}}\n{_FONTS}{natbib}\\begin{{document}}\n{body}\\end{{document}}\n",
@@ -181,9 +182,7 @@ def errors(folder: Path, style: str, texts: list[str]) -> tuple[int, bool]:
     return sum(counts.values()), stopped
 
 
-def compare_compiles(
-    work: Path, style: str, pairs: list[tuple[str, str, str]]
-) -> list[str]:
+def compare_compiles(work: Path, style: str, pairs: list[tuple[str, str, str]]) -> list[str]:
     """``name: input errors -> export errors`` for each (name, input, export) whose export is worse.
 
     Worse: more errors and warnings, or TeX stopped reading the export's document and not

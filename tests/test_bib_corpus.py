@@ -50,7 +50,11 @@ def test_every_file_imports_and_reports_what_it_skips_by_line(corpus: list[_Expo
 
 @pytest.mark.parametrize("fmt", _FORMATS)
 def test_every_field_of_every_entry_is_kept(corpus: list[_Exported], fmt: str) -> None:
-    lost = [f"{done.source.name}: {line}" for done in corpus for line in lost_fields(done.text, done.out[fmt], fmt, done.merged)]
+    lost = [
+        f"{done.source.name}: {line}"
+        for done in corpus
+        for line in lost_fields(done.text, done.out[fmt], fmt, done.merged)
+    ]
     assert lost == [], "\n".join(lost[:20])
 
 

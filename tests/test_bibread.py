@@ -15,7 +15,6 @@ from slmbib.latex import person
 from slmbib.store import load_records
 
 from .bibcorpus import read_entries
-
 from .workspace import run, snapshot
 
 MAINTAINER_BIB = r"""% A maintainer's own bibliography.
@@ -208,12 +207,16 @@ def test_item1_chapters_sharing_their_books_doi_stay_apart(tmp_path: Path) -> No
 
 
 def test_item2_a_users_url_is_kept_without_a_doi(tmp_path: Path) -> None:
-    out = _exports(tmp_path, "@misc{w, title = {A Page}, url = {https://example.org/some/page}, year = 2020}\n")
+    out = _exports(
+        tmp_path, "@misc{w, title = {A Page}, url = {https://example.org/some/page}, year = 2020}\n"
+    )
     assert _entries(out["bibtex"])["w"]["url"] == "https://example.org/some/page"
 
 
 def test_item3_the_tilde_accent_in_a_name_is_kept(tmp_path: Path) -> None:
-    out = _exports(tmp_path, "@article{m, title = {T}, author = {Mu\\~{n}oz, Juan}, journal = {J}, year = 2000}\n")
+    out = _exports(
+        tmp_path, "@article{m, title = {T}, author = {Mu\\~{n}oz, Juan}, journal = {J}, year = 2000}\n"
+    )
     assert _entries(out["bibtex"])["m"]["author"] == "Mu\\~{n}oz, Juan"
     assert '"family": "Muñoz"' in out["csl-json"]
     assert person("Mu\\~{n}oz, Juan", latex=True).family == "Mu\\~{n}oz"
@@ -221,23 +224,29 @@ def test_item3_the_tilde_accent_in_a_name_is_kept(tmp_path: Path) -> None:
 
 def test_item4_the_preamble_is_written_before_the_entries(tmp_path: Path) -> None:
     out = _exports(
-        tmp_path, '@preamble{"\\newcommand{\\noopsort}[1]{}"}\n@book{b, title = {{\\noopsort{a}}B}, year = 2000}\n'
+        tmp_path,
+        '@preamble{"\\newcommand{\\noopsort}[1]{}"}\n@book{b, title = {{\\noopsort{a}}B}, year = 2000}\n',
     )
     for fmt in ("bibtex", "biblatex"):
         assert out[fmt].index("@preamble{{\\newcommand{\\noopsort}[1]{}}}") < out[fmt].index("@book{b,")
 
 
-_TYPES = r"""@book{book, author = {A A}, title = {Book}, publisher = {P}, year = 2000, address = {Here}, series = {S}}
-@incollection{incollection, author = {A A}, title = {Chapter}, booktitle = {Book}, publisher = {P}, year = 2000, editor = {E E}}
+_TYPES = r"""@book{book, author = {A A}, title = {Book}, publisher = {P}, year = 2000,
+  address = {Here}, series = {S}}
+@incollection{incollection, author = {A A}, title = {Chapter}, booktitle = {Book},
+  publisher = {P}, year = 2000, editor = {E E}}
 @inbook{inbook, author = {A A}, title = {Book}, chapter = {3}, publisher = {P}, year = 2000}
 @phdthesis{phd, author = {A A}, title = {Thesis about \LaTeX}, school = {MIT}, year = 2000}
 @mastersthesis{ma, author = {A A}, title = {Thesis Two}, school = {MIT}, year = 2000}
 @techreport{tr, author = {A A}, title = {Report}, institution = {Inst}, number = {7}, year = 2000}
-@proceedings{proc, editor = {E E and F F}, title = {Proceedings of Things}, year = 2000, isbn = {978-3-16-148410-0}}
+@proceedings{proc, editor = {E E and F F}, title = {Proceedings of Things}, year = 2000,
+  isbn = {978-3-16-148410-0}}
 @manual{man, title = {Manual}, organization = {Org}, year = 2000}
 @unpublished{unp, author = {A A}, title = {Draft}, note = {In preparation}, year = 2000}
-@report{rep, author = {A A}, title = {Biblatex Report}, institution = {Inst}, type = {techreport}, date = {2000}}
-@thesis{mathesis, author = {A A}, title = {Biblatex Thesis}, institution = {Uni}, type = {mathesis}, date = {2000}}
+@report{rep, author = {A A}, title = {Biblatex Report}, institution = {Inst},
+  type = {techreport}, date = {2000}}
+@thesis{mathesis, author = {A A}, title = {Biblatex Thesis}, institution = {Uni},
+  type = {mathesis}, date = {2000}}
 @online{web, author = {A A}, title = {Web Page}, url = {https://example.org/}, date = {2000-05-06}}
 """
 
@@ -272,7 +281,8 @@ def test_item8_12_13_bibtex_reads_strings_repeated_fields_and_counted_braces(tmp
     bib = tmp_path / "rules.bib"
     bib.write_text(
         '@string{pub = "Big"}\n'
-        '@book{k, title = pub # " Publisher " # {Book}, Title = {Second}, note = {x \\\\{ y}}, year = 2001}\n',
+        '@book{k, title = pub # " Publisher " # {Book}, Title = {Second},'
+        " note = {x \\\\{ y}}, year = 2001}\n",
         encoding="utf-8",
     )
     entries, problems = parse_bib(bib)
@@ -284,9 +294,10 @@ def test_item8_12_13_bibtex_reads_strings_repeated_fields_and_counted_braces(tmp
 def test_item9_10_11_old_years_published_eprints_and_full_dates(tmp_path: Path) -> None:
     out = _exports(
         tmp_path,
-        "@book{old, author = {Isaac Newton}, title = {Principia}, year = 1687, publisher = {Royal Society}}\n"
-        "@article{pub, author = {A A}, title = {Published}, journaltitle = {J. Things}, eprint = {2101.00001},"
-        " eprinttype = {arxiv}, date = {2021-03-04}}\n",
+        "@book{old, author = {Isaac Newton}, title = {Principia}, year = 1687,"
+        " publisher = {Royal Society}}\n"
+        "@article{pub, author = {A A}, title = {Published}, journaltitle = {J. Things},"
+        " eprint = {2101.00001}, eprinttype = {arxiv}, date = {2021-03-04}}\n",
     )
     bibtex, biblatex = _entries(out["bibtex"]), _entries(out["biblatex"])
     assert bibtex["old"]["@type"] == "book" and bibtex["old"]["year"] == "1687"
@@ -332,24 +343,29 @@ def test_item16_merged_away_keys_stay_citable_and_years_keep_titles_apart(tmp_pa
 def test_item17_a_labelled_doi_is_cleaned(tmp_path: Path) -> None:
     bib = tmp_path / "doi.bib"
     bib.write_text("@article{d, title = {T}, doi = {DOI: 10.1234/abc.5}}\n", encoding="utf-8")
-    (_, record), = parse_bib(bib)[0]
+    ((_, record),) = parse_bib(bib)[0]
     assert record.identifiers["doi"] == "10.1234/abc.5"
 
 
 def test_item19_a_missing_comma_is_named(tmp_path: Path) -> None:
     bib = tmp_path / "comma.bib"
-    bib.write_text("@article{c,\n  title = {T}\n  year = {2000}\n}\n@misc{ok, title = {Fine}}\n", encoding="utf-8")
+    bib.write_text(
+        "@article{c,\n  title = {T}\n  year = {2000}\n}\n@misc{ok, title = {Fine}}\n", encoding="utf-8"
+    )
     entries, problems = parse_bib(bib)
-    assert problems == [f"{bib}:3: expected ',' or '}}' after the value of title, found 'y' (a missing comma?)"]
+    assert problems == [
+        f"{bib}:3: expected ',' or '}}' after the value of title, found 'y' (a missing comma?)"
+    ]
     assert [record.key for _, record in entries] == ["ok"]
 
 
 def test_bare_specials_are_escaped_and_reported(tmp_path: Path) -> None:
     bib = tmp_path / "bare.bib"
     bib.write_text(
-        "@misc{b, title = {R&D at 100% #1}, howpublished = {\\url{https://x.org/a%20b#c}}}\n", encoding="utf-8"
+        "@misc{b, title = {R&D at 100% #1}, howpublished = {\\url{https://x.org/a%20b#c}}}\n",
+        encoding="utf-8",
     )
-    (_, record), = parse_bib(bib)[0]
+    ((_, record),) = parse_bib(bib)[0]
     fields = dict(record.get("bib_fields"))
     assert fields["title"] == "R\\&D at 100\\% \\#1"
     assert fields["howpublished"] == "\\url{https://x.org/a%20b#c}"

@@ -192,7 +192,9 @@ class _Reader:
         found = _IDENTIFIER.match(self.text, self.at)
         if not found:
             char = self.text[self.at : self.at + 1]
-            raise BibSyntaxError(self.at, f"expected {what}, found {repr(char) if char else 'the end of the file'}")
+            raise BibSyntaxError(
+                self.at, f"expected {what}, found {repr(char) if char else 'the end of the file'}"
+            )
         self.at = found.end()
         return found.group(0)
 
@@ -249,7 +251,10 @@ class _Reader:
                     # BibTeX warns and reads it as empty; the field is kept as that.
                     warnings.append((start, f"{name} uses an undefined @string {macro!r}"))
             else:
-                raise BibSyntaxError(start, f"expected the value of {name}, found {repr(char) if char else 'the end of the file'}")
+                raise BibSyntaxError(
+                    start,
+                    f"expected the value of {name}, found {repr(char) if char else 'the end of the file'}",
+                )
             if self.peek() != "#":
                 return "".join(pieces)
             self.at += 1
@@ -320,11 +325,7 @@ def _read_block(reader: _Reader, start: int, result: BibFile) -> None:
         following = reader.peek()
         if following not in (",", close):
             found = repr(following) if following else "the end of the file"
-            why = (
-                "BibTeX counts the brace of '\\}' too"
-                if value.endswith("\\")
-                else "a missing comma?"
-            )
+            why = "BibTeX counts the brace of '\\}' too" if value.endswith("\\") else "a missing comma?"
             raise BibSyntaxError(
                 reader.at, f"expected ',' or {close!r} after the value of {name}, found {found} ({why})"
             )
@@ -421,7 +422,10 @@ def _month(value: str) -> int:
 
 
 def entry_record(
-    entry_type: str, key: str, pairs: list[tuple[str, str]], preambles: list[str] = ()  # type: ignore[assignment]
+    entry_type: str,
+    key: str,
+    pairs: list[tuple[str, str]],
+    preambles: list[str] = (),  # type: ignore[assignment]
 ) -> Record:
     """A provisional record (id still to be given) for one entry's fields, as (name, LaTeX) pairs."""
     values = {name.lower(): value for name, value in pairs}
@@ -517,7 +521,9 @@ def import_bib(refs_root: Path, paths: list[Path]) -> BibImportSummary:
             where = f"{path}:{line}"
             first = seen_keys.setdefault(record.key.lower(), where)
             if first != where:
-                summary.reported.append(f"{where}: key {record.key!r} is used twice (first at {first}): skipped")
+                summary.reported.append(
+                    f"{where}: key {record.key!r} is used twice (first at {first}): skipped"
+                )
                 continue
             incoming.append((where, replace(record, id=f"\0bib{len(incoming):06d}")))
     if problems:

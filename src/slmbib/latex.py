@@ -401,7 +401,13 @@ def to_text(latex: str) -> str:
 
 # The TeX logos, which pylatexenc does not know and drops: ``The \LaTeX{} Companion``.
 _LOGOS = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "BibTeX": "BibTeX", "XeTeX": "XeTeX"}
-_LOGOS |= {"LuaTeX": "LuaTeX", "ConTeXt": "ConTeXt", "AmS": "AMS", "AmSTeX": "AMS-TeX", "METAFONT": "METAFONT"}
+_LOGOS |= {
+    "LuaTeX": "LuaTeX",
+    "ConTeXt": "ConTeXt",
+    "AmS": "AMS",
+    "AmSTeX": "AMS-TeX",
+    "METAFONT": "METAFONT",
+}
 _LOGO = re.compile(r"\\(" + "|".join(sorted(_LOGOS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
 
 

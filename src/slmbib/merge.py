@@ -395,9 +395,7 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
         survivor = {gone: kept for kept, gone in again.merged}
         result = MergeResult(
             records=again.records,
-            merged=sorted(
-                [(survivor.get(kept, kept), gone) for kept, gone in result.merged] + again.merged
-            ),
+            merged=sorted([(survivor.get(kept, kept), gone) for kept, gone in result.merged] + again.merged),
             rekeyed=result.rekeyed + again.rekeyed,
         )
 

@@ -491,10 +491,14 @@ def bib_source(record: Record) -> BibSource | None:
     if raw is None or entry_type is None or not isinstance(raw.value, list):
         return None
     pairs = tuple(
-        (str(pair[0]), str(pair[1])) for pair in raw.value if isinstance(pair, list | tuple) and len(pair) == 2
+        (str(pair[0]), str(pair[1]))
+        for pair in raw.value
+        if isinstance(pair, list | tuple) and len(pair) == 2
     )
     preamble = record.fields.get("bib_preamble")
-    preambles = tuple(str(text) for text in preamble.value) if preamble and isinstance(preamble.value, list) else ()
+    preambles = (
+        tuple(str(text) for text in preamble.value) if preamble and isinstance(preamble.value, list) else ()
+    )
     return BibSource(
         entry_type=str(entry_type.value).lower(),
         fields=pairs,
@@ -609,6 +613,7 @@ def crossref_targets_last(citations: Sequence[Citation]) -> list[Citation]:
     return [c for c in citations if c.key.lower() not in targets] + [
         c for c in citations if c.key.lower() in targets
     ]
+
 
 def _bib_text(
     citations: Sequence[Citation],

@@ -282,7 +282,9 @@ def test_an_absorbed_records_override_is_kept(tmp_path: Path) -> None:
     """Issue 13 item 18: the absorbed record's file was deleted with its override."""
     refs = tmp_path / "refs"
     one = Record(id="a", identifiers={"arxiv": "2401.00001"}, override={"title": "Maintainer's Title"})
-    two = Record(id="b", identifiers={"arxiv": "2401.00001"}, override={"title": "Another Title", "year": 2020})
+    two = Record(
+        id="b", identifiers={"arxiv": "2401.00001"}, override={"title": "Another Title", "year": 2020}
+    )
     three = Record(id="c", identifiers={"arxiv": "2401.00002"}, override={"note": "kept"})
     four = Record(id="d", identifiers={"arxiv": "2401.00002"}, override={"year": 2021})
     save_records(refs, [one, two, three, four])
