@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hostile_text import bench_hostile_text
 from .large_bib import BibPlan, bench_large_bib
 from .measure import REPO, SRC, Row, format_table
 from .startup import bench_startup
@@ -28,6 +29,8 @@ class Plan:
     startup_runs: int
     bib: BibPlan
     sync: SyncPlan
+    #: The smaller size of the hostile-text shapes (the larger is ten times it), and the runs of each.
+    hostile_text: tuple[int, int] = (100_000, 3)
 
 
 FULL = Plan(
@@ -55,6 +58,7 @@ QUICK = Plan(
         judge_growth=False,
     ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
+    hostile_text=(10_000, 1),
 )
 
 
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync"),
+        choices=("startup", "bib", "sync", "text"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: bench_startup(args.work, plan.startup_runs),
         "bib": lambda: bench_large_bib(args.work, plan.bib),
         "sync": lambda: bench_sync(plan.sync),
+        "text": lambda: bench_hostile_text(*plan.hostile_text),
     }
     rows: list[Row] = []
     started = time.perf_counter()

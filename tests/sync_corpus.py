@@ -62,10 +62,52 @@ SMOOTHQUANT = {
 }
 PAPERS = (MOBILELLM, TINYLLAMA, TINYSTORIES, XGLM, SMOOTHQUANT)
 
+# The list's own works, as the services report them once the survey is published.
+SURVEY = {
+    "arxiv_id": "2411.03350",
+    "title": "A Comprehensive Survey of Small Language Models in the Era of Large Language Models: "
+    "Techniques, Enhancements, Applications, Collaboration with LLMs, and Trustworthiness",
+    "authors": ["Fali Wang", "Zhiwei Zhang", "Xianren Zhang", "Zongyu Wu", "Tzuhao Mo", "Qiuhao Lu"],
+    "published": "2024-11-04",
+    "venue": "ACM Transactions on Intelligent Systems and Technology",
+    "publication_types": ["JournalArticle"],
+    "doi": "10.1145/3768165",
+    "primary_category": "cs.CL",
+}
+# A synthetic companion known to S2 by its DOI only (no arXiv id): title and authors are this corpus's.
+TUTORIAL = {
+    "paperId": "5" * 40,
+    "externalIds": {"DOI": "10.1145/3711896.3736563", "CorpusId": 555},
+    "corpusId": 555,
+    "publicationVenue": {"id": "kdd", "name": "Knowledge Discovery and Data Mining", "type": "conference"},
+    "title": "Small Language Models: A Tutorial",
+    "venue": "Knowledge Discovery and Data Mining",
+    "year": 2025,
+    "publicationTypes": ["Conference"],
+    "publicationDate": "2025-08-03",
+    "journal": None,
+    "authors": [{"authorId": "1", "name": "Fali Wang"}, {"authorId": "2", "name": "Suhang Wang"}],
+}
+# A synthetic companion preprint: its title and authors are this corpus's, not the real paper's.
+EXTENDED_SURVEY = {
+    "arxiv_id": "2510.13890",
+    "title": "Collaborating Small and Large Language Models: An Extended Survey",
+    "authors": ["Fali Wang", "Suhang Wang"],
+    "published": "2025-10-15",
+}
+
 
 def serve_papers(server: ReplayServer, papers: Iterable[dict[str, Any]] = PAPERS) -> None:
     for paper in papers:
         server.add_paper(**paper)
+
+
+def serve_own_works(server: ReplayServer) -> None:
+    """The survey published (S2 gives the journal's year, arXiv its preprint's date), its companions."""
+    paper = server.add_paper(**SURVEY)
+    server.add_s2_paper({**paper, "year": 2025, "publicationDate": None})
+    server.add_paper(**EXTENDED_SURVEY)
+    server.add_s2_paper(TUTORIAL)
 
 
 def record(record_id: str, name: str, listed_year: str = "", **fields: Any) -> Record:

@@ -38,7 +38,8 @@ def test_every_paper_of_the_seeds_appears_exactly_once(project: Path) -> None:
     assert arxiv_ids | {"2411.03350"} == set(eprints)
     # The survey's own entry goes with the bibliography.
     survey = entries["wang2024comprehensive"]
-    assert survey["journal"] == "arXiv preprint arXiv:2411.03350"
+    assert survey["journal"] == "ACM Transactions on Intelligent Systems and Technology"
+    assert (survey["doi"], survey["eprint"]) == ("10.1145/3768165", "2411.03350")
     assert (
         survey["author"].startswith("Wang, Fali and Zhang, Zhiwei and")
         and survey["author"].count(" and ") == 13
@@ -156,3 +157,20 @@ def test_export_refuses_while_another_run_holds_refs(project: Path) -> None:
     with locked(project / "refs"):
         code, _, err = run("export", "survey.bib")
     assert code == 1 and "in use by another slmbib run" in err
+
+
+def test_counts_read_as_words_and_only_bibtex_warns_about_natbib(project: Path) -> None:
+    refs = project / "refs"
+    for path in [*(refs / "own").iterdir(), *(refs / "papers").iterdir()]:
+        if path.stem != "name-stable-beluga-7b":  # listed without a year, with a model card only
+            path.unlink()
+    code, _, err = run("export", "-")
+    assert code == 0
+    assert err.splitlines() == [
+        "stdout: 1 entry",
+        "warning: 1 entry has no authors yet (run `slmbib sync`): stable",
+        "warning: 1 entry has no year (plainnat and abbrvnat will warn): stable",
+    ]
+    for fmt in ("biblatex", "csl-json"):
+        code, _, err = run("export", "--format", fmt, "-")
+        assert code == 0 and "plainnat" not in err and "no year" not in err

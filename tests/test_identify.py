@@ -110,35 +110,35 @@ def test_awq_arxiv_link_under_code_is_a_paper_link() -> None:
 @pytest.mark.parametrize(
     ("url", "role", "identifiers", "version"),
     [
-        ("https://arxiv.org/abs/2306.17256v4", "paper", {"arxiv": "2306.17256"}, "4"),
-        ("https://arxiv.org/pdf/2403.04260v1.pdf", "paper", {"arxiv": "2403.04260"}, "1"),
-        ("http://arxiv.org/abs/hep-th/9901001v2", "paper", {"arxiv": "hep-th/9901001"}, "2"),
-        ("https://huggingface.co/papers/2305.07759", "paper", {"arxiv": "2305.07759"}, ""),
-        ("https://huggingface.co/datasets/selfrag/selfrag_train_data", "data", {}, ""),
-        ("https://huggingface.co/spaces/junyangwang0410/Mobile-Agent", "project", {}, ""),
-        ("https://huggingface.co/microsoft/phi-2", "model", {}, ""),
+        ("https://arxiv.org/abs/2306.17256v4", "paper", {"arxiv": "2306.17256"}, 4),
+        ("https://arxiv.org/pdf/2403.04260v1.pdf", "paper", {"arxiv": "2403.04260"}, 1),
+        ("http://arxiv.org/abs/hep-th/9901001v2", "paper", {"arxiv": "hep-th/9901001"}, 2),
+        ("https://huggingface.co/papers/2305.07759", "paper", {"arxiv": "2305.07759"}, None),
+        ("https://huggingface.co/datasets/selfrag/selfrag_train_data", "data", {}, None),
+        ("https://huggingface.co/spaces/junyangwang0410/Mobile-Agent", "project", {}, None),
+        ("https://huggingface.co/microsoft/phi-2", "model", {}, None),
         (
             "https://dl.acm.org/doi/abs/10.5555/3666122.3666563",
             "paper",
             {"doi": "10.5555/3666122.3666563"},
-            "",
+            None,
         ),
-        ("https://doi.org/10.1145/3477495.3531986", "paper", {"doi": "10.1145/3477495.3531986"}, ""),
-        ("https://openreview.net/pdf?id=XNMbTkxroF", "paper", {"openreview": "XNMbTkxroF"}, ""),
-        ("https://proceedings.mlr.press/v202/fu23d/fu23d.pdf", "paper", {"pmlr": "v202/fu23d"}, ""),
+        ("https://doi.org/10.1145/3477495.3531986", "paper", {"doi": "10.1145/3477495.3531986"}, None),
+        ("https://openreview.net/pdf?id=XNMbTkxroF", "paper", {"openreview": "XNMbTkxroF"}, None),
+        ("https://proceedings.mlr.press/v202/fu23d/fu23d.pdf", "paper", {"pmlr": "v202/fu23d"}, None),
         (
             "https://aclanthology.org/P19-1001.pdf",
             "paper",
             {"acl": "P19-1001", "doi": "10.18653/v1/P19-1001"},
-            "",
+            None,
         ),
-        ("https://aclanthology.org/Q19-1001/", "paper", {"acl": "Q19-1001"}, ""),
-        ("https://github.com/tonyzhao-jt/LLM-PQ?tab=readme-ov-file", "code", {}, ""),
-        ("https://selfrag.github.io/", "project", {}, ""),
-        ("https://cartesia.ai/blog/on-device", "blog", {}, ""),
+        ("https://aclanthology.org/Q19-1001/", "paper", {"acl": "Q19-1001"}, None),
+        ("https://github.com/tonyzhao-jt/LLM-PQ?tab=readme-ov-file", "code", {}, None),
+        ("https://selfrag.github.io/", "project", {}, None),
+        ("https://cartesia.ai/blog/on-device", "blog", {}, None),
     ],
 )
-def test_url_classification(url: str, role: str, identifiers: dict[str, str], version: str) -> None:
+def test_url_classification(url: str, role: str, identifiers: dict[str, str], version: int | None) -> None:
     found = identify(url)
     assert (found.role, found.identifiers, found.arxiv_version) == (role, identifiers, version)
 

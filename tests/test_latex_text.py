@@ -23,7 +23,7 @@ from slmbib.latex import (
 # (\input, \write18, \def, ...) can come out of it, whatever the input.
 ALLOWED_COMMANDS = {
     *("textbackslash", "textbraceleft", "textbraceright", "textasciitilde", "textasciicircum"),
-    *("ensuremath", "ldots", "textexclamdown", "textquestiondown"),
+    *("ensuremath", "ldots", "textexclamdown", "textquestiondown", "lbrack", "rbrack"),
     *("L", "l", "O", "o", "ss", "AE", "ae", "OE", "oe", "AA", "aa", "i", "j"),
     *("v", "u", "H", "c", "d", "b", "r"),
     *("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda"),

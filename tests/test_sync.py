@@ -18,13 +18,14 @@ from slmbib.cli import main
 from slmbib.enrich import sync
 from slmbib.models import Value
 from slmbib.store import load_records, locked, save_records
-from slmbib.survey import load_survey
+from slmbib.survey import load_own
 
 from .replay_server import ReplayServer
 from .seeds import REPO
 from .sync_corpus import (
     MOBILELLM,
     SLMBIB,
+    SURVEY,
     TINYLLAMA,
     XGLM,
     cli_args,
@@ -414,28 +415,22 @@ def test_the_api_key_is_sent_and_never_written_or_shown(
 
 
 def test_the_survey_record_is_synced_in_its_own_file(replay_server: ReplayServer, tmp_path: Path) -> None:
-    survey = {
-        "arxiv_id": "2411.03350",
-        "title": "A Comprehensive Survey of Small Language Models in the Era of Large Language Models: "
-        "Techniques, Enhancements, Applications, Collaboration with LLMs, and Trustworthiness",
-        "authors": ["Fali Wang", "Zhiwei Zhang"],
-        "published": "2024-11-04",
-        "venue": "ACM Transactions on Intelligent Systems and Technology",
-        "publication_types": ["JournalArticle"],
-        "doi": "10.1145/3768165",  # a DOI of this test's server
-    }
-    replay_server.add_paper(**survey)
+    replay_server.add_paper(**SURVEY)
     refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905")])
-    shutil.copy(REPO / "refs" / "survey.yaml", refs / "survey.yaml")
+    # The record as earlier versions kept it, its preprint's venue and year entered by hand.
+    shutil.copy(REPO / "tests" / "data" / "legacy-survey.yaml", refs / "survey.yaml")
     result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
-    synced = load_survey(refs)
-    assert synced is not None and synced.identifiers["doi"] == "10.1145/3768165"
+    synced = load_own(refs)["survey"]
+    assert synced.identifiers["doi"] == "10.1145/3768165"
     assert synced.get("arxiv_primary_class") == "cs.CL" and synced.sync["status"] == "resolved"
     # Its hand-entered values stay, with their groups; S2's published version is reported.
     assert synced.fields["entry_type"] == Value("preprint", "manual") and "journal" not in synced.fields
+    assert synced.fields["year"] == Value(2024, "manual") and "month" not in synced.fields
     assert "survey: entry_type: kept 'preprint' (manual), s2 says 'article'" in result.conflicts
     assert sorted(p.name for p in (refs / "papers").iterdir()) == ["mobilellm.yaml"]
     assert "survey" in result.changed
+    # Moved into refs/own/ when written.
+    assert not (refs / "survey.yaml").exists() and (refs / "own" / "survey.yaml").exists()
 
 
 def test_a_second_sync_on_the_same_refs_is_refused_while_one_runs(

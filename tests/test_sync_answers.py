@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from slmbib.arxiv import parse_feed, split_id
+from slmbib.arxiv import parse_feed
 from slmbib.models import Value
 from slmbib.pacing import RefusedAnswer, retry_after_seconds
 from slmbib.resolve import Lookup, apply, judge_title_match, remote_fields, s2_fields
@@ -83,22 +83,6 @@ def test_entity_expansion_is_refused_at_once() -> None:
     with pytest.raises(RefusedAnswer):
         parse_feed(bomb)
     assert time.monotonic() - started < 1
-
-
-@pytest.mark.parametrize(
-    ("text", "parts"),
-    [
-        ("2402.14905", ("2402.14905", None)),
-        ("2402.14905v3", ("2402.14905", 3)),
-        ("hep-th/9901001v2", ("hep-th/9901001", 2)),
-        ("math.GT/0309136", ("math.gt/0309136", None)),
-        ("abc", None),
-        ("2402.149", None),
-        ("2402.14905/../x", None),
-    ],
-)
-def test_arxiv_ids_are_checked_before_they_are_sent(text: str, parts: tuple[str, int | None] | None) -> None:
-    assert split_id(text) == parts
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:
@@ -191,3 +175,29 @@ def test_only_well_formed_ids_go_into_an_s2_batch() -> None:
         "openreview": "Xy",
     }
     assert record_keys(bad) == []
+
+
+def test_a_venue_kept_as_a_preprint_keeps_the_preprints_date() -> None:
+    """Type, venue, year: one version.  A hand-set preprint does not take the journal's year."""
+    published = {
+        "paperId": "p",
+        "title": "A Survey",
+        "year": 2025,
+        "publicationDate": "2025-09-01",
+        "venue": "ACM TIST",
+        "publicationVenue": {"name": "ACM TIST", "type": "journal"},
+        "externalIds": {"DOI": "10.1145/3768165", "ArXiv": "2411.03350"},
+    }
+    preprint = {"id": "2411.03350", "title": "A Survey", "published": "2024-11-04", "authors": ["A B"]}
+    kept = record("survey", "Survey", arxiv="2411.03350", entry_type=Value("preprint", "manual"))
+    applied = apply(kept, Lookup("found", published), Lookup("found", preprint)).record
+    assert (applied.get("year"), applied.get("month"), applied.fields["year"].source) == (2024, 11, "arxiv")
+    assert applied.get("entry_type") == "preprint" and "journal" not in applied.fields
+    # Left to the services, the same answers make it the published version, dated by the journal.
+    free = record("survey", "Survey", arxiv="2411.03350")
+    applied = apply(free, Lookup("found", published), Lookup("found", preprint)).record
+    assert (applied.get("year"), applied.get("entry_type"), applied.get("doi")) == (
+        2025,
+        "article",
+        "10.1145/3768165",
+    )

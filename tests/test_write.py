@@ -13,7 +13,7 @@ import pytest
 from slmbib.keys import assign_keys
 from slmbib.latex import ascii_fold, person, split_names, to_text
 from slmbib.models import Link, Record, Value
-from slmbib.write import render
+from slmbib.write import latex_safe_doi, render
 
 from .corpus import FULL, HOSTILE, LONG_AUTHORS
 
@@ -32,9 +32,31 @@ def test_arxiv_preprint_is_an_article_natbib_biber_and_zotero_read() -> None:
     entry = _entry("arxiv-2402.14905")
     assert entry.startswith("@article{liu2024mobilellm,\n")
     assert "  journal = {arXiv preprint arXiv:2402.14905},\n" in entry
-    assert "  eprint = {2402.14905},\n  archivePrefix = {arXiv},\n  primaryClass = {cs.LG},\n" in entry
+    assert "  doi = {10.48550/arXiv.2402.14905},\n" in entry
+    assert "  eprint = {2402.14905},\n  eprinttype = {arxiv},\n  eprintclass = {cs.LG},\n" in entry
     assert "  month = feb,\n" in entry
-    assert "url" not in _fields(entry) and "doi" not in _fields(entry)
+    assert "url" not in _fields(entry) and "note" not in _fields(entry)
+    assert "archivePrefix" not in entry and "primaryClass" not in entry
+
+
+def test_a_published_arxiv_paper_keeps_its_doi_and_names_its_arxiv_id() -> None:
+    entry = _entry("arxiv-1706.03762")
+    assert entry.startswith("@inproceedings{")
+    assert "  eprint = {1706.03762},\n  eprinttype = {arxiv},\n" in entry
+    assert "  note = {arXiv:1706.03762},\n" in entry  # plain and natbib styles print no eprint
+    assert "doi" not in _fields(entry)  # not arXiv's: the entry is the published version
+
+
+def test_a_preprint_never_takes_a_published_doi() -> None:
+    # A list gave the ACL DOI, but nothing says the record is that version yet.
+    record = replace(KEYED["arxiv-2402.14905"], identifiers={"arxiv": "2402.14905", "doi": "10.18653/v1/x"})
+    entry = render([record], header=False).text
+    assert "doi = {10.48550/arXiv.2402.14905}" in entry and "10.18653" not in entry
+    # A preprint by hand without an arXiv id has no DOI to give.
+    by_hand = Record(
+        id="x", key="x2024", fields={"title": Value("T", "manual"), "entry_type": Value("preprint", "manual")}
+    )
+    assert "doi" not in _fields(render([by_hand], header=False).text)
 
 
 def test_conference_paper_and_journal_article() -> None:
@@ -69,7 +91,7 @@ def test_web_page_has_url_and_access_date() -> None:
 
 
 def test_identifiers_are_never_escaped() -> None:
-    assert "  doi = {10.5555/muller_2024%3},\n" in _entry("doi-10.5555-muller")
+    assert "  doi = {10.18653/v1/N19-1423},\n" in _entry("acl-n19-1423")
     assert "  url = {https://cdn.openai.com/papers/gpt-4-system-card.pdf?x=1&y=a_b%20c},\n" in _entry(
         "name-gpt-4-system-card"
     )
@@ -172,7 +194,7 @@ def test_export_parses_back_to_the_same_fields() -> None:
         for name in ("journal", "booktitle", "volume", "pages", "publisher"):
             if name in fields and record.get(name) and name != "pages":
                 assert to_text(fields[name]) == record.get(name)
-        if record.identifiers.get("doi"):
+        if latex_safe_doi(record.identifiers.get("doi", "")):
             assert fields["doi"] == record.identifiers["doi"]
         if "eprint" in fields:
             assert fields["eprint"] == record.identifiers["arxiv"]
@@ -206,3 +228,42 @@ def test_biblatex_uses_its_own_fields_and_keeps_old_keys() -> None:
     )
     article = render([KEYED["doi-10.1038-nature14539"]], "biblatex", header=False).text
     assert "journaltitle = {Nature}" in article and "date = {2015-05-27}" in article
+
+
+def test_a_doi_latex_would_misread_is_withheld_from_latex_and_reported() -> None:
+    record = KEYED["doi-10.5555-muller"]
+    rendered = render([record], header=False)
+    assert "doi" not in _fields(rendered.text) and "muller_2024" not in rendered.text
+    assert rendered.shortened == (
+        (record.key, "DOI '10.5555/muller_2024%3' not written: LaTeX would read part of it as commands"),
+    )
+    assert json.loads(render([record], "csl-json").text)[0]["DOI"] == "10.5555/muller_2024%3"
+
+
+def test_csl_json_carries_every_arxiv_id_and_doi() -> None:
+    items = {item["id"]: item for item in json.loads(render(list(KEYED.values()), "csl-json").text)}
+    preprint = items[KEYED["arxiv-2402.14905"].key]
+    assert preprint["number"] == "arXiv:2402.14905" and preprint["DOI"] == "10.48550/arXiv.2402.14905"
+    published = items[KEYED["acl-n19-1423"].key]
+    assert published["DOI"] == "10.18653/v1/N19-1423" and "note" not in published
+    assert items[KEYED["arxiv-1706.03762"].key]["note"] == "arXiv:1706.03762"
+
+
+def test_a_web_page_without_a_year_is_dated_by_its_url_or_access_date() -> None:
+    blog = Record(
+        id="x",
+        key="alpaca",
+        links=(Link("https://crfm.stanford.edu/2023/03/13/alpaca.html", "blog"),),
+        fields={"title": Value("Alpaca", "readme")},
+    )
+    assert "year = {2023}" in render([blog], header=False).text
+    card = Record(
+        id="y",
+        key="beluga",
+        links=(Link("https://huggingface.co/stabilityai/StableBeluga2", "model"),),
+        fields={"title": Value("Stable Beluga", "readme"), "accessed": Value("2024-11-05", "readme")},
+    )
+    assert "year = {2024}" in render([card], header=False).text
+    assert render([replace(card, fields={"title": Value("Stable Beluga", "readme")})]).missing_year == (
+        "beluga",
+    )

@@ -22,7 +22,6 @@ STYLES = ("plain", "plainnat", "abbrvnat", "biblatex")
 _PREAMBLE = r"""\documentclass{article}
 \input{glyphtounicode}\pdfgentounicode=1
 \pdfinterwordspaceon
-\usepackage{url}
 \hyphenpenalty=10000 \exhyphenpenalty=10000
 """
 
@@ -57,28 +56,29 @@ def _run(folder: Path, *command: str) -> int:
     return done.returncode
 
 
-def _document(style: str, keys: Sequence[str]) -> str:
+def _document(style: str, keys: Sequence[str], url: bool = True) -> str:
     cites = "\n".join(rf"\cite{{{key}}}" for key in keys)
+    preamble = _PREAMBLE + ("\\usepackage{url}\n" if url else "")
     if style == "biblatex":
         return (
-            _PREAMBLE
+            preamble
             + "\\usepackage[backend=biber]{biblatex}\n\\addbibresource{refs.bib}\n"
             + f"\\begin{{document}}\n{cites}\n\\printbibliography\n\\end{{document}}\n"
         )
     natbib = "\\usepackage{natbib}\n" if style != "plain" else ""
     body = f"{cites}\n\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n"
-    return _PREAMBLE + natbib + f"\\begin{{document}}\n{body}\\end{{document}}\n"
+    return preamble + natbib + f"\\begin{{document}}\n{body}\\end{{document}}\n"
 
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
-def build(folder: Path, bib_text: str, keys: Sequence[str], style: str) -> Build:
-    """Compile a document citing ``keys`` from ``bib_text`` with ``style``."""
+def build(folder: Path, bib_text: str, keys: Sequence[str], style: str, url: bool = True) -> Build:
+    """Compile a document citing ``keys`` from ``bib_text`` with ``style`` (and the url package)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "refs.bib").write_text(bib_text, encoding="utf-8")
-    (folder / "doc.tex").write_text(_document(style, keys), encoding="utf-8")
+    (folder / "doc.tex").write_text(_document(style, keys, url), encoding="utf-8")
     latex = ("pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "doc.tex")
     problems = []
     if _run(folder, *latex) != 0:

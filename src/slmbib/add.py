@@ -24,7 +24,6 @@ Contract:
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,14 +31,14 @@ from pathlib import Path
 
 from .enrich import SyncOptions, SyncResult, sync
 from .errors import SlmbibError
-from .identify import Identified, column_roles, identify, normalise_arxiv_id, url_role
+from .identify import Identified, column_roles, identify, url_role
+from .identity import clean_doi, parse_arxiv_id
 from .listimport import new_record_id, project_root
 from .merge import identity_keys
 from .models import Link, Listing, Record
 from .readme import ListErrors, read_document, scan_text
 from .store import load_records, locked, save_records
-
-_DOI = re.compile(r"^(?:doi:\s*)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
+from .survey import load_own, save_own
 
 
 @dataclass
@@ -59,12 +58,12 @@ class AddResult:
 def paper_link(text: str) -> Identified:
     """The paper link an arXiv id, DOI or URL stands for; raises SlmbibError for anything else."""
     written = text.strip()
-    arxiv = normalise_arxiv_id(re.sub(r"^arxiv:\s*", "", written, flags=re.IGNORECASE))
-    doi = _DOI.match(written)
+    arxiv = parse_arxiv_id(written)
+    doi = clean_doi(written)
     if arxiv:
-        url = f"https://arxiv.org/abs/{arxiv[0]}"
+        url = f"https://arxiv.org/abs/{arxiv.id}"
     elif doi:
-        url = f"https://doi.org/{doi.group('doi')}"
+        url = f"https://doi.org/{doi}"
     else:
         url = written
     found = identify(url)
@@ -112,6 +111,21 @@ def add_paper(
     table = _is_table(refs_root, source, section)
     _finish(refs_root, probe, result, named=bool(name), table=table, years=any(x.year for x in mine))
     return result
+
+
+def add_own(refs_root: Path, paper: str, options: SyncOptions | None = None) -> tuple[str, bool, SyncResult]:
+    """Make ``paper`` one of the list's own works (or find it among them) and sync it.
+
+    Returns its record id, whether it was created, and the sync's result.
+    """
+    link = paper_link(paper)
+    probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+    with locked(refs_root):
+        works = load_own(refs_root)
+        existing = _same_paper(probe, works.values())
+        record = existing or replace(probe, id=new_record_id(probe, {*works, *load_records(refs_root)}))
+        save_own(refs_root, [record])
+    return record.id, existing is None, sync(refs_root, replace(options or SyncOptions(), only=(record.id,)))
 
 
 def _list_of(section: str, listings: Sequence[Listing], chosen: str, records: Iterable[Record]) -> str:

@@ -36,6 +36,7 @@ import defusedxml
 import httpx
 from defusedxml.ElementTree import fromstring
 
+from .identity import parse_arxiv_id
 from .pacing import PacedClient, RefusedAnswer, ServiceClient, UnusableAnswer
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,7 @@ IDS_PER_REQUEST = 100
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ARXIV = "{http://arxiv.org/schemas/atom}"
 _OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
-_ID = re.compile(r"^(?P<base>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[a-z]{2})?/\d{7})(?:v(?P<version>\d+))?$", re.I)
 _ENTRY_ID = re.compile(r"/abs/(?P<id>.+)$")
-
-
-def split_id(arxiv_id: str) -> tuple[str, int | None] | None:
-    """``(base id, version)`` of a well-formed arXiv id (either style), or None if malformed."""
-    match = _ID.match(arxiv_id.strip())
-    if not match:
-        return None
-    version = match.group("version")
-    return match.group("base").lower(), int(version) if version else None
 
 
 def _text(element: Element | None) -> str:
@@ -70,14 +61,13 @@ def _text(element: Element | None) -> str:
 def _entry(element: Element) -> dict[str, Any] | None:
     """One ``<entry>`` as a plain dict, or None when its id is not an arXiv abstract URL."""
     found = _ENTRY_ID.search(_text(element.find(f"{_ATOM}id")))
-    parts = split_id(found.group("id")) if found else None
-    if parts is None:
+    parsed = parse_arxiv_id(found.group("id")) if found else None
+    if parsed is None:
         return None
-    base, version = parts
     primary = element.find(f"{_ARXIV}primary_category")
     return {
-        "id": base,
-        "version": version,
+        "id": parsed.id,
+        "version": parsed.version,
         "title": _text(element.find(f"{_ATOM}title")),
         "authors": [
             name
@@ -147,7 +137,7 @@ class ArxivClient(ServiceClient):
         An id that arXiv rejects by name is answered ``{"error": message}``.
         """
         answers: dict[str, dict[str, Any] | None] = {}
-        asking = list(dict.fromkeys(i.lower() for i in ids))
+        asking = list(dict.fromkeys(ids))
         doubted = False
         while asking:
             feed = self._query(asking)

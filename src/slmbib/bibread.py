@@ -30,17 +30,18 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, printable
-from .identify import identify, normalise_arxiv_id
+from .identify import identify
+from .identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
 from .keys import KeyClashError, check_key, check_pinned
 from .latex import clean, split_names
 from .listimport import new_record_id
-from .merge import is_preprint_venue, merge_records
+from .merge import merge_records
 from .models import Link, Record, Value
 from .store import RecordChanges, load_records, locked, save_records
 from .write import MONTHS, VERBATIM_FIELDS, safe_doi
@@ -56,7 +57,6 @@ _ENTRY_TYPES = {
     "www": "online",
     "webpage": "online",
 }
-_ARXIV_IN_TEXT = re.compile(r"(?:arxiv[:\s]*|abs/)(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
 # Fields copied as they are, with the record field they become.
 _TEXT_FIELDS = {
     "title": "title",
@@ -400,7 +400,7 @@ def _parse(path: Path) -> tuple[list[tuple[int, Record]], list[str], bool]:
             notes.append((entry.offset, f"{exc}: entry skipped"))
             continue
         notes.extend(entry.warnings)
-        values: list[tuple[str, str]] = []
+        values: dict[str, str] = {}
         for name, raw in entry.fields:
             value = clean(raw)
             if name.lower() not in VERBATIM_FIELDS:
@@ -408,8 +408,8 @@ def _parse(path: Path) -> tuple[list[tuple[int, Record]], list[str], bool]:
                 if escaped:
                     chars = " ".join(escaped)
                     notes.append((entry.offset, f"{entry.key}: {name}: bare {chars} written escaped"))
-            values.append((name, value))
-        record = entry_record(entry.entry_type, entry.key, values, preambles)
+            values[name] = value
+        record = _as_written(entry_record(entry.entry_type, entry.key, values), entry, values, preambles)
         entries.append((_line_of(starts, entry.offset), record))
     problems = [f"{shown}:{_line_of(starts, offset)}: {message}" for offset, message in sorted(notes)]
     return entries, problems, True
@@ -422,14 +422,9 @@ def _month(value: str) -> int:
     return int(text) if text.isdigit() and 1 <= int(text) <= 12 else 0
 
 
-def entry_record(
-    entry_type: str,
-    key: str,
-    pairs: list[tuple[str, str]],
-    preambles: list[str] = (),  # type: ignore[assignment]
-) -> Record:
-    """A provisional record (id still to be given) for one entry's fields, as (name, LaTeX) pairs."""
-    values = {name.lower(): value for name, value in pairs}
+def entry_record(entry_type: str, key: str, written: Mapping[str, str]) -> Record:
+    """A provisional record (id still to be given) for one entry's fields (name: LaTeX)."""
+    values = {name.lower(): value for name, value in written.items()}
     fields: dict[str, Value] = {}
 
     def keep(name: str, value: Any) -> None:
@@ -445,9 +440,9 @@ def entry_record(
         keep("authors_truncated", True)
     if authors:
         keep("authors", authors)
-    year = re.search(r"\d{4}", values.get("year", "") or values.get("date", ""))
-    if year:
-        keep("year", int(year.group(0)))
+    year = year_in(values.get("year", "") or values.get("date", ""))
+    if year is not None:
+        keep("year", year)
     month = _month(values.get("month", ""))
     if month:
         keep("month", month)
@@ -473,11 +468,19 @@ def entry_record(
     if arxiv:
         identifiers["arxiv"] = arxiv
     keep("entry_type", _entry_type(entry_type, values, bool(arxiv)))
-    keep("bib_type", entry_type)
-    keep("bib_fields", [[name, value] for name, value in pairs])
-    if preambles:
-        keep("bib_preamble", list(preambles))
     return Record(id="", identifiers=identifiers, links=tuple(links), fields=fields, key=key)
+
+
+def _as_written(
+    record: Record, entry: BibEntry, values: Mapping[str, str], preambles: Sequence[str]
+) -> Record:
+    """``record`` with the entry itself, for the exporter to write back whole."""
+    fields = dict(record.fields)
+    fields["bib_type"] = Value(entry.entry_type, "bib")
+    fields["bib_fields"] = Value([[name, value] for name, value in values.items()], "bib")
+    if preambles:
+        fields["bib_preamble"] = Value(list(preambles), "bib")
+    return replace(record, fields=fields)
 
 
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -491,13 +494,13 @@ def _arxiv(values: dict[str, str]) -> str:
     prefix = (values.get("archiveprefix") or values.get("eprinttype") or "").strip().lower()
     eprint = values.get("eprint", "")
     if eprint and prefix in ("arxiv", ""):
-        found = normalise_arxiv_id(eprint.strip())
+        found = parse_arxiv_id(eprint)
         if found:
-            return found[0]
+            return found.id
     for name in ("journal", "howpublished", "note", "volume"):
-        hit = _ARXIV_IN_TEXT.search(values.get(name, ""))
-        if hit:
-            return hit.group(1)
+        found = arxiv_id_in_text(values.get(name, ""))
+        if found:
+            return found.id
     return ""
 
 

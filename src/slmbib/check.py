@@ -27,7 +27,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
@@ -35,6 +34,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .identify import column_roles, identify, place_links, url_role
+from .identity import arxiv_year, family_name, name_key, normalise_title, year_in
+from .latex import author_list
 from .listimport import record_from_row
 from .merge import conflict, identity_keys, listed_name_key, paper_url_key
 from .models import Record
@@ -87,8 +88,6 @@ _GENERIC = frozenset(
     {"the", "and", "for", "with", "via", "from", "based", "chat", "instruct"}
     | {"llm", "llms", "slm", "slms", "model", "models", "language", "large", "small"}
 )
-_YEAR = re.compile(r"(19|20)\d{2}")
-_NEW_ARXIV_YEAR = re.compile(r"^(\d{2})(0[1-9]|1[0-2])\.")
 
 
 @dataclass(frozen=True)
@@ -237,8 +236,7 @@ def _column_findings(row: Row) -> Iterable[Finding]:
 
 
 def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", folded)
+    return normalise_title(text).split()
 
 
 def _family(row: Row) -> str:
@@ -368,24 +366,18 @@ def _synced_findings(row: Row, provisional: Record, record: Record) -> Iterable[
         message = f"no service knows {ids}" + (f" ({reason})" if reason else "")
         yield finding(row.source, row.line, "unknown-identifier", message)
     year_source = record.provenance("year")
-    written = _YEAR.match(row.year)
-    if written and year_source not in (None, "readme"):
+    written = year_in(row.year)
+    if written is not None and year_source not in (None, "readme"):
         paper_year = str(record.get("year"))
-        accepted = {paper_year, _arxiv_year(record.identifiers.get("arxiv", ""))}
-        if written.group(0) not in accepted:
-            message = f"year {written.group(0)} here, the paper's is {paper_year} ({year_source})"
+        accepted = {paper_year, str(arxiv_year(record.identifiers.get("arxiv", "")))}
+        if str(written) not in accepted:
+            message = f"year {written} here, the paper's is {paper_year} ({year_source})"
             yield finding(row.source, row.line, "year-mismatch", message)
     title_source = record.provenance("title")
     title = str(record.get("title") or "")
     if title and title_source not in (None, "readme") and not _close_to_title(row, title, record):
         message = f"{row.name!r} is far from the paper's title {title!r} ({title_source}): is the link right?"
         yield finding(row.source, row.line, "title-mismatch", message)
-
-
-def _arxiv_year(arxiv_id: str) -> str:
-    """The year a new-style arXiv id was submitted in (``2306.00978`` -> 2023); '' for old ids."""
-    found = _NEW_ARXIV_YEAR.match(arxiv_id)
-    return f"20{found.group(1)}" if found else ""
 
 
 def _close_to_title(row: Row, title: str, record: Record) -> bool:
@@ -400,7 +392,10 @@ def _close_to_title(row: Row, title: str, record: Record) -> bool:
         return SequenceMatcher(None, " ".join(_words(row.name)), " ".join(_words(title))).ratio() >= 0.7
     words = _name_words(row.name)
     if "et" in _words(row.name) and "al" in _words(row.name):
-        surnames = {_words(str(author))[-1] for author in record.get("authors") or () if _words(str(author))}
+        latex = record.provenance("authors") == "bib"
+        surnames = {
+            name_key(family_name(str(author), latex=latex)) for author in author_list(record.get("authors"))
+        }
         if set(_words(row.name)) & surnames:
             return True
     if not words:

@@ -160,18 +160,23 @@ def export_command(
 @click.option(
     "--readme",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Put the block into this README, in place of its citation placeholder.",
+    help="Put the block into this README, in place of its hand-pasted BibTeX, its citation placeholder "
+    "or the block written before; own works its citation section names are created first.",
 )
 @click.pass_context
 def cite_command(ctx: click.Context, readme: Path | None) -> None:
-    """Print the survey's own BibTeX citation block (from refs/survey.yaml)."""
-    from .survey import citation_block, update_readme
+    """Print the BibTeX entries of the list's own works (refs/own/).
 
-    block = citation_block(_refs(ctx))
+    The survey and its companions, the survey first.
+    """
+    from .survey import citation_block, cite_readme
+
     if readme is None:
-        click.echo(block, nl=False)
+        click.echo(citation_block(_refs(ctx)), nl=False)
         return
-    update = update_readme(readme, block)
+    found, update = cite_readme(_refs(ctx), readme)
+    for record_id in found.created:
+        _say(ctx, f"{readme}: own work created: {record_id} (`slmbib sync {record_id}` completes it)")
     _say(ctx, f"{readme}: citation block {'written' if update.changed else 'unchanged'}")
 
 
@@ -395,7 +400,8 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
 
 @main.command("add")
 @click.argument("paper")
-@click.option("--section", required=True, help="The section path, as `slmbib list --json` shows it.")
+@click.option("--section", help="The section path, as `slmbib list --json` shows it.")
+@click.option("--own", is_flag=True, help="Add it as one of the list's own works (`slmbib cite`) instead.")
 @click.option("--name", default="", help="The name to list it under [default: from the paper's title].")
 @click.option(
     "--list",
@@ -405,19 +411,38 @@ _ADD_SYNC_OPTIONS = ("s2_api_url", "arxiv_api_url", "s2_api_key", "cache_path", 
 )
 @click.pass_context
 def add_command(
-    ctx: click.Context, /, paper: str, section: str, name: str, list_path: Path | None, **given: Any
+    ctx: click.Context,
+    /,
+    paper: str,
+    section: str | None,
+    own: bool,
+    name: str,
+    list_path: Path | None,
+    **given: Any,
 ) -> None:
     """Add a paper (arXiv id, DOI or URL) to a section: create or reuse its record, sync it.
 
     Prints the record id.  `slmbib render` then writes the new row into the list.
+    With --own, the paper becomes one of the list's own works instead.
     """
-    from .add import add_paper
+    from .add import add_own, add_paper
     from .enrich import SyncOptions
     from .listimport import source_name
 
     for noisy in ("httpx", "httpcore", "semanticscholar"):  # as in sync: no request lines, no headers
         logging.getLogger(noisy).setLevel(logging.ERROR)
     options = SyncOptions(**{key: value for key, value in given.items() if value is not None})
+    if own == bool(section):
+        raise click.UsageError("give --section SECTION, or --own")
+    if own:
+        record_id, created, synced = add_own(_refs(ctx), paper, options)
+        click.echo(record_id)
+        status = synced.statuses.most_common(1)[0][0] if synced.statuses else "not synced"
+        _say(ctx, f"own work {record_id} ({'new' if created else 'existing'}, {status})")
+        if synced.errors:
+            raise click.ClickException(" | ".join(synced.errors))
+        return
+    assert section is not None
     chosen = source_name(list_path, _refs(ctx)) if list_path else ""
     result = add_paper(_refs(ctx), paper, section, name=name, list_source=chosen, options=options)
     click.echo(result.record_id)

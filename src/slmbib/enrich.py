@@ -19,8 +19,8 @@ One run, under ``refs/``' write lock:
    there and ends with the same ``refs/`` as an uninterrupted one.
 5. At the end, records whose answers never came are marked ``unavailable``,
    records that turned out to be one paper are merged, and the summary is
-   returned.  The survey's own record (``refs/survey.yaml``) is synced like a
-   paper but saved in its own file and never merged.
+   returned.  The list's own works (``refs/own/``) are synced like papers but
+   saved in their own files and never merged.
 
 A service that cannot be reached or keeps failing is given up at once (see
 ``pacing``), its records are marked ``unavailable``, everything fetched is
@@ -47,6 +47,7 @@ from typing import Any
 from . import arxiv, s2
 from .cache import Cache, Cached
 from .errors import ApiError, SlmbibError
+from .identity import normalise_title, parse_arxiv_id, plain_title
 from .merge import merge_records
 from .models import Record
 from .resolve import (
@@ -55,11 +56,10 @@ from .resolve import (
     apply,
     arxiv_fields,
     judge_title_match,
-    normalise_title,
     s2_fields,
 )
 from .store import dump_record, load_records, locked, record_path, save_records
-from .survey import load_survey, save_survey, survey_path
+from .survey import load_own, own_path, save_own
 
 log = logging.getLogger(__name__)
 
@@ -207,12 +207,11 @@ class _Run:
         self.progress = progress
         self.started = time.time()
         self.records = load_records(refs)
-        # The survey's own record (refs/survey.yaml) is synced like a paper, but saved in its own file
-        # and never merged with one.
-        survey = load_survey(refs)
-        self.survey_id = survey.id if survey is not None and survey.id not in self.records else None
-        if survey is not None and self.survey_id is not None:
-            self.records[self.survey_id] = survey
+        # The list's own works (refs/own/) are synced like papers, but saved in their own files and
+        # never merged with one.
+        own = {rid: work for rid, work in load_own(refs).items() if rid not in self.records}
+        self.own_ids = set(own)
+        self.records.update(own)
         self.original = dict(self.records)
         #: What each record file holds now, to write a record only when it changes.
         self.saved = dict(self.records)
@@ -275,9 +274,10 @@ class _Run:
         if record.identifiers.get("arxiv"):
             return Lookup("not_found", reason=unknown), None  # arXiv answers for it; no title guessing
         title = record.get("title")
-        if not isinstance(title, str) or not normalise_title(title):
+        words = normalise_title(plain_title(record)) if isinstance(title, str) else ""
+        if not words:
             return Lookup("not_found", reason=f"{unknown}, and no title to search by"), None
-        title_key = s2.title_key(normalise_title(title))
+        title_key = s2.title_key(words)
         cached = self._fresh(record.id, s2.SERVICE, title_key)
         if cached is None:
             return self._waiting(s2.SERVICE), title_key
@@ -290,14 +290,14 @@ class _Run:
     ) -> tuple[Lookup, str | None]:
         if not arxiv_id:
             return NOT_APPLICABLE, None
-        parts = arxiv.split_id(arxiv_id)
-        if parts is None:
+        parsed = parse_arxiv_id(arxiv_id)
+        if parsed is None:
             return Lookup("not_found", reason=f"{arxiv_id!r} is not an arXiv id"), None
-        cached = self._fresh(record_id, arxiv.SERVICE, parts[0], published)
+        cached = self._fresh(record_id, arxiv.SERVICE, parsed.id, published)
         if cached is None:
-            return self._waiting(arxiv.SERVICE), parts[0]
+            return self._waiting(arxiv.SERVICE), parsed.id
         if cached.answer is None:
-            return Lookup("not_found", reason=f"no entry for {parts[0]}"), None
+            return Lookup("not_found", reason=f"no entry for {parsed.id}"), None
         if "error" in cached.answer:
             return Lookup("not_found", reason=str(cached.answer["error"])), None
         return Lookup("found", cached.answer, "found"), None
@@ -343,16 +343,14 @@ class _Run:
     def _save(self, records: list[Record], remove: list[str] | None = None) -> None:
         if self.options.dry_run or not (records or remove):
             return
-        papers = [record for record in records if not self._is_survey(record.id)]
+        papers = [record for record in records if not self._is_own(record.id)]
         self.written.update(save_records(self.refs, papers, remove=remove or ()))
         self.written.update(remove or ())
-        for survey in (record for record in records if self._is_survey(record.id)):
-            if save_survey(self.refs, survey):
-                self.written.add(survey.id)
+        self.written.update(save_own(self.refs, [record for record in records if self._is_own(record.id)]))
         self.saved.update((record.id, record) for record in records)
 
-    def _is_survey(self, record_id: str) -> bool:
-        return record_id == self.survey_id
+    def _is_own(self, record_id: str) -> bool:
+        return record_id in self.own_ids
 
     def _accept(self, service: str, answers: Mapping[str, Any], what: str) -> None:
         """Store answers as they arrive, then update the records that read them."""
@@ -492,11 +490,10 @@ class _Run:
             ids = unsynced[service]
             shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
             result.errors.append(f"{error}; {len(ids)} records not synced{': ' + shown if ids else ''}")
-        papers = [record for record in self.records.values() if not self._is_survey(record.id)]
+        papers = [record for record in self.records.values() if not self._is_own(record.id)]
         merged = merge_records(papers, existing=self.original)
         final = {record.id: record for record in merged.records}
-        if self.survey_id is not None:
-            final[self.survey_id] = self.records[self.survey_id]
+        final.update((record_id, self.records[record_id]) for record_id in self.own_ids)
         removed = [gone for _, gone in merged.merged]
         result.merged = merged.merged
         for record_id in self.targets:
@@ -527,7 +524,7 @@ class _Run:
     def _diff(self, record_id: str, new: Record | None) -> str:
         old = self.original.get(record_id)
         name = str(
-            survey_path(self.refs) if self._is_survey(record_id) else record_path(self.refs, record_id)
+            own_path(self.refs, record_id) if self._is_own(record_id) else record_path(self.refs, record_id)
         )
         return "".join(
             difflib.unified_diff(

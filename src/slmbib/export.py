@@ -9,9 +9,10 @@ Contract:
   stdout.  Everything is checked before the first byte is written: with
   ``strict``, entries that still lack authors are an error and nothing
   changes anywhere.
-* The survey's own record (``refs/survey.yaml``) is always part of it.
-* Entries are sorted by key, or in survey order (the survey's own entry
-  first, then the papers as the newest list gives them).  ``sections``
+* The list's own works (``refs/own/``, see :mod:`slmbib.survey`) are always
+  part of it.
+* Entries are sorted by key, or in survey order (the own works first, then
+  the papers as the newest list gives them).  ``sections``
   keeps the papers listed under any of the named sections (a heading of the
   list, at any depth, without case; or a ``A > B`` path prefix).
 """
@@ -29,7 +30,7 @@ from .errors import InputError, SlmbibError
 from .keys import KeyChange, KeyClashError, assign_keys, rekey, survey_order
 from .merge import merge_records
 from .models import Record
-from .survey import SURVEY_ID, load_survey, save_survey, survey_path
+from .survey import load_own, own_order, own_path, save_own
 from .write import listed_names, render
 
 logger = logging.getLogger(__name__)
@@ -53,27 +54,42 @@ class ExportResult:
     missing_authors: tuple[str, ...] = ()
     missing_year: tuple[str, ...] = ()
     approximated: tuple[tuple[str, str], ...] = ()
+    shortened: tuple[tuple[str, str], ...] = ()
+    fmt: str = "bibtex"
 
     def lines(self) -> list[str]:
         """The run's report, one line each, for stderr."""
-        out = [f"{self.destination}: {self.entries} entries"]
+        out = [f"{self.destination}: {counted(self.entries, 'entry', 'entries')}"]
         if self.pinned:
             out.append(f"citation keys pinned in refs/: {len(self.pinned)}")
         out.extend(f"merged: {old} -> {kept}" for old, kept in self.rekeyed)
         if self.missing_authors:
             out.append(
-                f"warning: {len(self.missing_authors)} entries have no authors yet (run `slmbib sync`): "
+                f"warning: {_entries_have(self.missing_authors)} no authors yet (run `slmbib sync`): "
                 + _some(self.missing_authors)
             )
-        if self.missing_year:
+        if self.missing_year and self.fmt == "bibtex":
+            # Only natbib's author-year styles need a year; biblatex and CSL processors do without.
             out.append(
-                f"warning: {len(self.missing_year)} entries have no year (plainnat and abbrvnat will warn): "
+                f"warning: {_entries_have(self.missing_year)} no year (plainnat and abbrvnat will warn): "
                 + _some(self.missing_year)
             )
-        out.extend(
-            f"warning: {key}: written approximately for pdflatex: {chars}" for key, chars in self.approximated
-        )
+        if self.fmt != "csl-json":
+            out.extend(
+                f"warning: {key}: written approximately for pdflatex: {chars}"
+                for key, chars in self.approximated
+            )
+        out.extend(f"warning: {key}: {what}" for key, what in self.shortened)
         return out
+
+
+def counted(number: int, one: str, many: str) -> str:
+    """``1 entry``, ``2 entries``."""
+    return f"{number:,} {one if number == 1 else many}"
+
+
+def _entries_have(keys: tuple[str, ...]) -> str:
+    return f"{counted(len(keys), 'entry', 'entries')} {'has' if len(keys) == 1 else 'have'}"
 
 
 def _some(keys: tuple[str, ...], shown: int = 5) -> str:
@@ -94,27 +110,26 @@ def in_sections(record: Record, sections: Collection[str]) -> bool:
 
 def _prepare(
     root: Path, before: dict[str, Record]
-) -> tuple[dict[str, Record], Record | None, list[KeyChange], list[tuple[str, str]]]:
-    """Records merged and keyed (not yet saved), the keyed survey record, keys given, keys retired.
+) -> tuple[dict[str, Record], dict[str, Record], list[KeyChange], list[tuple[str, str]]]:
+    """Papers merged and keyed (not yet saved), the keyed own works, keys given, keys retired.
 
     ``before`` is every record of ``root`` as loaded: reading a large refs/ twice doubled an export.
     """
     merged = merge_records(before.values(), existing=before.keys())
     records = {record.id: record for record in merged.records}
-    survey = load_survey(root)
-    if survey is not None:
-        if survey.id in records:
-            raise InputError(
-                str(store.record_path(root, survey.id)), 0, "this record id is kept for the survey"
-            )
-        records[survey.id] = survey
+    own = load_own(root)
+    for record_id in own:
+        if record_id in records:
+            raise InputError(str(store.record_path(root, record_id)), 0, "this record id is an own work's")
+    records.update(own)
     try:
         keyed, pinned = assign_keys(records)
     except KeyClashError as exc:
-        path = survey_path(root) if exc.record_id == SURVEY_ID else store.record_path(root, exc.record_id)
+        is_own = exc.record_id in own
+        path = own_path(root, exc.record_id) if is_own else store.record_path(root, exc.record_id)
         raise InputError(str(path), 0, str(exc)) from None
-    survey = keyed.pop(SURVEY_ID, None) if survey is not None else None
-    return keyed, survey, pinned, merged.rekeyed
+    keyed_own = {record_id: keyed.pop(record_id) for record_id in own}
+    return keyed, keyed_own, pinned, merged.rekeyed
 
 
 def _changed(before: dict[str, Record], after: dict[str, Record]) -> list[Record]:
@@ -141,26 +156,22 @@ def export(
         raise ValueError(f"unknown order {order!r}")
     with store.locked(root):
         before = store.load_records(root)
-        papers, survey, pinned, rekeyed = _prepare(root, before)
+        papers, own, pinned, rekeyed = _prepare(root, before)
         chosen = [record for record in papers.values() if not sections or in_sections(record, sections)]
         if sections and not chosen:
             raise InputError(str(root), 0, f"no paper is listed under {', '.join(sections)}")
-        chosen = survey_order(chosen) if order == "survey" else sorted(chosen, key=lambda r: r.key.lower())
-        if survey is not None:
-            chosen = (
-                [survey, *chosen]
-                if order == "survey"
-                else sorted([survey, *chosen], key=lambda r: r.key.lower())
-            )
+        if order == "survey":
+            chosen = [*own_order(own.values()), *survey_order(chosen)]
+        else:
+            chosen = sorted([*own.values(), *chosen], key=lambda r: r.key.lower())
         rendered = render(chosen, fmt, names=listed_names(papers.values()))
         if strict and rendered.missing_authors:
             raise StrictError(
-                f"{len(rendered.missing_authors)} entries have no authors (--strict): "
+                f"{_entries_have(rendered.missing_authors)} no authors (--strict): "
                 + _some(rendered.missing_authors)
             )
         store.save_records(root, _changed(before, papers), remove=_removed(before, papers))
-        if survey is not None:
-            save_survey(root, survey)
+        save_own(root, own.values())
         if output is not None:
             # Exports run under the lock one at a time: a temporary file of the output is a killed one's.
             store.remove_stale_temporaries(output.parent, output.name)
@@ -176,6 +187,8 @@ def export(
         missing_authors=rendered.missing_authors,
         missing_year=rendered.missing_year,
         approximated=rendered.approximated,
+        shortened=rendered.shortened,
+        fmt=fmt,
     )
 
 
@@ -186,17 +199,14 @@ def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -
     """
     with store.locked(root):
         before = store.load_records(root)
-        papers, survey, _, _ = _prepare(root, before)
-        records = dict(papers)
-        if survey is not None:
-            records[SURVEY_ID] = survey
+        papers, own, _, _ = _prepare(root, before)
+        records = {**papers, **own}
         chosen = list(records) if everything else list(targets)
         try:
             changed, changes = rekey(records, chosen)
         except KeyError as exc:
             raise SlmbibError(f"no record has the id or citation key {exc.args[0]!r}") from None
-        keyed_survey = changed.pop(SURVEY_ID, None)
+        keyed_own = [changed.pop(record_id) for record_id in own]
         store.save_records(root, _changed(before, changed), remove=_removed(before, changed))
-        if keyed_survey is not None:
-            save_survey(root, keyed_survey)
+        save_own(root, keyed_own)
     return changes

@@ -21,21 +21,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
 from .models import is_usable_url
 
 #: Query parameters that only track where a click came from.
 _TRACKING = re.compile(r"^(utm_.*|tab|ref|ref_src|source|fbclid|gclid|s|sharing)$")
 
-_NEW_ARXIV = r"\d{4}\.\d{4,5}"
-_OLD_ARXIV = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
-ARXIV_ID = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d+))?$")
-_ARXIV_PATH = re.compile(
-    rf"^/(?:abs|pdf|html)/(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v(?P<version>\d+))?(?:\.pdf)?/?$"
-)
-_HF_PAPER = re.compile(rf"^/papers/(?P<id>{_NEW_ARXIV})/?$")
+_ARXIV_PATH = re.compile(rf"^/(?:abs|pdf|html)/{ARXIV_ID}(?:\.pdf)?/?$")
+_HF_PAPER = re.compile(rf"^/papers/(?P<id>{NEW_ARXIV})/?$")
 _ACL_NEW = re.compile(r"^(?P<year>\d{4})\.(?P<venue>[a-z]+)(?:-[a-z0-9]+)*\.\d+$")
 _ACL_OLD = re.compile(r"^(?P<letter>[A-Z])(?P<yy>\d{2})-\d{4}$")
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _PMLR = re.compile(r"^/(?P<volume>v\d+)/(?P<name>[A-Za-z0-9_\-]+?)(?:\.html|\.pdf|/[^/]*\.pdf)?/?$")
 _ZENODO = re.compile(r"^/records?/(?P<id>\d+)/?$")
 _DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
@@ -51,20 +46,12 @@ class Identified:
     url: str
     role: str
     identifiers: dict[str, str] = field(default_factory=dict)
-    #: arXiv version pinned in the link (``"3"`` for ``.../2306.17256v3``), if any.
-    arxiv_version: str = ""
+    #: arXiv version pinned in the link (3 for ``.../2306.17256v3``), if any.
+    arxiv_version: int | None = None
     #: False for placeholders: no scheme and host (``URL``, ``#``, empty).
     usable: bool = True
     #: The URL as written, when normalising changed it.
     original: str = ""
-
-
-def normalise_arxiv_id(text: str) -> tuple[str, str] | None:
-    """``2306.17256v4`` -> (``2306.17256``, ``4``); None when it is no arXiv id."""
-    found = ARXIV_ID.match(text.strip())
-    if not found:
-        return None
-    return found.group("id"), found.group("version") or ""
 
 
 def acl_doi(acl_id: str) -> str:
@@ -174,13 +161,14 @@ def identify(url: str, label: str = "", column: str = "") -> Identified:
     path = parts.path
     original = written if clean != written else ""
 
-    def found(role: str, arxiv_version: str = "", **identifiers: str) -> Identified:
+    def found(role: str, arxiv_version: int | None = None, **identifiers: str) -> Identified:
         return Identified(clean, role, dict(identifiers), arxiv_version, True, original)
 
     if host in ("arxiv.org", "export.arxiv.org"):
         match = _ARXIV_PATH.match(path)
         if match:
-            return found("paper", match.group("version") or "", arxiv=match.group("id"))
+            arxiv = arxiv_id_from_match(match)
+            return found("paper", arxiv.version, arxiv=arxiv.id)
         return found("paper")
     if host == "huggingface.co":
         match = _HF_PAPER.match(path)
@@ -197,16 +185,16 @@ def identify(url: str, label: str = "", column: str = "") -> Identified:
         acl_id = path.strip("/").removesuffix(".pdf")
         if _ACL_NEW.match(acl_id) or _ACL_OLD.match(acl_id):
             doi = acl_doi(acl_id)
-            return found("paper", acl=acl_id, **({"doi": doi} if doi else {}))
+            return found("paper", None, acl=acl_id, **({"doi": doi} if doi else {}))
         return found("paper")
     if host == "dl.acm.org":
         doi = re.sub(r"^/doi/(?:abs/|pdf/|full/|epdf/)?", "", path)
-        if doi != path and _DOI.match(doi):
+        if doi != path and is_doi(doi):
             return found("paper", doi=doi)
         return found("paper")
     if host in ("doi.org", "dx.doi.org"):
         doi = path.lstrip("/")
-        return found("paper", doi=doi) if _DOI.match(doi) else found("paper")
+        return found("paper", doi=doi) if is_doi(doi) else found("paper")
     if host == "openreview.net":
         forum = dict(parse_qsl(parts.query)).get("id", "")
         return found("paper", openreview=forum) if forum else found("paper")

@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .latex import ascii_fold, author_list, person, to_text
+from .identity import first_author_family, name_key, plain_title, record_year
+from .latex import ascii_fold
 from .models import Record
 
 #: Characters bibtex, biber and Zotero all accept in a key (DBLP's ``DBLP:conf/x/Y20`` included).
@@ -36,7 +37,6 @@ _STOPWORDS = frozenset(
     | {"where", "which", "who", "why", "your", "our", "we", "you", "all", "not", "into", "over", "under"}
 )
 _TITLE_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-_YEAR = re.compile(r"(1[89]|2[0-9])[0-9]{2}")
 
 
 def check_key(key: str) -> str:
@@ -46,49 +46,20 @@ def check_key(key: str) -> str:
     return key
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
-
-
-def record_year(record: Record) -> str:
-    """The record's four-digit year: its own field, else the year the list gave."""
-    for candidate in (record.get("year"), record.get("date"), *(listing.year for listing in record.listings)):
-        found = _YEAR.search(str(candidate or ""))
-        if found:
-            return found.group(0)
-    return ""
-
-
-def first_author_family(record: Record) -> str:
-    """The first author's last name as plain text, or '' when no author is known."""
-    authors = author_list(record.get("authors"))
-    if not authors:
-        return ""
-    who = person(str(authors[0]), latex=record.provenance("authors") == "bib")
-    return to_text(who.last)
-
-
-def title_text(record: Record) -> str:
-    """The title as plain text, whatever its source wrote."""
-    if record.provenance("title") == "bib":
-        return to_text(str(record.get("title")))
-    return record.title
-
-
 def significant_word(title: str) -> str:
     """The first title word that is not a stop word, as lower-case ASCII."""
     words = _TITLE_WORD.findall(ascii_fold(title).lower())
     for word in words:
         if word not in _STOPWORDS:
-            return _slug(word)
-    return _slug(words[0]) if words else ""
+            return name_key(word)
+    return name_key(words[0]) if words else ""
 
 
 def base_key(record: Record) -> str:
     """The key the rules give ``record`` before any clash suffix."""
-    family = _slug(first_author_family(record))
-    year = record_year(record)
-    word = significant_word(title_text(record))
+    family = name_key(first_author_family(record))
+    year = str(record_year(record) or "")
+    word = significant_word(plain_title(record))
     key = f"{family}{year}{word}" if family else f"{word}{year}"
     if not key or not key[0].isalpha():
         key = "ref" + key

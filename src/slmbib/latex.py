@@ -38,7 +38,8 @@ from dataclasses import dataclass
 # initial and writes a lone brace into the .bbl.  ``<``, ``>`` and ``|`` are drawn
 # in math: OT1 text fonts have other glyphs (¡ ¿ —) in their slots, and biber turns
 # ``\textless`` back into ``<``.  ``\$`` alone needs a TS1 font that plain
-# pdflatex must generate.
+# pdflatex must generate.  Brackets are commands too: natbib writes author names and
+# ``key`` into ``\bibitem[label]``, where a bare ``]`` ends the label early.
 _ASCII_ESCAPES = {
     "\\": r"\textbackslash{}",
     "{": r"\textbraceleft{}",
@@ -53,6 +54,8 @@ _ASCII_ESCAPES = {
     "<": r"\ensuremath{<}",
     ">": r"\ensuremath{>}",
     "|": r"\ensuremath{|}",
+    "[": r"\lbrack{}",
+    "]": r"\rbrack{}",
 }
 
 # Accents that the OT1 encoding can build.  Others (ogonek, ...) are dropped.
@@ -273,7 +276,7 @@ def _encode_base(char: str, approximated: list[str]) -> str:
 
 # Words never worth protecting even when a listing names them.
 _COMMON = {"a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "is", "are", "by", "at", "via"}
-_WORD = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+_LEAD = re.compile(r"\W*")
 _PLURAL_ACRONYM = re.compile(r"^([A-Z0-9][A-Z0-9-]*[A-Z0-9])s$")
 
 
@@ -295,7 +298,7 @@ def protect_title(title: str, names: Collection[str] = ()) -> Encoded:
     approximated: list[str] = []
     words = []
     for word in clean(title).split(" "):
-        lead, core, trail = _WORD.match(word).groups()  # type: ignore[union-attr]
+        lead, core, trail = _split_word(word)
         encoded = [encode(part) for part in (lead, core, trail)]
         for part in encoded:
             approximated.extend(part.approximated)
@@ -305,6 +308,19 @@ def protect_title(title: str, names: Collection[str] = ()) -> Encoded:
             core_tex = "{" + encode(plural.group(1)).latex + "}s" if plural else "{" + core_tex + "}"
         words.append(lead_tex + core_tex + trail_tex)
     return Encoded(" ".join(words), tuple(approximated))
+
+
+def _split_word(word: str) -> tuple[str, str, str]:
+    """``word`` as its leading punctuation, its core and its trailing punctuation.
+
+    Found by two scans rather than one pattern: ``^(\\W*)(.*?)(\\W*)$`` backtracks
+    quadratically on a word like ``a!!!...!a``, which a remote title may be.
+    """
+    lead = _LEAD.match(word).group()  # type: ignore[union-attr]
+    end = len(word)
+    while end > len(lead) and _LEAD.fullmatch(word[end - 1]):
+        end -= 1
+    return lead, word[len(lead) : end], word[end:]
 
 
 def braces_balanced(latex: str) -> bool:
@@ -338,6 +354,8 @@ def _converter() -> object:
         "textbackslash": "\\",
         "textunderscore": "_",
         "textquotedbl": '"',
+        "lbrack": "[",
+        "rbrack": "]",
     }
     context = get_default_latex_context_db().filter_context(keep_categories=None)
     context.add_context_category(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .identify import identify
+from .identity import year_in
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
 from .readme import ListErrors, Row, read_list
@@ -162,9 +163,9 @@ def readme_fields(rows: Iterable[Row]) -> dict[str, Value]:
             fields["authors"] = Value(list(row.authors), "readme")
         if row.venue and "venue" not in fields:
             fields["venue"] = Value(row.venue, "readme")
-        year = re.match(r"(19|20)\d{2}", row.year)
-        if year:
-            years.append(int(year.group(0)))
+        year = year_in(row.year)
+        if year is not None:
+            years.append(year)
     if years:
         # Lists give a model's release date, often after the paper: the earliest is the paper's.
         fields["year"] = Value(min(years), "readme")

@@ -38,21 +38,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from .latex import ascii_fold, author_list, person, to_text
+from .identity import (
+    AUTHOR_FIELDS,
+    FIELD_GROUPS,
+    SOURCE_RANK,
+    arxiv_id_from_doi,
+    first_author_family,
+    is_preprint_venue,
+    name_key,
+    normalise_title,
+    plain_title,
+    year_in,
+)
+from .latex import ascii_fold, author_list
 from .models import Link, Listing, Record, Value
-
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.IGNORECASE)
-
-
-def arxiv_id_from_doi(doi: str) -> str:
-    """``10.48550/arXiv.2402.14905`` -> ``2402.14905``; '' for any other DOI."""
-    found = _ARXIV_DOI.match(doi.strip())
-    return found.group("id") if found else ""
 
 
 def paper_url_key(url: str) -> str:
@@ -65,9 +68,7 @@ def paper_url_key(url: str) -> str:
 
 def listed_name_key(name: str) -> str:
     """A listed name without case, punctuation or a model-size suffix: ``Alpaca 7B`` ~ ``Alpaca``."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    folded = re.sub(r"\b\d+(\.\d+)?[bm]\b", "", folded)
-    return re.sub(r"[^a-z0-9]+", "", folded)
+    return name_key(re.sub(r"\b\d+(\.\d+)?[bm]\b", "", ascii_fold(name).lower()))
 
 
 def normalised_title(record: Record, min_words: int = 3) -> str:
@@ -75,21 +76,10 @@ def normalised_title(record: Record, min_words: int = 3) -> str:
 
     By default only titles of three words or more count: shorter ones are names, not titles.
     """
-    title = record.get("title")
-    if not title:
+    if not record.get("title"):
         return ""
-    text = to_text(str(title)) if record.provenance("title") == "bib" else str(title)
-    words = re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
-    return " ".join(words) if len(words) >= min_words else ""
-
-
-def first_author_key(record: Record) -> str:
-    """The first author's last name, folded, or '' when no author is known."""
-    authors = author_list(record.get("authors"))
-    if not authors:
-        return ""
-    last = to_text(person(str(authors[0]), latex=record.provenance("authors") == "bib").last)
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(last).lower())
+    words = normalise_title(plain_title(record))
+    return words if len(words.split()) >= min_words else ""
 
 
 def identity_keys(record: Record) -> set[str]:
@@ -206,8 +196,7 @@ def _is_arxiv_preprint(record: Record) -> bool:
 
 
 def _year(record: Record) -> int:
-    found = re.search(r"\d{4}", str(record.get("year") or record.get("date") or ""))
-    return int(found.group(0)) if found else 0
+    return year_in(record.get("year") or record.get("date")) or 0
 
 
 #: Keys that are Semantic Scholar's word alone: one wrong answer could give two papers the same.
@@ -233,27 +222,14 @@ def may_unite(key: str, a: Record, b: Record) -> bool:
     return True
 
 
+def _first_author(record: Record) -> str:
+    return name_key(first_author_family(record))
+
+
 def _other_authors(a: Record, b: Record) -> bool:
     """True when both records name a first author and the two differ: one title, two papers."""
-    first_a, first_b = first_author_key(a), first_author_key(b)
+    first_a, first_b = _first_author(a), _first_author(b)
     return bool(first_a and first_b and first_a != first_b)
-
-
-_RANK = {"manual": 4, "bib": 3, "s2": 2, "arxiv": 2, "readme": 1}
-#: Fields that only make sense together, always taken from one record.
-_AUTHOR_GROUP = ("authors", "authors_truncated")
-_DATE_GROUP = ("year", "month", "date")
-_VENUE_GROUP = (
-    *("entry_type", "venue", "venue_type", "journal", "booktitle", "volume", "number", "pages"),
-    *("publisher", "doi", "journal_ref", "publication_types"),
-)
-_GROUPS = (_AUTHOR_GROUP, _DATE_GROUP, _VENUE_GROUP)
-# arXiv as a "venue" (S2's "ArXiv", DBLP's "CoRR", a .bib's "{arXiv} preprint ..."): not a publication.
-_PREPRINT_VENUE = re.compile(r"^[\s{]*(arxiv|corr)\b", re.IGNORECASE)
-
-
-def is_preprint_venue(venue: str) -> bool:
-    return bool(_PREPRINT_VENUE.match(venue))
 
 
 def is_published(record: Record) -> bool:
@@ -267,8 +243,12 @@ def is_published(record: Record) -> bool:
     return bool(venue) and not is_preprint_venue(venue)
 
 
+def _rank(value: Value) -> int:
+    return SOURCE_RANK.get(value.source, 0)
+
+
 def _completeness(record: Record, group: tuple[str, ...]) -> tuple[int, ...]:
-    if group == _AUTHOR_GROUP:
+    if group == AUTHOR_FIELDS:
         return (not record.get("authors_truncated"), len(author_list(record.get("authors"))))
     return (sum(name in record.fields for name in group),)
 
@@ -279,12 +259,12 @@ def _better_side(kept: Record, other: Record, group: tuple[str, ...]) -> Record:
         return kept
     if not any(name in kept.fields for name in group):
         return other
-    if group != _AUTHOR_GROUP and is_published(kept) != is_published(other):
+    if group != AUTHOR_FIELDS and is_published(kept) != is_published(other):
         return kept if is_published(kept) else other
 
     def score(record: Record) -> tuple[tuple[int, ...], int]:
         main = next(record.fields[name] for name in group if name in record.fields)
-        return (_completeness(record, group), _RANK.get(main.source, 0))
+        return (_completeness(record, group), _rank(main))
 
     return other if score(other) > score(kept) else kept
 
@@ -292,13 +272,13 @@ def _better_side(kept: Record, other: Record, group: tuple[str, ...]) -> Record:
 def best_fields(kept: Record, other: Record) -> dict[str, Value]:
     """The fields of the merged record; see the module docstring."""
     fields: dict[str, Value] = {}
-    grouped = {name for group in _GROUPS for name in group}
-    for group in _GROUPS:
+    grouped = {name for group in FIELD_GROUPS for name in group}
+    for group in FIELD_GROUPS:
         side = _better_side(kept, other, group)
         fields.update({name: side.fields[name] for name in group if name in side.fields})
     for name in sorted((kept.fields.keys() | other.fields.keys()) - grouped):
         mine, theirs = kept.fields.get(name), other.fields.get(name)
-        if mine is None or (theirs is not None and _RANK.get(theirs.source, 0) > _RANK.get(mine.source, 0)):
+        if mine is None or (theirs is not None and _rank(theirs) > _rank(mine)):
             fields[name] = theirs  # type: ignore[assignment]
         else:
             fields[name] = mine
@@ -358,14 +338,14 @@ def _blocks(key: str, record: Record) -> list[str]:
     """
     if not key.startswith(_TITLE):
         return [key]
-    return [key, f"{key}|{first_author_key(record)}"]
+    return [key, f"{key}|{_first_author(record)}"]
 
 
 def _candidates(by_key: dict[str, list[int]], key: str, record: Record) -> list[int]:
     """The records filed under ``key`` that ``record`` may be one paper with."""
     if not key.startswith(_TITLE):
         return by_key.get(key, [])
-    author = first_author_key(record)
+    author = _first_author(record)
     if not author:
         return by_key.get(key, [])
     return [*by_key.get(f"{key}|", []), *by_key.get(f"{key}|{author}", [])]

@@ -21,7 +21,7 @@ Merge policy, field by field:
 * ``override`` is the maintainer's: never changed; a remote value that differs
   is reported as a conflict.
 * Values from a ``.bib`` or entered by hand (``bib``, ``manual``) are kept, with
-  the rest of their group (:data:`FIELD_GROUPS`), and differing remote values
+  the rest of their group (:data:`slmbib.identity.FIELD_GROUPS`), and differing remote values
   reported; ``readme`` values give way to remote ones.
 * A value from a service that could not be asked in this run is kept as it is.
 * A value from a service that answered but no longer gives it is removed.
@@ -31,28 +31,27 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .identity import (
+    DATE_FIELDS,
+    FIELD_GROUPS,
+    KEPT_SOURCES,
+    REMOTE_SOURCES,
+    family_name,
+    first_author_family,
+    is_arxiv_doi,
+    is_preprint_venue,
+    name_key,
+    normalise_title,
+    plain_title,
+    record_year,
+)
+from .merge import is_published
 from .models import Record, Value
 from .s2 import paper_identifiers
-
-REMOTE_SOURCES = ("s2", "arxiv")
-#: Sources that remote answers never overwrite (reported instead).
-KEPT_SOURCES = ("bib", "manual")
-#: Fields that only make sense together.  A group holding a kept value takes no remote value at
-#: all, so that a year from a .bib never sits beside a month from S2, nor a hand-set entry type
-#: beside S2's journal.
-FIELD_GROUPS = (
-    ("authors", "authors_truncated"),
-    ("year", "month", "date"),
-    (
-        *("entry_type", "venue", "venue_type", "journal", "booktitle", "volume", "number", "pages"),
-        *("publisher", "doi", "journal_ref", "publication_types"),
-    ),
-)
 
 #: Titles at least this similar (0..1, after normalisation) are the same title.
 SAME_TITLE = 0.9
@@ -93,14 +92,6 @@ class Applied:
 # -- titles and names ---------------------------------------------------------------------------
 
 
-def normalise_title(text: str) -> str:
-    """Lower case, accents, LaTeX braces and commands, punctuation and spacing removed."""
-    text = re.sub(r"\\[a-zA-Z]+\s*", " ", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
-
-
 def title_similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, normalise_title(a), normalise_title(b)).ratio()
 
@@ -108,21 +99,7 @@ def title_similarity(a: str, b: str) -> float:
 def searchable_title(record: Record) -> str | None:
     """The record's title if it is long enough to search S2 by, else None."""
     title = record.title
-    return title if len(normalise_title(title).split()) >= MIN_TITLE_WORDS else None
-
-
-def family_name(author: str) -> str:
-    """The family name of ``"Given Family"`` or ``"Family, Given"``, normalised."""
-    name = author.split(",", 1)[0] if "," in author else (author.split() or [""])[-1]
-    return normalise_title(name)
-
-
-def _record_year(record: Record) -> int | None:
-    for text in [record.get("year"), *(listing.year for listing in record.listings)]:
-        found = re.search(r"\b(1[89]|20)\d\d\b", str(text or ""))
-        if found:
-            return int(found.group(0))
-    return None
+    return title if len(normalise_title(plain_title(record)).split()) >= MIN_TITLE_WORDS else None
 
 
 def _conflicting_ids(record: Record, paper: Mapping[str, Any]) -> list[str]:
@@ -139,7 +116,7 @@ def _conflicting_ids(record: Record, paper: Mapping[str, Any]) -> list[str]:
 def judge_title_match(record: Record, paper: Mapping[str, Any]) -> Lookup:
     """Accept S2's title match for ``record`` only if nothing speaks against it."""
     title = _text(paper.get("title"))
-    similarity = title_similarity(record.title, title)
+    similarity = title_similarity(plain_title(record), title)
     if similarity < OTHER_TITLE:
         return Lookup("not_found", reason=f"S2's closest title is another paper: {title!r}")
     if similarity < SAME_TITLE:
@@ -150,10 +127,10 @@ def judge_title_match(record: Record, paper: Mapping[str, Any]) -> Lookup:
     known = record.get("authors")
     theirs = _authors(paper.get("authors"))
     if isinstance(known, list) and known and theirs:
-        ours, its = family_name(str(known[0])), family_name(theirs[0])
+        ours, its = name_key(first_author_family(record)), name_key(family_name(theirs[0]))
         if ours and its and ours != its:
             return Lookup("ambiguous", reason=f"S2's title match is by {theirs[0]!r}, not {known[0]!r}")
-    year, its_year = _record_year(record), _int(paper.get("year"))
+    year, its_year = record_year(record), _int(paper.get("year"))
     if year is not None and its_year is not None and abs(year - its_year) > 1:
         return Lookup("ambiguous", reason=f"S2's title match is from {its_year}, the list says {year}")
     return Lookup("found", paper, "found")
@@ -181,14 +158,6 @@ def _authors(value: Any) -> list[str]:
     return [name for name in names if name]
 
 
-def _is_arxiv_venue(name: str) -> bool:
-    return normalise_title(name) in ("", "arxiv", "arxiv org", "corr")
-
-
-def is_arxiv_doi(doi: str) -> bool:
-    return doi.lower().startswith("10.48550/arxiv.")
-
-
 def _date_fields(date: str, year: int | None) -> dict[str, Any]:
     found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date)
     if found:
@@ -212,7 +181,7 @@ def s2_fields(paper: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     names = [_text(place.get("name")), _text(paper.get("venue")), _text(journal.get("name"))]
     if kind == "journal":
         names[1:] = names[2], names[1]
-    venue = next((name for name in names if name and not _is_arxiv_venue(name)), "")
+    venue = next((name for name in names if name and not is_preprint_venue(name)), "")
     doi = _text(paper_identifiers(paper).get("doi"))
     if doi and not is_arxiv_doi(doi):
         values["doi"] = doi
@@ -250,19 +219,22 @@ def arxiv_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in ("", [], None)}
 
 
-_DATE_GROUP = ("year", "month", "date")
-
-
 def remote_fields(
-    s2: Mapping[str, Any] | None, arxiv: Mapping[str, Any] | None, has_arxiv: bool
+    s2: Mapping[str, Any] | None,
+    arxiv: Mapping[str, Any] | None,
+    has_arxiv: bool,
+    preprint: bool = False,
 ) -> dict[str, Value]:
     """The fields both answers give together, each from the service that knows it best.
 
     Title and dates come from S2 for a peer-reviewed paper (the published
-    version) and from arXiv for a preprint; authors from arXiv (full given
-    names); venue fields from S2; version, category and journal_ref from arXiv.
+    version) and from arXiv for a preprint, or for any paper whose record is
+    kept as one (``preprint``: its venue was set by hand); authors from arXiv
+    (full given names); venue fields from S2; version, category and
+    journal_ref from arXiv.
     """
     from_s2, published = s2_fields(s2) if s2 is not None else ({}, False)
+    published = published and not preprint
     from_arxiv = arxiv_fields(arxiv) if arxiv is not None else {}
     sources = {"s2": from_s2, "arxiv": from_arxiv}
     first = ("s2", "arxiv") if published else ("arxiv", "s2")
@@ -279,7 +251,7 @@ def remote_fields(
 
     take(("title",), first)
     take(("authors",), ("arxiv", "s2"))
-    take(_DATE_GROUP, first)
+    take(DATE_FIELDS, first)
     take(("doi",), ("s2", "arxiv"))
     for name in ("venue", "venue_type", "entry_type", "journal", "booktitle", "volume", "pages"):
         take((name,), ("s2",))
@@ -336,8 +308,6 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
         _learn_identifiers(record, paper, conflicts) if paper is not None else dict(record.identifiers)
     )
     entry = arxiv.answer if arxiv.state == "found" else None
-    remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")))
-    settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
     fields = dict(record.fields)
     kept_groups = {
         name
@@ -345,6 +315,10 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
         if any(name in fields and fields[name].source in KEPT_SOURCES for name in group)
         for name in group
     }
+    # A venue kept as a preprint's makes the entry the preprint: its date is the preprint's too.
+    kept_preprint = "entry_type" in kept_groups and not is_published(record)
+    remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")), preprint=kept_preprint)
+    settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
     for name in sorted(set(remote) | {n for n, v in fields.items() if v.source in REMOTE_SOURCES}):
         new, old = remote.get(name), fields.get(name)
         if name in record.override:

@@ -42,8 +42,8 @@ from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
-from .arxiv import split_id
 from .errors import ApiError, SlmbibError
+from .identity import is_doi, parse_arxiv_id
 from .pacing import PacedClient, ServiceClient, UnusableAnswer
 
 SERVICE = "s2"
@@ -74,7 +74,6 @@ _ID_FORMS: dict[str, str] = {
 _WELL_FORMED = {
     "s2": re.compile(r"[0-9a-f]{40}"),
     "corpus_id": re.compile(r"\d+"),
-    "doi": re.compile(r"10\.\d{4,9}/\S+"),
     "acl": re.compile(r"[\w.-]+"),
 }
 #: S2 ``externalIds`` names of the same kinds.
@@ -94,8 +93,10 @@ def key(kind: str, value: str) -> str:
 def _canonical(kind: str, value: str) -> str | None:
     """``value`` in the form S2 documents for ``kind`` (arXiv ids without version), or None if malformed."""
     if kind == "arxiv":
-        parts = split_id(value)
-        return parts[0] if parts else None
+        parsed = parse_arxiv_id(value)
+        return parsed.id if parsed else None
+    if kind == "doi":
+        return value if is_doi(value) else None
     return value if _WELL_FORMED[kind].fullmatch(value) else None
 
 

@@ -5,7 +5,8 @@ Layout::
     refs/
       papers/<record id>.yaml   one record each (see models.Record)
       lists/*.md                the survey's paper lists, as imported
-      survey.yaml               the survey's own record
+      own/<record id>.yaml      the list's own works (see survey.py)
+      survey.yaml               the survey's record, as earlier versions kept it
 
 Contract:
 
@@ -47,6 +48,7 @@ from .models import Record
 
 PAPERS_DIR = "papers"
 LISTS_DIR = "lists"
+OWN_DIR = "own"
 SURVEY_FILE = "survey.yaml"
 LOCK_FILE = ".lock"
 #: Ends the name of an atomic write's temporary file: ``.<name>.<random>.part``.
@@ -385,7 +387,7 @@ def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
                         f"{_display(root)} is in use by another slmbib run; try again when it ends"
                     ) from None
                 time.sleep(0.1)
-        for folder in (root, papers_dir(root), root / LISTS_DIR):
+        for folder in (root, papers_dir(root), root / LISTS_DIR, root / OWN_DIR):
             remove_stale_temporaries(folder)
         yield
     finally:

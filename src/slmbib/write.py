@@ -16,13 +16,25 @@ Contract:
 * ``bibtex`` output compiles with plain bibtex (``plain``, ``plainnat``,
   ``abbrvnat``) and with biber: an entry lacking what its BibTeX type
   requires (authors, a year, a journal) is written as ``@misc``, with a
-  ``key`` field that bibtex sorts author-less entries by.  arXiv-only
-  preprints are ``@article`` with ``journal = {arXiv preprint arXiv:<id>}``
-  (which natbib styles print and Zotero keeps) plus ``eprint``,
-  ``archivePrefix`` and ``primaryClass`` for biber.
+  ``key`` field that bibtex sorts author-less entries by.
+* Every entry with an arXiv id carries ``eprint``, ``eprinttype = {arxiv}``
+  and ``eprintclass`` (:func:`_eprint_fields`): biber reads them, and they
+  are the only form in which Zotero's BibTeX importer keeps the id.  An
+  arXiv-only preprint is ``@article`` with ``journal = {arXiv preprint
+  arXiv:<id>}`` and arXiv's DOI ``10.48550/arXiv.<id>``; a published paper
+  keeps its publisher's DOI and names its arXiv id in ``note`` (``plain``
+  and the natbib styles print neither ``eprint`` nor, in ``plain``, ``doi``).
+* Type, venue, year and DOI describe one version: a preprint entry never
+  carries a published version's DOI, a published entry never arXiv's.
+* Nothing a service or a list supplied reaches LaTeX raw: text is escaped
+  (:mod:`slmbib.latex`), identifiers are checked (:func:`latex_safe_doi`),
+  and titles and author lists are capped (:data:`MAX_TITLE`,
+  :data:`MAX_AUTHORS`); what was withheld or cut is reported.
 * ``biblatex`` output uses biblatex's own types and fields (``journaltitle``,
   ``date``, ``eprinttype``, ``urldate``, ``ids`` for old keys).
-* ``csl-json`` output is plain Unicode, as Zotero imports it.
+* ``csl-json`` output is plain Unicode, as Zotero imports it: a preprint's
+  arXiv id in ``number`` with ``publisher = arXiv``, a published paper's in
+  ``note``; the DOI in ``DOI``.
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .choices import FORMATS
-from .keys import record_year
+from .identity import arxiv_doi, clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
 from .latex import (
     Person,
     author_list,
@@ -47,7 +59,6 @@ from .latex import (
     split_names,
     to_text,
 )
-from .merge import is_preprint_venue
 from .models import Record
 
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
@@ -60,17 +71,22 @@ _FULL_MONTHS = (
 )
 _MONTH_NAMES |= {full: index for index, full in enumerate(_FULL_MONTHS, start=1)}
 
-_ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
-_ARXIV_VERSION = re.compile(r"v\d+$")
 _ARXIV_CLASS = re.compile(r"^[a-z-]+(?:\.[A-Za-z-]+)?$")
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
-_DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\]+$")
+# DOI characters that read the same as text and as verbatim: natbib styles typeset ``doi`` as
+# text when the url package is not loaded, and TeX reads ``^^5c`` as a backslash there.
+_LATEX_SAFE_DOI = re.compile(r"^10\.\d{4,9}/[A-Za-z0-9.;:()/+*-]+$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _PAGES = re.compile("^(\\w+)\\s*(?:-+|\u2013|\u2014)\\s*(\\w+)$")
 # Characters a URL may keep as they are inside a BibTeX field, \url{} and biber's verbatim fields.
 _URL_SAFE = "/:?#[]@!$&'()*+,;=-._~%"
 
 HEADER = "% Written by `slmbib export` from refs/: edit refs/, not this file.\n"
+
+#: Longest title written: pdflatex aborts the whole document on a paragraph of 200,000 characters.
+MAX_TITLE = 1000
+#: Most authors written, then ``and others``: bibtex's name formatting grows with the square of
+#: a list's length (100,000 names took it minutes).  The longest real lists run to a few thousand.
+MAX_AUTHORS = 3000
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,9 @@ class Citation:
     aliases: tuple[str, ...] = ()
     #: Characters of the record's plain text that LaTeX output can only approximate.
     approximated: tuple[str, ...] = ()
-    #: An entry read from a .bib: its type and every field as written (see :func:`bib_entry`).
+    #: What was cut to the caps, said for the reader: ``title cut to 1000 characters``.
+    capped: tuple[str, ...] = ()
+    #: An entry read from a .bib: its type and every field as written (see :func:`bib_source`).
     bib: BibSource | None = None
 
     @property
@@ -140,6 +158,8 @@ class Rendered:
     #: Entries with no year at all: natbib's author-year styles warn about each.
     missing_year: tuple[str, ...] = ()
     approximated: tuple[tuple[str, str], ...] = ()
+    #: (key, what was cut or withheld) for every entry written short of its record.
+    shortened: tuple[tuple[str, str], ...] = ()
 
 
 def _text(record: Record, name: str) -> Text | None:
@@ -151,8 +171,8 @@ def _text(record: Record, name: str) -> Text | None:
 
 def arxiv_id(record: Record) -> str:
     """The record's arXiv id without version, or '' if it has none that is well formed."""
-    raw = _ARXIV_VERSION.sub("", str(record.identifiers.get("arxiv", "")).strip())
-    return raw if _ARXIV_ID.match(raw) else ""
+    parsed = parse_arxiv_id(str(record.identifiers.get("arxiv", "")))
+    return parsed.id if parsed else ""
 
 
 def safe_url(url: str) -> str:
@@ -167,9 +187,20 @@ def safe_url(url: str) -> str:
 
 
 def safe_doi(doi: str) -> str:
-    doi = clean(doi)
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", doi, flags=re.IGNORECASE)
-    return doi if _DOI.match(doi) else ""
+    return clean_doi(clean(doi))
+
+
+def latex_safe_doi(doi: str) -> str:
+    """``doi`` if LaTeX may be given it as it is, else ''.
+
+    A DOI is written into BibTeX only when every character reads the same as
+    text and as verbatim (letters, digits, ``. ; : ( ) / + * -``):
+    natbib's styles typeset it as plain text unless the url package is
+    loaded, where ``^^5c`` is a backslash and ``_ % # $ & ~ ^`` break the
+    compile, while biber and Zotero read it verbatim, so no escape suits
+    both.  Other DOIs stay in CSL-JSON, exactly.
+    """
+    return doi if _LATEX_SAFE_DOI.match(doi) else ""
 
 
 def _month(record: Record) -> int:
@@ -248,18 +279,53 @@ def _url(record: Record, kind: str, doi: str, eprint: str) -> str:
     return ""
 
 
+def _version_doi(record: Record, kind: str, eprint: str) -> str:
+    """The DOI of the version the entry describes; see the module docstring."""
+    if kind == "preprint":
+        return arxiv_doi(eprint) if eprint else ""
+    doi = safe_doi(str(record.get("doi") or record.identifiers.get("doi", "")))
+    if is_arxiv_doi(doi) or (not doi and eprint):
+        return arxiv_doi(eprint) if eprint and kind in ("misc", "online") else ""
+    return doi
+
+
+def _capped_title(title: Text) -> tuple[Text, str]:
+    if len(title.value) <= MAX_TITLE:
+        return title, ""
+    cut = title.value[:MAX_TITLE].rsplit(" ", 1)[0] if " " in title.value[:MAX_TITLE] else ""
+    # A user's LaTeX cut anywhere may break a group: what is cut is written as plain text.
+    shortened = Text((cut or title.value[:MAX_TITLE]).rstrip() + "\u2026")
+    return shortened, f"title cut to {MAX_TITLE} characters (it has {len(title.value):,})"
+
+
+def _year_from_page(record: Record, kind: str) -> str:
+    """A web page's year when it has none: from a date in its URL, else the day it was read."""
+    if kind not in ("online", "misc"):
+        return ""
+    links = [link.url for link in record.links if link.role in ("blog", "project")]
+    for url in [str(record.get("url") or ""), *links]:
+        found = re.search(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])/", url)
+        if found:
+            return found.group(1)
+    accessed = _DATE.match(str(record.get("accessed") or ""))
+    return accessed.group(1) if accessed else ""
+
+
 def citation(record: Record) -> Citation:
     """Read a record into a :class:`Citation`; the record must have a key."""
     kind = entry_kind(record)
-    title = _text(record, "title") or Text(record.title)
+    title, title_cut = _capped_title(_text(record, "title") or Text(record.title))
     raw_authors = author_list(record.get("authors"))
+    authors_cut = len(raw_authors) > MAX_AUTHORS
+    raw_authors = raw_authors[:MAX_AUTHORS]
     authors_latex = record.provenance("authors") == "bib"
-    year = record_year(record)
+    year = str(record_year(record) or "") or _year_from_page(record, kind)
     month = _month(record) if year else 0
     eprint = arxiv_id(record)
-    doi = safe_doi(str(record.get("doi") or record.identifiers.get("doi", "")))
-    if _ARXIV_DOI.match(doi) and kind in ("preprint", "misc"):
-        doi = ""
+    doi = _version_doi(record, kind, eprint)
+    capped = [title_cut] if title_cut else []
+    if authors_cut:
+        capped.append(f"authors cut to the first {MAX_AUTHORS:,}, then 'and others'")
     primary = str(record.get("arxiv_primary_class") or "")
     accessed = _DATE.match(str(record.get("accessed") or ""))
     plain_parts = [title] + [Text(name, authors_latex) for name in raw_authors]
@@ -276,7 +342,7 @@ def citation(record: Record) -> Citation:
         kind=kind,
         title=title,
         authors=tuple(person(name, latex=authors_latex) for name in raw_authors),
-        authors_truncated=bool(record.get("authors_truncated")) and bool(raw_authors),
+        authors_truncated=(bool(record.get("authors_truncated")) and bool(raw_authors)) or authors_cut,
         year=year,
         month=month,
         day=_day(record, year, month),
@@ -292,6 +358,7 @@ def citation(record: Record) -> Citation:
         accessed=accessed.group(0) if accessed and accessed.group(3) else "",
         aliases=tuple(record.aliases),
         approximated=tuple(dict.fromkeys(approximated)),
+        capped=tuple(capped),
         bib=bib_source(record),
     )
 
@@ -316,6 +383,9 @@ def listed_names(records: Iterable[Record]) -> frozenset[str]:
 
 
 # -- LaTeX values ------------------------------------------------------------
+
+# (name, value, bare): ``bare`` values are BibTeX macros written without braces.
+FieldList = list[tuple[str, str, bool]]
 
 
 def _tex(text: Text) -> str:
@@ -349,8 +419,24 @@ def _arxiv_journal(cite: Citation) -> str:
     return f"arXiv preprint arXiv:{cite.eprint}"
 
 
-# (name, value, bare): ``bare`` values are BibTeX macros written without braces.
-FieldList = list[tuple[str, str, bool]]
+def _eprint_fields(cite: Citation) -> FieldList:
+    """The arXiv id as every consumer reads it.
+
+    ``eprinttype`` rather than ``archivePrefix``: biber reads both, but Zotero's
+    BibTeX importer reads ``eprint`` only beside ``eprinttype = {arxiv}``, and
+    ``archivePrefix``/``primaryClass`` not at all.
+    """
+    if not cite.eprint:
+        return []
+    fields: FieldList = [("eprint", cite.eprint, False), ("eprinttype", "arxiv", False)]
+    if cite.primary_class:
+        fields.append(("eprintclass", cite.primary_class, False))
+    return fields
+
+
+def _doi_field(cite: Citation) -> FieldList:
+    doi = latex_safe_doi(cite.doi)
+    return [("doi", doi, False)] if doi else []
 
 
 def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
@@ -382,30 +468,29 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
     if entry_type == "article" and kind == "article" and cite.volume:
         # Styles warn about a number without a volume, so it only goes with one.
         fields += _optional(("volume", cite.volume), ("number", cite.number))
-    fields += _locators(cite, ("archivePrefix", "arXiv"), "primaryClass")
+    fields += _locators(cite)
+    notes = [f"arXiv:{cite.eprint}"] if cite.eprint and container != _arxiv_journal(cite) else []
     if cite.accessed:
-        fields.append(("note", f"Accessed: {cite.accessed}", False))
+        notes.append(f"Accessed: {cite.accessed}")
+    if notes:
+        fields.append(("note", ", ".join(notes), False))
     if not cite.authors:
         # plain.bst sorts, and natbib styles label, an author-less entry by this field.
         fields.append(("key", encode(cite.title.plain()).latex, False))
     return entry_type, fields
 
 
-def _locators(cite: Citation, eprint_type: tuple[str, str], eprint_class: str) -> FieldList:
-    """Pages, publisher and where to find the work, in the field names of one dialect."""
+def _locators(cite: Citation) -> FieldList:
+    """Pages, publisher and where to find the work."""
     fields: FieldList = []
     if cite.pages:
         fields.append(("pages", _pages_tex(cite.pages), False))
     if cite.kind in ("article", "inproceedings") and cite.publisher:
         fields.append(("publisher", _tex(cite.publisher), False))
-    if cite.doi:
-        fields.append(("doi", cite.doi, False))
+    fields += _doi_field(cite)
     if cite.url:
         fields.append(("url", cite.url, False))
-    if cite.eprint:
-        fields += [("eprint", cite.eprint, False), (*eprint_type, False)]
-        if cite.primary_class:
-            fields.append((eprint_class, cite.primary_class, False))
+    fields += _eprint_fields(cite)
     if cite.accessed:
         fields.append(("urldate", cite.accessed, False))
     return fields
@@ -444,7 +529,7 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
         fields.append(("date", date, False))
     if kind == "article":
         fields += _optional(("volume", cite.volume), ("number", cite.number))
-    fields += _locators(cite, ("eprinttype", "arxiv"), "eprintclass")
+    fields += _locators(cite)
     return entry_type, fields
 
 
@@ -488,7 +573,7 @@ def bib_source(record: Record) -> BibSource | None:
     """The .bib entry a record was read from, if it was (see :mod:`slmbib.bibread`)."""
     raw = record.fields.get("bib_fields")
     entry_type = record.fields.get("bib_type")
-    if raw is None or entry_type is None or not isinstance(raw.value, list):
+    if raw is None or entry_type is None or raw.source != "bib" or not isinstance(raw.value, list):
         return None
     pairs = tuple(
         (str(pair[0]), str(pair[1]))
@@ -765,8 +850,12 @@ def _csl_item(cite: Citation) -> dict[str, object]:
         item["publisher"] = "arXiv"
         item["number"] = f"arXiv:{cite.eprint}"
         item["URL"] = f"https://arxiv.org/abs/{cite.eprint}"
-    elif cite.publisher:
-        item["publisher"] = cite.publisher.plain()
+    else:
+        if cite.publisher:
+            item["publisher"] = cite.publisher.plain()
+        if cite.eprint:
+            # CSL has no variable for it; Zotero keeps a note in Extra, citation-js and citeproc as is.
+            item["note"] = f"arXiv:{cite.eprint}"
     if cite.doi:
         item["DOI"] = cite.doi
     if cite.url:
@@ -805,4 +894,15 @@ def render(
         missing_authors=tuple(cite.key for cite in citations if cite.missing_authors),
         missing_year=tuple(cite.key for cite in citations if not cite.year),
         approximated=tuple((cite.key, "".join(cite.approximated)) for cite in citations if cite.approximated),
+        shortened=_shortened(citations, fmt),
     )
+
+
+def _shortened(citations: Sequence[Citation], fmt: str) -> tuple[tuple[str, str], ...]:
+    """What each entry lacks of its record: the caps, and in LaTeX DOIs it may not be given."""
+    found: list[tuple[str, str]] = []
+    for cite in citations:
+        found.extend((cite.key, what) for what in cite.capped)
+        if fmt != "csl-json" and cite.doi and not latex_safe_doi(cite.doi):
+            found.append((cite.key, f"DOI {cite.doi!r} not written: LaTeX would read part of it as commands"))
+    return tuple(found)

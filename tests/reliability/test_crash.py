@@ -116,8 +116,13 @@ def test_export_killed_at_random_points_leaves_the_old_or_the_new_bibliography(
 
 def test_a_rerun_removes_temporary_files_of_a_killed_write(importing: Scenario, tmp_path: Path) -> None:
     refs = Path(shutil.copytree(importing.start, tmp_path / "project")) / "refs"
-    stale = [refs / "papers" / ".arxiv-2402.14905.yaml.k2j3x9qa.part", refs / ".survey.yaml.a8d7e6f5.part"]
+    stale = [
+        refs / "papers" / ".arxiv-2402.14905.yaml.k2j3x9qa.part",
+        refs / ".survey.yaml.a8d7e6f5.part",
+        refs / "own" / ".survey.yaml.b9c8d7e6.part",
+    ]
     for path in stale:
+        path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"id: arxiv-2402.14905\nlistings: [")
     kept = refs / "papers" / "notes.part"
     kept.write_text("not a temporary file of slmbib")

@@ -171,7 +171,7 @@ _TEXT_FIELDS = {
 _ARXIV_CONTAINER = re.compile(r"^arXiv preprint arXiv:\d{4}\.\d{5}$")
 _ALLOWED_FIELDS = {
     *("author", "title", "journal", "booktitle", "howpublished", "year", "month", "volume", "number"),
-    *("pages", "publisher", "doi", "url", "eprint", "archivePrefix", "primaryClass", "note", "key"),
+    *("pages", "publisher", "doi", "url", "eprint", "eprinttype", "eprintclass", "note", "key"),
 }
 _ascii_hostile = st.lists(
     st.one_of(
