@@ -81,8 +81,9 @@ def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
 
     With no LISTS, re-imports every list kept in refs/lists/.  Rows naming one
     paper become one record; nothing is written when a list has an unreadable line.
-    A .bib file's entries merge into refs/ as written (LaTeX kept), with source
-    `bib`; any entry that cannot be read stops the import of all of them.
+    A .bib file's entries merge into refs/ as written (every field, LaTeX kept),
+    with source `bib`; an entry BibTeX cannot read is reported by file:line and
+    skipped, and the rest imported.
     """
     from .listimport import default_lists, import_lists
 
