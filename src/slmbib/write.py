@@ -111,6 +111,8 @@ class BibSource:
     own_title: bool = True
     own_authors: bool = True
     own_year: bool = True
+    #: A publisher's DOI a sync (or an override) found for an entry that had none.
+    synced_doi: str = ""
 
 
 @dataclass(frozen=True)
@@ -591,6 +593,9 @@ def bib_source(record: Record) -> BibSource | None:
         own_title=record.provenance("title") in ("bib", None),
         own_authors=record.provenance("authors") in ("bib", None),
         own_year=record.provenance("year") in ("bib", None),
+        synced_doi=latex_safe_doi(safe_doi(str(record.get("doi") or "")))
+        if record.provenance("doi") not in ("bib", None)
+        else "",
     )
 
 
@@ -623,11 +628,8 @@ def _bib_pairs(cite: Citation, bib: BibSource, names: Collection[str]) -> list[t
         replaced["year"] = cite.year
     pairs = [(name, replaced.pop(name.lower(), value)) for name, value in bib.fields]
     pairs += list(replaced.items())
-    present = {name.lower() for name, _ in pairs}
-    if cite.doi and "doi" not in present:
-        pairs.append(("doi", cite.doi))
-    if cite.eprint and "eprint" not in present:
-        pairs.append(("eprint", cite.eprint))
+    if bib.synced_doi and "doi" not in {name.lower() for name, _ in pairs}:
+        pairs.append(("doi", bib.synced_doi))
     return pairs
 
 
