@@ -706,6 +706,7 @@ def _bib_text(
     citations: Sequence[Citation],
     names: Collection[str],
     fields_of: Callable[[Citation, Collection[str]], tuple[str, FieldList]],
+    copies: bool = False,
 ) -> str:
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
@@ -717,8 +718,8 @@ def _bib_text(
     preambles = dict.fromkeys(text for cite in citations if cite.bib for text in cite.bib.preambles)
     for text in preambles:
         library.add(Preamble("{" + text + "}"))
-    # bibtex has no ``ids``: an old key is written as a copy of its entry, so \cite{old} still works.
-    copies = fields_of is _bibtex_fields
+    # bibtex has no ``ids``: with ``copies`` an old key is written as a copy of its entry, so
+    # \cite{old} still works.
     for cite in crossref_targets_last(citations):
         entry_type, pairs = fields_of(cite, names)
         for key in (cite.key, *(cite.aliases if copies else ())):
@@ -872,12 +873,15 @@ def render(
     fmt: str = "bibtex",
     names: Collection[str] | None = None,
     header: bool = True,
+    old_keys: bool = True,
 ) -> Rendered:
     """The bibliography of ``records``, in the order given, as ``fmt`` text.
 
     ``names`` are the words kept capitalised in titles; by default the capitalised
     words of the records' own listed names.  ``header`` starts BibTeX output with a
-    comment saying where the file comes from.
+    comment saying where the file comes from.  ``old_keys`` keeps a record's old keys
+    citable in BibTeX output, each as a copy of its entry (biblatex output lists them
+    in ``ids``).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
@@ -887,7 +891,10 @@ def render(
     if fmt == "csl-json":
         text = json.dumps([_csl_item(cite) for cite in citations], ensure_ascii=False, indent=2) + "\n"
     else:
-        text = _bib_text(citations, names, _bibtex_fields if fmt == "bibtex" else _biblatex_fields)
+        if fmt == "bibtex":
+            text = _bib_text(citations, names, _bibtex_fields, copies=old_keys)
+        else:
+            text = _bib_text(citations, names, _biblatex_fields)
         if header:
             text = HEADER + "\n" + text if text else HEADER
     return Rendered(
