@@ -129,11 +129,17 @@ def _read(path: Path) -> tuple[str, list[str]]:
 
 _IDENTIFIER = re.compile(r"[^\s\"#%'(),={}]+")
 _SPACE = re.compile(r"\s*")
-#: BibTeX's predefined macros: the months.
-_MONTH_MACROS = {name: name.capitalize() for name in MONTHS}
-_FULL_MONTH_NAMES = (
-    *("January", "February", "March", "April", "May", "June", "July", "August", "September"),
-    *("October", "November", "December"),
+_DIGITS = re.compile(r"\d+")
+#: BibTeX's predefined macros (plain.bst's): the months, by their English names.
+_MONTH_MACROS = dict(
+    zip(
+        MONTHS,
+        (
+            *("January", "February", "March", "April", "May", "June", "July", "August", "September"),
+            *("October", "November", "December"),
+        ),
+        strict=True,
+    )
 )
 
 
@@ -216,8 +222,6 @@ class _Reader:
                     raise BibSyntaxError(position, "a '}' closes more than was opened")
             elif char == close and depth == 0:
                 break
-            elif char == "@" and close == '"' and depth == 0 and text[position - 1 : position] == "\n":
-                raise BibSyntaxError(start, "a quoted value is not closed")
             position += 1
         else:
             raise BibSyntaxError(start, "a value's braces are not closed")
@@ -238,10 +242,9 @@ class _Reader:
                 self.at += 1
                 pieces.append(self.braced(start, '"'))
             elif char.isdigit():
-                found = re.compile(r"\d+").match(self.text, self.at)
-                assert found is not None
-                self.at = found.end()
-                pieces.append(found.group(0))
+                digits = _DIGITS.match(self.text, self.at)
+                self.at = digits.end() if digits else self.at + 1
+                pieces.append(digits.group(0) if digits else char)
             elif char and _IDENTIFIER.match(char):
                 macro = self.identifier("a value").lower()
                 if macro in self.macros:
