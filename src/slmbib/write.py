@@ -35,6 +35,15 @@ Contract:
 * ``csl-json`` output is plain Unicode, as Zotero imports it: a preprint's
   arXiv id in ``number`` with ``publisher = arXiv``, a published paper's in
   ``note``; the DOI in ``DOI``.
+* An entry imported from a ``.bib`` (:func:`bib_source`) is written back
+  whole: its type and every field as read, in order, with only what a sync
+  or an override improved (title, authors, year, a DOI it lacked) put in
+  place.  For bibtex a biblatex type becomes the BibTeX type that prints the
+  same work and BibTeX's name is added beside a biblatex field
+  (:func:`bibtex_entry`); biber reads the entry as written
+  (:func:`biblatex_entry`).  The file's ``@preamble`` comes first, an entry
+  another ``crossref``s comes after it, and in BibTeX output (which has no
+  ``ids``) each old key is a copy of its entry, so ``\\cite{old}`` works.
 """
 
 from __future__ import annotations
