@@ -17,8 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .adversarial import bench_adversarial
 from .hostile_text import bench_hostile_text
 from .large_bib import BibPlan, bench_large_bib
+from .list_read import ListPlan, bench_list_read
 from .measure import REPO, SRC, Row, format_table
 from .startup import bench_startup
 from .sync import SyncPlan, bench_sync
@@ -29,8 +31,11 @@ class Plan:
     startup_runs: int
     bib: BibPlan
     sync: SyncPlan
+    lists: ListPlan
     #: The smaller size of the hostile-text shapes (the larger is ten times it), and the runs of each.
     hostile_text: tuple[int, int] = (100_000, 3)
+    #: Whether the adversarial shapes run without being asked for (``--only adversarial``): they take minutes.
+    adversarial: bool = True
 
 
 FULL = Plan(
@@ -45,6 +50,7 @@ FULL = Plan(
         judge_growth=True,
     ),
     sync=SyncPlan(sizes=((200, 1.0), (2_000, 1.0), (20_000, 0.2)), sample=5),
+    lists=ListPlan(items=5_000, runs=3, hostile=3_000),
 )
 QUICK = Plan(
     startup_runs=5,
@@ -58,7 +64,9 @@ QUICK = Plan(
         judge_growth=False,
     ),
     sync=SyncPlan(sizes=((200, 1.0),), sample=3),
+    lists=ListPlan(items=5_000, runs=1, hostile=1_000),
     hostile_text=(10_000, 1),
+    adversarial=False,
 )
 
 
@@ -67,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, single runs: under a minute")
     parser.add_argument(
         "--only",
-        choices=("startup", "bib", "sync", "text"),
+        choices=("startup", "bib", "sync", "text", "lists", "adversarial"),
         action="append",
         help="run only this part (repeatable)",
     )
@@ -82,12 +90,17 @@ def main(argv: list[str] | None = None) -> int:
         "startup": lambda: bench_startup(args.work, plan.startup_runs),
         "bib": lambda: bench_large_bib(args.work, plan.bib),
         "sync": lambda: bench_sync(plan.sync),
+        "lists": lambda: bench_list_read(args.work, plan.lists),
         "text": lambda: bench_hostile_text(*plan.hostile_text),
+        "adversarial": bench_adversarial,
     }
     rows: list[Row] = []
     started = time.perf_counter()
     for name, part in parts.items():
         if args.only and name not in args.only:
+            continue
+        if name == "adversarial" and not (plan.adversarial or args.only):
+            print("adversarial: skipped by --quick (ask with --only adversarial)", file=sys.stderr)
             continue
         print(f"running {name} ...", file=sys.stderr, flush=True)
         part_started = time.perf_counter()

@@ -7,7 +7,9 @@ from a corpus made of the real recordings in the shared fixtures directory plus 
 A request equal to a recorded one gets the recorded body byte for byte; any other request gets an answer
 built in the same format from the corpus. Every request is logged (`requests`), requests arriving faster
 than a service's interval are answered 429 and counted (`pacing_violations`), and `inject()` queues faults
-(error statuses, slow, truncated, reset, malformed answers) that the next requests to a service receive.
+(error statuses, slow, truncated, reset, malformed answers) that the next requests to a service receive,
+and the answers of a hostile server (redirects anywhere, a trickle, a gzip bomb, a huge body, an error that
+echoes the API key or holds terminal escapes, papers with wrong-typed fields, deeply nested JSON).
 
     with ReplayServer(s2_interval=1.0, arxiv_interval=3.0) as server:
         server.add_synthetic(2000)
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import gzip
 import hashlib
 import json
 import math
@@ -97,11 +100,25 @@ HTML_BAD_GATEWAY = (
 FAULTS = frozenset(
     {"429", "500", "502", "503", "504", "slow", "truncate", "drop", "html", "wrong_shape", "raw"}
     | {"empty_feed", "error_entry"}
+    | {"redirect", "trickle", "gzip_bomb", "huge", "echo_key", "escapes", "paper_fields", "deep", "gzip"}
 )
 ARXIV_ONLY = frozenset({"empty_feed", "error_entry"})
+S2_ONLY = frozenset({"paper_fields"})
+# What a hostile server writes into a message: a window title change, a screen clear, a bell.
+TERMINAL_ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x1b[0m\x9b1m"
 SERVICES = ("s2", "arxiv")
 S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
 ARXIV_DEFAULTS = {"search_query": "", "id_list": "", "start": "0", "max_results": "10"}  # user manual
+
+
+@functools.cache  # compressing 100 MB takes a moment; a test may ask for the same bomb again
+def gzip_bomb(size: int) -> bytes:
+    return gzip.compress(b"\0" * size, compresslevel=9)
+
+
+@functools.cache
+def huge_body(size: int) -> bytes:
+    return b"[" + b" " * size + b"]"
 
 
 def fixtures_dir() -> Path:
@@ -550,11 +567,22 @@ class ReplayServer:
     def inject(self, service: str, fault: str, times: int = 1, **options: Any) -> None:
         """Queue `fault` for the next `times` requests to `service` (those whose path contains
         `path_contains`, when given). Options: retry_after (429), delay (slow), fraction (truncate),
-        mid_body (drop), status (html, raw), body and content_type (raw), message (error_entry)."""
-        if service not in SERVICES or fault not in FAULTS or (fault in ARXIV_ONLY and service != "arxiv"):
+        mid_body (drop), status (html, raw, redirect, echo_key, escapes), body and content_type (raw),
+        message (error_entry), location (redirect: absolute or relative), delay and headers (trickle: one
+        byte every `delay` seconds, of the headers too when `headers`), size (gzip_bomb and huge: bytes
+        after decompression), fields (paper_fields: merged into every S2 paper of the answer),
+        depth (deep)."""
+        wrong_service = (fault in ARXIV_ONLY and service != "arxiv") or (fault in S2_ONLY and service != "s2")
+        if service not in SERVICES or fault not in FAULTS or wrong_service:
             raise ValueError(f"no fault {fault!r} for service {service!r}")
         with self._lock:
             self._faults[service].extend([_Fault(fault, options)] * times)
+
+    def clear_faults(self) -> None:
+        """Forget the faults queued and not yet drawn."""
+        with self._lock:
+            for queue in self._faults.values():
+                queue.clear()
 
     def _take_fault(self, service: str, path: str) -> _Fault | None:
         queue = self._faults.get(service, deque())
@@ -744,7 +772,16 @@ class ReplayServer:
         answer = self._fault_answer(record, fault) or self._answer(record, body)
         if fault.name == "wrong_shape":
             answer = self._wrong_shape(record.service, answer)
-        if fault.name == "truncate":
+        if fault.name == "paper_fields":
+            answer = self._paper_fields(answer, options["fields"])
+        if fault.name == "gzip":  # the normal answer, compressed as a server may choose to
+            answer = _Answer(
+                answer.status, gzip.compress(answer.body), answer.content_type,
+                {**answer.headers, "Content-Encoding": "gzip"},
+            )  # fmt: skip
+        if fault.name == "trickle":
+            self._trickle(handler, record, answer, options.get("delay", 1.0), options.get("headers", False))
+        elif fault.name == "truncate":
             self._send(handler, record, answer, cut=options.get("fraction", 0.5))
             handler.close_connection = True  # a clean close (FIN) short of the Content-Length announced
         elif fault.name == "drop":
@@ -774,7 +811,54 @@ class ReplayServer:
         if name == "error_entry":
             first = record.query.get("id_list", "").split(",")[0]
             return self._error_feed(options.get("message", f"incorrect id format for {first}"), _now())
+        if name == "redirect":
+            location = options.get("location", record.path)  # default: to itself, a loop
+            return _Answer(options.get("status", 302), b"", "text/plain", {"Location": location})
+        if name == "gzip_bomb":
+            return _Answer(
+                200, gzip_bomb(options.get("size", 100 * 2**20)), S2_JSON, {"Content-Encoding": "gzip"}
+            )
+        if name == "huge":
+            return _Answer(200, huge_body(options.get("size", 50 * 2**20)), S2_JSON)
+        if name == "echo_key":  # the error some servers give: the credential quoted back
+            key = record.headers.get("x-api-key") or record.headers.get("X-Api-Key") or ""
+            message = f"Forbidden: the API key {key} is not valid"
+            return _Answer(options.get("status", 403), json.dumps({"message": message}).encode(), S2_JSON)
+        if name == "escapes":
+            message = f"Bad request {TERMINAL_ESCAPES} done"
+            return _Answer(options.get("status", 400), json.dumps({"error": message}).encode(), S2_JSON)
+        if name == "deep":
+            depth = options.get("depth", 100_000)
+            return _Answer(200, b"[" * depth + b"]" * depth, S2_JSON)
         return None
+
+    @staticmethod
+    def _paper_fields(answer: _Answer, fields: dict[str, Any]) -> _Answer:
+        parsed = json.loads(answer.body)
+        papers = parsed.get("data", []) if isinstance(parsed, dict) else parsed
+        for paper in papers:
+            if isinstance(paper, dict):
+                paper.update(fields)
+        return _Answer(answer.status, _json_bytes(parsed), answer.content_type, answer.headers)
+
+    def _trickle(
+        self, handler: _Handler, record: RecordedRequest, answer: _Answer, delay: float, headers: bool
+    ) -> None:
+        """Send the answer a byte every `delay` seconds (its headers at once unless `headers`)."""
+        record.status = answer.status
+        head = (
+            f"HTTP/1.1 {answer.status} OK\r\nContent-Type: {answer.content_type}\r\n"
+            f"Content-Length: {len(answer.body)}\r\n\r\n"
+        ).encode()
+        if not headers:
+            handler.wfile.write(head)
+            head = b""
+        handler.close_connection = True
+        for byte in head + answer.body:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            if self._stopping.wait(delay):
+                return
 
     @staticmethod
     def _wrong_shape(service: str, answer: _Answer) -> _Answer:

@@ -71,9 +71,7 @@ def test_a_new_paper_is_synced_placed_and_rendered(project: Path, served: Replay
     rendered = render_readme(refs, readme)
     assert rendered.changed == [MOBILE]
     region = readme.read_text().split(f"<!-- slmbib:begin {MOBILE} -->")[1].split("<!-- slmbib:end -->")[0]
-    assert (
-        region.splitlines()[-2] == "| Octopus v2 | 2024 | [Paper](https://arxiv.org/abs/2404.01744) |  |  |"
-    )
+    assert region.splitlines()[-2] == "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |  |  |"
     # Read back, the new row is the same listing, and the list stays as clean as it was.
     import_lists(refs, [readme])
     (again,) = load_records(refs)["arxiv-2404.01744"].listings
@@ -149,7 +147,7 @@ def test_a_section_two_lists_have_needs_list(tmp_path: Path, served: ReplayServe
     assert (result.source, result.name) == ("b.md", "Octopus v2")
     assert render_readme(refs, tmp_path / "b.md", init=True).changed == ["Papers"]
     assert (
-        "| Octopus v2 | 2024 | [Paper](https://arxiv.org/abs/2404.01744) |" in (tmp_path / "b.md").read_text()
+        "| Octopus v2 | 2024 | [Link](https://arxiv.org/abs/2404.01744) |" in (tmp_path / "b.md").read_text()
     )
 
 

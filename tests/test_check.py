@@ -264,6 +264,21 @@ CASES = [
         2,
     ),
     ("unreadable-line", "# A changelog\n\nNo paper here.\n", 1),
+    (
+        "unreadable-line",
+        "| Method | Paper |\n|---|---|\n| A | [Paper](https://arxiv.org/abs/2401.00001 |\n",
+        3,
+    ),
+    (
+        "ignored-cells",
+        "| Method | Paper |\n|---|---|\n| A | [Paper](https://arxiv.org/abs/2401.00001) | note |\n",
+        3,
+    ),
+    (
+        "incomplete-item",
+        "## S\n\n- Some Title, <ins>ICLR, 2024</ins> [[Paper](https://arxiv.org/abs/2401.00001)]\n",
+        3,
+    ),
 ]
 
 

@@ -119,7 +119,7 @@ def test_an_old_style_id_is_one_id_to_every_stage() -> None:
         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/math.GT/0309136v2</id>'
         b"<title>T</title></entry></feed>"
     )
-    assert list(feed.entries) == ["math.GT/0309136"] and feed.entries["math.GT/0309136"]["version"] == 2
+    assert list(feed.entries) == ["math.GT/0309136"] and feed.entries["math.GT/0309136"].version == 2
     record = Record(id="x", identifiers={"arxiv": "math.GT/0309136"})
     assert arxiv_id(record) == "math.GT/0309136"
     assert s2.record_keys(record.identifiers) == ["arxiv:math.gt/0309136"]
@@ -143,7 +143,7 @@ def test_arxivs_doi_is_its_id_to_every_stage() -> None:
     assert not is_published(preprint)
     # Written as arXiv's own DOI, in the spelling arXiv registers, whatever the record's case.
     assert citation(Record(**{**preprint.__dict__, "key": "k"})).doi == "10.48550/arXiv.2401.00001"
-    fields, peer_reviewed = s2_fields({"title": "T", "externalIds": {"DOI": doi}})
+    fields, peer_reviewed = s2_fields(s2.Paper("a" * 40, identifiers={"doi": doi}, title="T"))
     assert "doi" not in fields and not peer_reviewed
     merged = merge_records(
         [Record(id="a", identifiers={"doi": doi}), Record(id="b", identifiers={"arxiv": "2401.00001"})]
@@ -185,16 +185,16 @@ def test_titles_compare_without_case_accents_markup_or_foreign_letters() -> None
 def test_a_title_match_reads_a_bib_title_as_latex() -> None:
     """The title judge used to drop \\L and keep the braces' letters apart: another title."""
     record = _record(title='On {\\L}ukasiewicz Logics for G{\\"o}del Machines', source="bib")
-    paper = {"paperId": "p", "title": "On Łukasiewicz logics for Gödel machines"}
+    paper = s2.Paper("p", title="On Łukasiewicz logics for Gödel machines")
     assert judge_title_match(record, paper).state == "found"
 
 
 def test_a_title_match_compares_family_names_folded() -> None:
     """The title judge used to read Łukasiewicz as 'ukasiewicz', unlike merge and keys."""
     record = _record(title="A Study of Many Valued Logics", authors=["Jan Łukasiewicz"])
-    paper = {"title": "A study of many-valued logics", "authors": [{"name": "Jan Lukasiewicz"}]}
+    paper = s2.Paper("p", title="A study of many-valued logics", authors=("Jan Lukasiewicz",))
     assert judge_title_match(record, paper).state == "found"
-    other = {"title": "A study of many-valued logics", "authors": [{"name": "Alfred Tarski"}]}
+    other = s2.Paper("p", title="A study of many-valued logics", authors=("Alfred Tarski",))
     assert judge_title_match(record, other).state == "ambiguous"
 
 
@@ -245,7 +245,7 @@ def test_keys_and_the_title_judge_take_the_same_year() -> None:
         fields={"title": Value("A Long Enough Title", "readme")},
     )
     assert record_year(record) == 2024 and base_key(record) == "long2024"
-    paper = {"title": "A long enough title", "year": 2021}
+    paper = s2.Paper("p", title="A long enough title", year=2021)
     assert judge_title_match(record, paper).state == "ambiguous"
     dated = _record(title="A Long Enough Title", date="2024-02-01")
     assert record_year(dated) == 2024 and judge_title_match(dated, paper).state == "ambiguous"
@@ -269,11 +269,9 @@ def test_a_preprint_venue(venue: str, preprint: bool) -> None:
 
 def test_arxiv_preprint_is_arxiv_to_the_s2_reader_too() -> None:
     """The S2 reader took 'arXiv preprint arXiv:...' for a journal; merge and the writer did not."""
-    paper = {
-        "title": "T",
-        "publicationTypes": ["JournalArticle"],
-        "journal": {"name": "arXiv preprint arXiv:2401.00001"},
-    }
+    paper = s2.Paper(
+        "p", title="T", publication_types=("JournalArticle",), journal_name="arXiv preprint arXiv:2401.00001"
+    )
     fields, peer_reviewed = s2_fields(paper)
     assert not peer_reviewed and "journal" not in fields
     journal = Value("arXiv preprint arXiv:2401.00001", "bib")

@@ -376,9 +376,11 @@ def test_a_run_writes_records_as_answers_arrive(served: ReplayServer, tmp_path: 
 
 def test_a_broken_cache_file_is_replaced(served: ReplayServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache.sqlite"
-    cache.write_bytes(b"this is not a database")
     refs = make_refs(tmp_path, [record("mobilellm", "MobileLLM", arxiv="2402.14905")])
-    assert sync(refs, options(served, cache)).statuses == {"resolved": 1}
+    sync(refs, options(served, cache))
+    # An slmbib cache (its header says so) whose pages are garbage: SQLite cannot read it.
+    cache.write_bytes(cache.read_bytes()[:100] + b"\xff" * 4000)
+    assert sync(refs, options(served, cache, refresh=True)).statuses == {"resolved": 1}
     save_records(refs, [])  # refs/ still loads and saves
     assert sqlite3.connect(cache).execute("SELECT count(*) FROM answers").fetchone()[0] > 0
 

@@ -10,11 +10,11 @@ from email.utils import format_datetime
 
 import pytest
 
-from slmbib.arxiv import parse_feed
+from slmbib.arxiv import Entry, parse_feed
 from slmbib.models import Value
 from slmbib.pacing import RefusedAnswer, retry_after_seconds
 from slmbib.resolve import Lookup, apply, judge_title_match, remote_fields, s2_fields
-from slmbib.s2 import record_keys
+from slmbib.s2 import Paper, paper_from_json, record_keys
 
 from .replay_server import fixtures_dir
 from .sync_corpus import record
@@ -23,10 +23,10 @@ FIXTURES = fixtures_dir()
 FEEDS = sorted((FIXTURES / "arxiv").rglob("*.xml"))
 
 
-def s2_answer(name: str, index: int = 0) -> dict[str, object]:
+def s2_answer(name: str, index: int = 0) -> Paper:
     body = json.loads((FIXTURES / "s2" / name).read_text())
     paper = body["data"][0] if isinstance(body, dict) and "data" in body else body
-    return paper[index] if isinstance(paper, list) else paper
+    return paper_from_json(paper[index] if isinstance(paper, list) else paper)
 
 
 @pytest.mark.parametrize("feed", FEEDS, ids=lambda path: path.name)
@@ -37,8 +37,8 @@ def test_every_recorded_feed_parses_in_either_format(feed) -> None:
     assert sorted(parsed.entries) == sorted(i.lower() for i in listed)
     assert len(parsed.errors) == text.count("/api/errors#") // 2  # the id and the link of each error
     for entry in parsed.entries.values():
-        assert entry["title"] and entry["authors"] and re.fullmatch(r"\d{4}-\d\d-\d\d", entry["published"])
-        assert "  " not in entry["title"] and "\n" not in entry["title"]
+        assert entry.title and entry.authors and re.fullmatch(r"\d{4}-\d\d-\d\d", entry.published)
+        assert "  " not in entry.title and "\n" not in entry.title
 
 
 def test_legacy_and_current_feeds_give_the_same_kind_of_entry() -> None:
@@ -46,22 +46,22 @@ def test_legacy_and_current_feeds_give_the_same_kind_of_entry() -> None:
         (FIXTURES / "arxiv/legacy-format/id_list__1111.2011v2__v2-doi-journal-ref.xml").read_bytes()
     )
     entry = legacy.entries["1111.2011"]
-    assert (entry["version"], entry["doi"], entry["primary_class"]) == (
+    assert (entry.version, entry.doi, entry.primary_class) == (
         2,
         "10.1103/PhysRevB.85.115117",
         "cond-mat.str-el",
     )
-    assert entry["journal_ref"].startswith("Phys. Rev. B 85")
+    assert entry.journal_ref.startswith("Phys. Rev. B 85")
     wrapped = parse_feed(
         (FIXTURES / "arxiv/legacy-format/id_list__1710.08557__doi-journal-ref.xml").read_bytes()
     )
-    assert wrapped.entries["1710.08557"]["title"] == (
+    assert wrapped.entries["1710.08557"].title == (
         "On Neuromechanical Approaches for the Study of Biological Grasp and Manipulation"
     )
     current = parse_feed(
         (FIXTURES / "arxiv/id_list__quant-ph_0201082v1__old-style-versioned.xml").read_bytes()
     )
-    assert current.entries["quant-ph/0201082"]["authors"] == ["Stephen Blaha"]
+    assert current.entries["quant-ph/0201082"].authors == ("Stephen Blaha",)
 
 
 def test_error_entries_are_answers_not_entries() -> None:
@@ -127,14 +127,14 @@ def test_a_title_match_is_accepted_only_when_nothing_speaks_against_it() -> None
 
 def test_preprint_and_published_fields_come_from_the_right_service() -> None:
     paper = s2_answer("paper_get__DOI__10.1038_s42256-024-00832-8__rich.json")
-    entry = {
-        "id": "2304.05376",
-        "version": 5,
-        "title": "ChemCrow: Augmenting large-language models",
-        "authors": ["Andres M. Bran", "Sam Cox"],
-        "published": "2023-04-11",
-        "primary_class": "physics.chem-ph",
-    }
+    entry = Entry(
+        id="2304.05376",
+        version=5,
+        title="ChemCrow: Augmenting large-language models",
+        authors=("Andres M. Bran", "Sam Cox"),
+        published="2023-04-11",
+        primary_class="physics.chem-ph",
+    )
     fields = remote_fields(paper, entry, has_arxiv=True)
     assert fields["title"] == Value("Augmenting large language models with chemistry tools", "s2")
     assert fields["authors"] == Value(["Andres M. Bran", "Sam Cox"], "arxiv")
@@ -180,7 +180,7 @@ def test_only_well_formed_ids_go_into_an_s2_batch() -> None:
 def test_a_venue_kept_as_a_preprint_keeps_the_preprints_date() -> None:
     """Type, venue, year: one version.  A hand-set preprint does not take the journal's year."""
     published = {
-        "paperId": "p",
+        "paperId": "a" * 40,
         "title": "A Survey",
         "year": 2025,
         "publicationDate": "2025-09-01",
@@ -188,14 +188,14 @@ def test_a_venue_kept_as_a_preprint_keeps_the_preprints_date() -> None:
         "publicationVenue": {"name": "ACM TIST", "type": "journal"},
         "externalIds": {"DOI": "10.1145/3768165", "ArXiv": "2411.03350"},
     }
-    preprint = {"id": "2411.03350", "title": "A Survey", "published": "2024-11-04", "authors": ["A B"]}
+    preprint = Entry(id="2411.03350", title="A Survey", published="2024-11-04", authors=("A B",))
     kept = record("survey", "Survey", arxiv="2411.03350", entry_type=Value("preprint", "manual"))
-    applied = apply(kept, Lookup("found", published), Lookup("found", preprint)).record
+    applied = apply(kept, Lookup("found", paper_from_json(published)), Lookup("found", preprint)).record
     assert (applied.get("year"), applied.get("month"), applied.fields["year"].source) == (2024, 11, "arxiv")
     assert applied.get("entry_type") == "preprint" and "journal" not in applied.fields
     # Left to the services, the same answers make it the published version, dated by the journal.
     free = record("survey", "Survey", arxiv="2411.03350")
-    applied = apply(free, Lookup("found", published), Lookup("found", preprint)).record
+    applied = apply(free, Lookup("found", paper_from_json(published)), Lookup("found", preprint)).record
     assert (applied.get("year"), applied.get("entry_type"), applied.get("doi")) == (
         2025,
         "article",

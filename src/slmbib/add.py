@@ -171,9 +171,9 @@ def _is_table(refs_root: Path, source: str, section: str) -> bool:
         text = read_document(project_root(refs_root) / source, source)
     except ListErrors:
         return True  # the list is not here to look at; tables are what render writes
-    scan = scan_text(text, source)
-    in_tables = any(table.section == section for table in scan.tables)
-    return in_tables or not any(row.section == section for row in scan.rows)
+    # By its paper rows: a section may hold a legend table beside its list of papers.
+    kinds = {row.kind for row in scan_text(text, source).rows if row.section == section}
+    return "table" in kinds or not kinds
 
 
 def _finish(

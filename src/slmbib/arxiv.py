@@ -22,6 +22,9 @@ PROVENANCE.md), and how it is handled:
   both use the same namespaces, and all text is whitespace-normalised.
 * The XML is parsed with defusedxml, with DTDs forbidden: an Atom feed has no
   business declaring entities, and a feed that does is refused at once.
+* Each entry is converted once, by :func:`entry_from_json`, into an
+  :class:`Entry` (see ``remote`` for the checks); the cache reads its stored
+  entries back through the same function.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -36,8 +40,9 @@ import defusedxml
 import httpx
 from defusedxml.ElementTree import fromstring
 
+from . import remote
 from .identity import parse_arxiv_id
-from .pacing import PacedClient, RefusedAnswer, ServiceClient, UnusableAnswer
+from .pacing import PacedClient, RefusedAnswer, ServiceClient, UnusableAnswer, check_api_url
 
 log = logging.getLogger(__name__)
 
@@ -58,35 +63,95 @@ def _text(element: Element | None) -> str:
     return " ".join((element.text or "").split()) if element is not None else ""
 
 
-def _entry(element: Element) -> dict[str, Any] | None:
-    """One ``<entry>`` as a plain dict, or None when its id is not an arXiv abstract URL."""
+@dataclass(frozen=True)
+class Entry:
+    """What slmbib reads from an arXiv entry, checked and cleaned (see :func:`entry_from_json`)."""
+
+    id: str
+    version: int | None = None
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    #: ``YYYY-MM-DD`` as the feed gives it (the first ten characters of the timestamp).
+    published: str = ""
+    updated: str = ""
+    primary_class: str = ""
+    journal_ref: str = ""
+    doi: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """arXiv's error entry naming one id (``incorrect id format for <id>``): its answer for that id."""
+
+    error: str
+
+
+Answer = Entry | Rejected | None
+
+
+def entry_from_json(data: Any) -> Entry:
+    """An entry in :class:`Entry`'s field names as an :class:`Entry`; :class:`UnusableAnswer` if broken."""
+    entry = remote.mapping(data, "an entry")
+    parsed = parse_arxiv_id(remote.text(entry.get("id"), "id"))
+    if parsed is None or parsed.version is not None:
+        raise UnusableAnswer("an entry's id is not an unversioned arXiv id")
+    texts = {
+        name: remote.text(entry.get(name), name)
+        for name in ("title", "published", "updated", "primary_class", "journal_ref", "doi", "comment")
+    }
+    return Entry(
+        id=parsed.id,
+        version=remote.integer(entry.get("version"), "version"),
+        authors=remote.texts(entry.get("authors"), "authors"),
+        **texts,
+    )
+
+
+def answer_from_json(data: Any) -> Answer:
+    """A cached answer (entry, ``{"error": ...}`` or ``null``) read back; UnusableAnswer if broken."""
+    if data is None:
+        return None
+    if isinstance(data, dict) and set(data) == {"error"}:
+        return Rejected(remote.text(data["error"], "error") or "unspecified error")
+    return entry_from_json(data)
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any] | None:
+    return None if answer is None else asdict(answer)
+
+
+def _entry(element: Element) -> Entry | None:
+    """One ``<entry>``, or None when its id is not an arXiv abstract URL."""
     found = _ENTRY_ID.search(_text(element.find(f"{_ATOM}id")))
     parsed = parse_arxiv_id(found.group("id")) if found else None
     if parsed is None:
         return None
     primary = element.find(f"{_ARXIV}primary_category")
-    return {
-        "id": parsed.id,
-        "version": parsed.version,
-        "title": _text(element.find(f"{_ATOM}title")),
-        "authors": [
-            name
-            for author in element.findall(f"{_ATOM}author")
-            if (name := _text(author.find(f"{_ATOM}name")))
-        ],
-        "published": _text(element.find(f"{_ATOM}published"))[:10],
-        "updated": _text(element.find(f"{_ATOM}updated"))[:10],
-        "primary_class": primary.get("term", "") if primary is not None else "",
-        "journal_ref": _text(element.find(f"{_ARXIV}journal_ref")),
-        "doi": _text(element.find(f"{_ARXIV}doi")),
-        "comment": _text(element.find(f"{_ARXIV}comment")),
-    }
+    return entry_from_json(
+        {
+            "id": parsed.id,
+            "version": parsed.version,
+            "title": _text(element.find(f"{_ATOM}title")),
+            "authors": [
+                name
+                for author in element.findall(f"{_ATOM}author")
+                if (name := _text(author.find(f"{_ATOM}name")))
+            ],
+            "published": _text(element.find(f"{_ATOM}published"))[:10],
+            "updated": _text(element.find(f"{_ATOM}updated"))[:10],
+            "primary_class": primary.get("term", "") if primary is not None else "",
+            "journal_ref": _text(element.find(f"{_ARXIV}journal_ref")),
+            "doi": _text(element.find(f"{_ARXIV}doi")),
+            "comment": _text(element.find(f"{_ARXIV}comment")),
+        }
+    )
 
 
 class Feed:
     """A parsed answer: entries by base id, and the messages of any error entries."""
 
-    def __init__(self, entries: dict[str, dict[str, Any]], errors: list[str]) -> None:
+    def __init__(self, entries: dict[str, Entry], errors: list[str]) -> None:
         self.entries = entries
         self.errors = errors
 
@@ -105,15 +170,15 @@ def parse_feed(body: bytes) -> Feed:
         raise UnusableAnswer(f"not XML ({exc})") from None
     if root.tag != f"{_ATOM}feed":
         raise UnusableAnswer("not an Atom feed")
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[str, Entry] = {}
     errors: list[str] = []
     for element in root.findall(f"{_ATOM}entry"):
         if "/api/errors" in _text(element.find(f"{_ATOM}id")):
-            errors.append(_text(element.find(f"{_ATOM}summary")) or "unspecified error")
+            errors.append(remote.clean(_text(element.find(f"{_ATOM}summary"))) or "unspecified error")
             continue
         entry = _entry(element)
         if entry is not None:
-            entries[entry["id"]] = entry
+            entries[entry.id] = entry
     return Feed(entries, errors)
 
 
@@ -128,15 +193,15 @@ class ArxivClient(ServiceClient):
         timeout: float = 30.0,
         tries: int = 5,
     ) -> None:
-        self.api_url = api_url
+        self.api_url = check_api_url(api_url, "the arXiv API URL")
         self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries)
 
-    def fetch(self, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+    def fetch(self, ids: Sequence[str]) -> dict[str, Answer]:
         """Entries for well-formed base ids (at most :data:`IDS_PER_REQUEST`); ``None`` for unknown ones.
 
-        An id that arXiv rejects by name is answered ``{"error": message}``.
+        An id that arXiv rejects by name is answered :class:`Rejected`.
         """
-        answers: dict[str, dict[str, Any] | None] = {}
+        answers: dict[str, Answer] = {}
         asking = list(dict.fromkeys(ids))
         doubted = False
         while asking:
@@ -150,7 +215,7 @@ class ArxivClient(ServiceClient):
                 doubted = True
                 log.info("arxiv: %s; asking once more", "an error entry" if rejected else "an empty feed")
                 continue
-            answers.update((arxiv_id, {"error": message}) for arxiv_id, message in rejected.items())
+            answers.update((arxiv_id, Rejected(message)) for arxiv_id, message in rejected.items())
             if rejected:
                 asking = [i for i in asking if i not in rejected]
                 continue

@@ -56,7 +56,7 @@ class Code:
 #: Every finding code, its severity and what it means.  Codes are never renamed or reused.
 CODES: dict[str, Code] = {
     "unreadable-line": Code(
-        "error", "a line the list reader cannot read (cells missing, broken link markup)"
+        "error", "link markup the list reader cannot read as a link, or an unreadable file"
     ),
     "placeholder-link": Code("error", "a link with no usable URL: `(URL)`, `()`, `(#)`"),
     "local-link": Code("error", "a link to localhost or a private address"),
@@ -73,12 +73,17 @@ CODES: dict[str, Code] = {
     "unknown-identifier": Code("warning", "no service the sync asked knows the row's identifier"),
     "title-mismatch": Code("warning", "the listed name is far from the paper's title: is the link right?"),
     "bad-ignore": Code("warning", "an ignore comment names an unknown code"),
+    "ignored-cells": Code("warning", "text in cells beyond the table header's columns, which Markdown drops"),
+    "incomplete-item": Code(
+        "info", "a paper item without a title, authors or a paper link the reader can tell"
+    ),
     "shared-paper": Code("info", "rows with different names in one section cite one paper"),
     "listed-elsewhere": Code("info", "the paper is listed in another section of the file too"),
     "pinned-arxiv-version": Code("info", "an arXiv link pinned to a version (`v2`)"),
     "tracking-query": Code("info", "a tracking query string (`?tab=readme-ov-file`, `utm_*`)"),
 }
 
+_PROBLEM_CODES = {"broken-markup": "unreadable-line", "ignored-cells": "ignored-cells"}
 _IGNORE = re.compile(r"<!--\s*slmbib:\s*ignore\s+(?P<codes>.*?)\s*-->")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 _ANONYMOUS_MIRRORS = ("anonymous.4open.science",)
@@ -88,6 +93,11 @@ _GENERIC = frozenset(
     {"the", "and", "for", "with", "via", "from", "based", "chat", "instruct"}
     | {"llm", "llms", "slm", "slms", "model", "models", "language", "large", "small"}
 )
+_EARLIER_KEPT = 8
+#: How many rows apart a copy may sit from the row it was copied from.
+_COPY_REACH = 2
+#: How alike two family names are when one family grew from the other (WizardLM, WizardMath).
+_KIN_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -149,11 +159,16 @@ def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     except ListErrors as exc:
         return [finding(shown, p.line, "unreadable-line", p.message) for p in exc.problems]
     scan = scan_text(text, shown)
-    problems = scan.errors if scan.rows or scan.errors else (nothing_read(text, shown),)
-    findings = [finding(shown, p.line, "unreadable-line", p.message) for p in problems]
+    findings = [finding(shown, p.error.line, _PROBLEM_CODES[p.kind], p.error.message) for p in scan.problems]
+    if not scan.rows:
+        empty = nothing_read(text, shown)
+        findings.append(finding(shown, empty.line, "unreadable-line", empty.message))
     provisional = {row.line: record_from_row(row, "row")[0] for row in scan.rows}
     for row in scan.rows:
         findings.extend(_link_findings(row))
+        if row.missing:
+            message = f"{row.name!r}: no {', no '.join(row.missing)} read"
+            findings.append(finding(row.source, row.line, "incomplete-item", message))
         findings.extend(_column_findings(row))
         findings.extend(
             finding(row.source, row.line, "mis-encoded-text", f"{r.before!r} should read {r.after!r}")
@@ -281,14 +296,30 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
     shared: dict[tuple[int, int], list[str]] = {}
     by_line = {row.line: row for row in rows}
     for key, group in holders.items():
-        for position, first in enumerate(group):
-            for second in group[position + 1 :]:
-                if _family(first) != _family(second):
-                    shared.setdefault((first.line, second.line), []).append(key)
+        # Each row is set beside the earliest row of another family only, so that a link shared by
+        # n rows costs n comparisons, not n squared.  That row is the first row of one of the first
+        # two families to hold the link: the first if the row is of another family, else the second.
+        firsts: list[tuple[str, Row]] = []
+        for row in group:
+            family = _family(row)
+            other = next((first for name, first in firsts if name != family), None)
+            if other is not None:
+                shared.setdefault((other.line, row.line), []).append(key)
+            if len(firsts) < 2 and all(name != family for name, _ in firsts):
+                firsts.append((family, row))
+    position = {row.line: index for index, row in enumerate(rows)}
     for (first_line, second_line), keys in sorted(shared.items()):
         first, second = by_line[first_line], by_line[second_line]
         shared_urls = [urls[first_line][key] for key in keys]
-        copied = _copied(first, second, shared_urls)
+        if _kindred(first, second):
+            continue
+        # A copy is made from a row nearby: a link shared with a row far off is a shared framework
+        # or dataset (DeepSpeed, vLLM), not a row copied and left unedited; and rows of one paper
+        # (the same arXiv id under two titles) copied nothing.
+        nearby = (
+            first.section == second.section and position[second_line] - position[first_line] <= _COPY_REACH
+        )
+        copied = _copied(first, second, shared_urls) if nearby and not _one_paper(first, second) else None
         if copied is not None:
             copy, owner = copied
             owned = [url for url in shared_urls if _names(url, owner) and not _names(url, copy)]
@@ -305,6 +336,18 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
             yield finding(second.source, second.line, "shared-links", message)
 
 
+def _one_paper(first: Row, second: Row) -> bool:
+    """Whether two rows carry one paper identifier."""
+    own = {(k, v) for link in first.links for k, v in identify(link.url).identifiers.items()}
+    return bool(own & {(k, v) for link in second.links for k, v in identify(link.url).identifiers.items()})
+
+
+def _kindred(first: Row, second: Row) -> bool:
+    """Family names one grew from the other (Mistral and Mixtral, WizardLM and WizardMath)."""
+    a, b = _family(first), _family(second)
+    return bool(a and b) and a[0] == b[0] and SequenceMatcher(None, a, b).ratio() >= _KIN_RATIO
+
+
 def _copied(first: Row, second: Row, shared_urls: list[str]) -> tuple[Row, Row] | None:
     """(copy, owner) when a shared link names one row's work and not the other's."""
     for url in shared_urls:
@@ -317,14 +360,21 @@ def _copied(first: Row, second: Row, shared_urls: list[str]) -> tuple[Row, Row] 
 
 def _duplicate_findings(rows: Sequence[Row], provisional: dict[int, Record]) -> Iterable[Finding]:
     """Rows naming a paper an earlier row of the file names already."""
+    # The first rows per key, in the file and in each section: enough to pass over the few that
+    # conflict, and bounded, so that a key a thousand rows share costs no thousand comparisons each.
     seen: dict[str, list[Row]] = {}
+    seen_here: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         record = provisional[row.line]
-        earlier: list[Row] = []
-        for key in sorted(identity_keys(record)):
-            earlier.extend(r for r in seen.get(key, ()) if r not in earlier)
-            seen.setdefault(key, []).append(row)
-        earlier = [r for r in earlier if not conflict(provisional[r.line], record)]
+        keys = sorted(identity_keys(record))
+        candidates = {
+            r.line: r for key in keys for r in (*seen_here.get((key, row.section), ()), *seen.get(key, ()))
+        }
+        earlier = [r for r in candidates.values() if not conflict(provisional[r.line], record)]
+        for key in keys:
+            for bucket in (seen.setdefault(key, []), seen_here.setdefault((key, row.section), [])):
+                if len(bucket) < _EARLIER_KEPT:
+                    bucket.append(row)
         same_section = [r for r in earlier if r.section == row.section]
         if same_section:
             first = min(same_section, key=lambda r: r.line)

@@ -20,7 +20,7 @@ import click
 
 from . import __version__
 from .choices import FORMATS, ORDERS
-from .errors import SlmbibError
+from .errors import SlmbibError, printable
 
 #: Cycle-collector thresholds while a command runs (Python's defaults: 700, 10, 10).  A
 #: command builds one large graph of long-lived records; with the defaults the collector
@@ -115,7 +115,10 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         return
     for record in records:
         flags = f"  [{', '.join(record.flags)}]" if record.flags else ""
-        click.echo(f"{record.id}\t{record.key or '-'}\t{record.title}{flags}")
+        # A listed name is whatever the list said: no escape sequence of it reaches the terminal.
+        click.echo(
+            "\t".join(printable(part) for part in (record.id, record.key or "-", record.title + flags))
+        )
 
 
 @main.command("export")
@@ -216,6 +219,18 @@ def _age(ctx: click.Context, param: click.Parameter, value: str | None) -> float
     return seconds
 
 
+def _api_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A malformed service URL is a usage error, found before anything is locked or asked."""
+    from .pacing import check_api_url
+
+    if value is None:
+        return None
+    try:
+        return check_api_url(value, "the URL")
+    except SlmbibError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | None, bool]:
     """A progress bar on a terminal, plain lines otherwise, nothing with -q; and whether it is a bar."""
     if ctx.obj["quiet"]:
@@ -240,18 +255,21 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
 @click.option(
     "--s2-api-url",
     envvar="SLMBIB_S2_API_URL",
+    callback=_api_url,
     help="Semantic Scholar root, to which /graph/v1/... is appended "
     "[env: SLMBIB_S2_API_URL; default: https://api.semanticscholar.org].",
 )
 @click.option(
     "--arxiv-api-url",
     envvar="SLMBIB_ARXIV_API_URL",
+    callback=_api_url,
     help="The arXiv API query endpoint [env: SLMBIB_ARXIV_API_URL; default: https://export.arxiv.org/api/query].",
 )
 @click.option(
     "--s2-api-key",
     envvar="S2_API_KEY",
-    help="Semantic Scholar API key, sent as x-api-key and never written anywhere [env: S2_API_KEY].",
+    help="Semantic Scholar API key, sent as x-api-key and never written anywhere; prefer setting "
+    "S2_API_KEY, since a command line is visible to every user in `ps` [env: S2_API_KEY].",
 )
 @click.option(
     "--cache",
@@ -285,7 +303,8 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
-    help="Seconds to wait for an answer before retrying [default: 30].",
+    help="Seconds a request may take, from connecting to the answer's last byte, before it is "
+    "retried [default: 30].",
 )
 @click.pass_context
 def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: Any) -> None:
@@ -373,7 +392,7 @@ def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, igno
 )
 @click.pass_context
 def render_command(ctx: click.Context, readme: Path, check_only: bool, init: bool) -> None:
-    """Write README's paper tables from refs/, between slmbib:begin/end markers.
+    """Write README's paper tables and lists from refs/, between slmbib:begin/end markers.
 
     Everything outside the markers is left as it is.
     """

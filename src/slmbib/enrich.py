@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from . import arxiv, s2
-from .cache import Cache, Cached
-from .errors import ApiError, SlmbibError
+from .cache import Cache, Cached, Codec
+from .errors import ApiError, SlmbibError, printable
 from .identity import normalise_title, parse_arxiv_id, plain_title
 from .merge import merge_records
 from .models import Record
@@ -67,6 +67,11 @@ DAY = 86_400.0
 DEFAULT_MAX_AGE = 30 * DAY
 DEFAULT_PREPRINT_MAX_AGE = 7 * DAY
 CACHE_FILE = Path(".slmbib") / "cache.sqlite"
+#: How each service's answers are stored: its own converter, so a cached answer is checked as a fresh one.
+CODECS = {
+    s2.SERVICE: Codec(s2.answer_to_json, s2.answer_from_json),
+    arxiv.SERVICE: Codec(arxiv.answer_to_json, arxiv.answer_from_json),
+}
 
 #: ``progress(done, total, message)``: records settled so far, records to sync, what just happened.
 Progress = Callable[[int, int, str], None]
@@ -191,13 +196,13 @@ def _arxiv_worker(
         outbox.put(_DONE)
 
 
-def _published(service: str, answer: Any) -> bool:
+def _published(answer: Any) -> bool:
     """Whether an answer shows a peer-reviewed paper; others (preprints, not found) go stale sooner."""
-    if not isinstance(answer, dict) or "error" in answer:
-        return False
-    if service == s2.SERVICE:
+    if isinstance(answer, s2.Paper):
         return s2_fields(answer)[1]
-    return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
+    if isinstance(answer, arxiv.Entry):
+        return bool({"journal_ref", "doi"} & arxiv_fields(answer).keys())
+    return False
 
 
 class _Run:
@@ -245,7 +250,7 @@ class _Run:
             return None
         if cached.fetched < self.started:
             options = self.options
-            published = published or _published(service, cached.answer)
+            published = published or _published(cached.answer)
             if options.refresh or self.started - cached.fetched > (
                 options.max_age if published else options.preprint_max_age
             ):
@@ -296,20 +301,20 @@ class _Run:
         cached = self._fresh(record_id, arxiv.SERVICE, parsed.id, published)
         if cached is None:
             return self._waiting(arxiv.SERVICE), parsed.id
-        if cached.answer is None:
-            return Lookup("not_found", reason=f"no entry for {parsed.id}"), None
-        if "error" in cached.answer:
-            return Lookup("not_found", reason=str(cached.answer["error"])), None
-        return Lookup("found", cached.answer, "found"), None
+        if isinstance(cached.answer, arxiv.Entry):
+            return Lookup("found", cached.answer, "found"), None
+        if isinstance(cached.answer, arxiv.Rejected):
+            return Lookup("not_found", reason=cached.answer.error), None
+        return Lookup("not_found", reason=f"no entry for {parsed.id}"), None
 
     def _settle(self, record: Record) -> _Settled:
         """Where ``record``'s lookups stand, and once all are answered (or given up), their result."""
         s2_lookup, _ = self._s2_state(record)
         known = record.identifiers.get("arxiv")
-        if not known and s2_lookup.state == "found" and s2_lookup.answer is not None:
-            known = s2.paper_identifiers(s2_lookup.answer).get("arxiv")
+        if not known and s2_lookup.state == "found" and isinstance(s2_lookup.answer, s2.Paper):
+            known = s2_lookup.answer.identifiers.get("arxiv")
         # A paper S2 shows published keeps its arXiv answer as long as its S2 one.
-        published = s2_lookup.state == "found" and _published(s2.SERVICE, s2_lookup.answer)
+        published = s2_lookup.state == "found" and _published(s2_lookup.answer)
         arxiv_lookup, arxiv_missing = self._arxiv_state(record.id, known, published)
         if not ((s2_lookup.settled and arxiv_lookup.settled) or self.finished):
             return _Settled(record, s2_lookup, arxiv_lookup, arxiv_missing)  # applied once all are in
@@ -366,7 +371,8 @@ class _Run:
         self._update(rid for key in stored for rid in self.readers.get((service, key), ()))
 
     def _fail(self, service: str, error: ApiError) -> None:
-        short = error.message + (f" (HTTP {error.status})" if error.status is not None else "")
+        # Stored in refs/ as the records' reason: the server's words, secrets hidden, on one line.
+        short = printable(error.message + (f" (HTTP {error.status})" if error.status is not None else ""))
         self.failed[service] = f"unavailable: {short}"
         self.failures[service] = error
         log.debug("%s failed: %s", service, error)
@@ -437,7 +443,7 @@ class _Run:
         self.outbox: queue.Queue[object] = queue.Queue()
         stop = threading.Event()
         with (
-            contextlib.closing(Cache(cache_path, writable=not options.dry_run)) as self.cache,
+            contextlib.closing(Cache(cache_path, CODECS, writable=not options.dry_run)) as self.cache,
             contextlib.closing(
                 s2.S2Client(
                     options.s2_api_url,
@@ -463,16 +469,22 @@ class _Run:
                 daemon=True,
             )
             worker.start()
+            interrupted = False
             try:
                 self.message = "answers already in the cache"
                 self._update(self.targets)
                 self._run_s2(s2_client)
                 self.inbox.put(None)
                 self._drain(block=True)
+            except KeyboardInterrupt:
+                # Ctrl-C stops the run now: the worker (a daemon) may be in a Retry-After wait.
+                interrupted = True
+                raise
             finally:
                 stop.set()
                 self.inbox.put(None)
-                worker.join(timeout=options.timeout + 1)
+                if not interrupted:
+                    worker.join(timeout=options.timeout + 1)
             self.finished = True
             return self._finish({s2.SERVICE: s2_client.requests, arxiv.SERVICE: arxiv_client.requests})
 

@@ -18,13 +18,36 @@ class SlmbibError(Exception):
     """Base of every error slmbib reports; ``str()`` is the one-line message."""
 
 
+#: Values that must never be printed or stored (the S2 API key); see :func:`keep_secret`.
+_SECRETS: set[str] = set()
+REDACTED = "[redacted]"
+
+
+def keep_secret(value: str) -> None:
+    """Hide ``value`` from every message and every stored remote text from now on.
+
+    A server may echo a request header back (in an error body, or even in a
+    title); whatever slmbib prints or stores passes through :func:`hide_secrets`.
+    """
+    if value:
+        _SECRETS.add(value)
+
+
+def hide_secrets(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 def printable(text: str) -> str:
-    """``text`` with line breaks and control characters escaped (``\\n``, ``\\x1b``).
+    """``text`` with secrets hidden and line breaks and control characters escaped (``\\n``, ``\\x1b``).
 
     Messages quote lists, record files and server answers, which may hold
     anything: escaping keeps a message on one line and keeps escape sequences
     from reaching the user's terminal.
     """
+    text = hide_secrets(text)
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
 from .models import is_usable_url
@@ -34,6 +34,11 @@ _ACL_OLD = re.compile(r"^(?P<letter>[A-Z])(?P<yy>\d{2})-\d{4}$")
 _PMLR = re.compile(r"^/(?P<volume>v\d+)/(?P<name>[A-Za-z0-9_\-]+?)(?:\.html|\.pdf|/[^/]*\.pdf)?/?$")
 _ZENODO = re.compile(r"^/records?/(?P<id>\d+)/?$")
 _DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
+#: Identifiers written as text: ``arXiv:2401.01234``, ``arXiv preprint arXiv:2401.01234v2``, ``doi:10.1/x``.
+_ARXIV_IN_TEXT = re.compile(rf"\barXiv:\s?{ARXIV_ID}", re.IGNORECASE)
+_DOI_IN_TEXT = re.compile(r"\bdoi:\s?(?P<doi>10\.\S+)", re.IGNORECASE)
+#: Hosts that serve badges and counters: their images say something of a paper but never link it.
+_BADGE_HOSTS = ("img.shields.io", "badgen.net", "badge.fury.io", "api.star-history.com", "contrib.rocks")
 
 #: ACL Anthology venues whose DOIs are not 10.18653/v1/<id> (journals published elsewhere).
 _ACL_FOREIGN_DOI = {"tacl", "cl"}
@@ -69,6 +74,34 @@ def acl_doi(acl_id: str) -> str:
     if old and old.group("letter") not in _ACL_OLD_JOURNALS and int(old.group("yy")) >= 17:
         return f"10.18653/v1/{acl_id}"
     return ""
+
+
+def identifier_urls(text: str) -> list[str]:
+    """Links to the papers whose identifiers ``text`` writes out (``arXiv:ID``, ``doi:10.…``)."""
+    urls = [f"https://arxiv.org/abs/{arxiv_id_from_match(m).id}" for m in _ARXIV_IN_TEXT.finditer(text)]
+    dois = (m.group("doi").rstrip(".,;)]\"'") for m in _DOI_IN_TEXT.finditer(text))
+    urls += [f"https://doi.org/{doi}" for doi in dois if is_doi(doi)]
+    return urls
+
+
+def badge_text(url: str) -> str | None:
+    """What a badge says (``.../badge/ACL2024--findings-orange`` -> ``ACL2024-findings``); None for no badge.
+
+    shields.io writes ``label-message-colour``, ``--`` for a dash and ``_`` for a space.
+    """
+    if not any(badge_host in url for badge_host in _BADGE_HOSTS):
+        return None
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    if host not in _BADGE_HOSTS:
+        return None
+    if not parts.path.startswith("/badge/"):
+        return ""
+    body = unquote(parts.path.removeprefix("/badge/")).replace("--", "\0").replace("__", "\1")
+    words = body.split("-")
+    if len(words) > 1:
+        words = words[:-1]  # the colour
+    return " ".join(words).replace("_", " ").replace("\0", "-").replace("\1", "_").strip()
 
 
 def strip_tracking(url: str) -> str:

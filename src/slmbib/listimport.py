@@ -33,7 +33,7 @@ from .identify import identify
 from .identity import year_in
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
 from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
-from .readme import ListErrors, Row, read_list
+from .readme import ListErrors, Row, read_document, read_scan
 from .store import LISTS_DIR, RecordChanges, load_records, locked, save_records
 
 
@@ -142,6 +142,8 @@ def record_from_row(row: Row, record_id: str) -> tuple[Record, list[str]]:
             )
     if not any(link.role == "paper" for link in links) and not identifiers:
         notes.append(f"{row.source}:{row.line}: no paper link for {row.name!r}")
+    if "title" in row.missing:
+        notes.append(f"{row.source}:{row.line}: no title told apart in {row.name!r}")
     record = Record(
         id=record_id,
         identifiers=identifiers,
@@ -161,6 +163,8 @@ def readme_fields(rows: Iterable[Row]) -> dict[str, Value]:
             fields["title"] = Value(row.title, "readme")
         if row.authors and "authors" not in fields:
             fields["authors"] = Value(list(row.authors), "readme")
+            if row.authors_truncated:
+                fields["authors_truncated"] = Value(True, "readme")
         if row.venue and "venue" not in fields:
             fields["venue"] = Value(row.venue, "readme")
         year = year_in(row.year)
@@ -180,12 +184,18 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
     for path in paths:
         source = source_name(path, refs_root)
         try:
-            found = read_list(path, source)
+            scan = read_scan(read_document(path, source), source)
         except ListErrors as exc:
             problems.extend(exc.problems)
             continue
-        summary.rows_per_file[source] = len(found)
-        rows.extend(found)
+        summary.rows_per_file[source] = len(scan.rows)
+        rows.extend(scan.rows)
+        summary.flagged.extend(str(problem) for problem in scan.problems)
+        without_authors = sum(1 for row in scan.rows if "authors" in row.missing)
+        if without_authors:
+            summary.flagged.append(
+                f"{source}: {without_authors} items name no authors (`slmbib check {path}` lists them)"
+            )
     if problems:
         raise ListErrors(problems)
     sources = set(summary.rows_per_file)
@@ -218,7 +228,11 @@ def import_lists(refs_root: Path, paths: list[Path]) -> ImportSummary:
             ]
             if mine:
                 others = {k: v for k, v in record.fields.items() if v.source != "readme"}
-                record = replace(record, fields={**readme_fields(mine), **others})
+                listed = readme_fields(mine)
+                if "authors" in others:
+                    # The truncation mark belongs to the list's authors, which other sources replaced.
+                    listed.pop("authors_truncated", None)
+                record = replace(record, fields={**listed, **others})
             if record.listings:
                 # Links are re-read from the listings, so a link fixed in the list is fixed here.
                 record = replace(record, links=links_of(record.listings))

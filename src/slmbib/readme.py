@@ -1,50 +1,85 @@
-"""Read a survey paper list (markdown) into :class:`Row` objects.
+"""Read a paper list (Markdown) into :class:`Row` objects.
 
-Two forms name papers:
+The text is parsed by markdown-it-py (CommonMark with GFM tables), so that what
+the specification says is no content is none here: headings inside HTML
+comments, fenced code (a BibTeX block), HTML blocks other than tables.  Section
+paths come from real headings (the document title, ``#``, is left out).
 
-* tables, with any set and order of columns; the first column names the
-  model or method, a ``Year``/``Date`` column gives the year as written, cells
-  holding links give links, every other cell is kept by its header;
-* numbered lists in the form
-  ``1. **Title.** *Authors*. Venue. [[pdf]](url) [[code]](url)``.
+Papers are named by
 
-Headings give each row its section path (the document title, ``#``, is left
-out).  Fenced code blocks are skipped, and so are HTML comments inside a row
-(``<!-- slmbib: ignore ... -->`` directives are read by the checker, not here).
-Text that is clearly mis-encoded (UTF-8 read as cp1252, ``Itâ€™s``) is
-repaired and the repair kept on the row.
+* table rows (Markdown or HTML ``<table>``), with any set and order of
+  columns: the first column names the work, a ``Year``/``Date`` column gives
+  the year as written, cells holding links give links, every other cell is
+  kept by its header.  GFM's rules hold: cells beyond the header's count are
+  ignored (and reported when they hold text), missing cells are empty.  A
+  table none of whose rows links anything and whose header names no title,
+  paper or year is no paper table (a legend, a glossary);
+* list items and paragraphs, in any of the shapes real lists use, read by
+  :mod:`listitem`.  One is a paper when it links a paper (or writes its
+  ``arXiv:``/``doi:`` identifier), or marks a title and gives authors, a year
+  or a venue; a table of contents, a news line or prose is not.
 
-:func:`scan_text` gives everything the reader learnt (rows, tables with their
-headers and extent, headings by line) together with the unreadable lines;
-:func:`read_text` and :func:`read_list` give the rows and raise instead.
+Nothing is refused for one odd line: a paper the reader cannot fully read is
+still a row, with what it lacks in :attr:`Row.missing`, and a line read with a
+problem (broken link markup, cells beyond the header) is kept and its problem
+reported in :attr:`Scan.problems`.  Only a file that cannot be read at all
+(empty, not UTF-8, no paper in it) is an error: :func:`read_list` raises
+:class:`ListErrors`.  Text that is clearly mis-encoded (UTF-8 read as cp1252,
+``Itâ€™s``) is repaired and the repair kept on the row.
 
-Problems come in two kinds.  *Errors* (a table row with cells missing, a link
-whose markup is broken, a file that is empty or not UTF-8) mean the list
-cannot be read faithfully: :func:`read_list` raises :class:`ListErrors` with
-every such line, one per problem, and the import writes nothing.  *Notes*
-(a repaired text, a placeholder link) ride on the row and are reported while
-the row is still read.
+Line numbers count line feeds only, as editors do (a form feed, U+2028 or a
+lone carriage return inside a cell does not end a line); a row's line is the
+line its item or table row starts on.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from .errors import InputError, SlmbibError
+from .identify import Identified, badge_text, identify
+from .listitem import Item, Run, links_of, plain, read_item, split_authors
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<body>.*)$")
-# [[pdf]](url) in lists, [Link](url) in tables; an image ![..](..) is not a link.  A label
-# stops at the next bracket either way, so that a line of many "[" is matched in linear time.
-_LINK = re.compile(r"(?<!!)\[(?:\[(?P<inner>[^\]\[]*)\]|(?P<label>[^\]\[]*))\]\((?P<url>[^()\s]*)\)")
-_OPEN_LINK = re.compile(r"(?<!!)\[[^\]\[]*\]\]?\(")
-_LIST_ITEM = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:\*(?P<authors>[^*]+)\*)?\s*\.?\s*(?P<rest>.*)$")
+FENCE = re.compile(r"^ {0,3}(```|~~~)")
 YEAR_COLUMNS = ("year", "date")
-_COMMENT = re.compile(r"<!--.*?-->")
+_TITLE_COLUMNS = re.compile(r"\b(title|paper|papers|publication|article)\b", re.IGNORECASE)
+_NAME_COLUMNS = re.compile(r"\b(model|method|name|abbr|abbreviation|short)\b", re.IGNORECASE)
+_AUTHOR_COLUMNS = re.compile(r"\bauthors?\b", re.IGNORECASE)
+_VENUE_COLUMNS = re.compile(r"\b(venue|conference|journal|published|publication venue)\b", re.IGNORECASE)
+_PAPER_HEADER = re.compile(r"\b(title|paper|papers|year|date|venue|arxiv)\b", re.IGNORECASE)
+#: ``[TinyThink] Tiny Models Think Big(@Some Lab)``: a bracketed name before a title, a lab after it.
+_BRACKET_NAME = re.compile(r"^\[(?P<name>[^\[\]]{1,40})\]\s*(?P<title>.+)$")
+_AT_LAB = re.compile(r"\s*\(@[^()]*\)\s*$")
+#: Link markup the parser did not take as a link: ``[Paper](https://x`` with its ``)`` missing.
+_BROKEN_LINK = re.compile(r"\]\s?\((?:https?:|www\.|\S*\.\S)")
+#: News and announcements start with a date or a flag, not with a paper.
+_NEWS = re.compile(r"^\W{0,3}(\[?\s*(19|20)\d{2}[./\-]\d|news\b|update\b|🔥|📢|🎉|🚀|✨)", re.IGNORECASE)
+_INLINE_TAG = re.compile(r"^<\s*(?P<end>/)?\s*(?P<tag>[a-zA-Z][a-zA-Z0-9]*)(?P<attrs>[^>]*)>$", re.DOTALL)
+_HREF = re.compile(r"""\b(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+_NESTED_TARGET = re.compile(r"^\[[^\[\]]*\]\((?P<url>[^()\s]+)\)$")
+
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@functools.lru_cache(maxsize=16384)
+def _identified(url: str, label: str = "", column: str = "") -> Identified:
+    """:func:`identify.identify`, once a link: lists repeat their code and model links row after row."""
+    return identify(url, label, column)
+
+
+# Links are kept as written, to be judged by :func:`identify.identify`: neither percent-encoded
+# nor dropped (a ``javascript:`` link is no paper link, and the checker says so).
+_PARSER.normalizeLink = lambda url: url  # type: ignore[method-assign]
+_PARSER.validateLink = lambda url: True  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -74,13 +109,23 @@ class Row:
     year: str = ""
     cells: dict[str, str] = field(default_factory=dict)
     links: tuple[RawLink, ...] = ()
-    #: Numbered-list items carry the paper's title, authors and venue.
+    #: What the item itself says of the paper (list items, and tables with such columns).
     title: str = ""
     authors: tuple[str, ...] = ()
     venue: str = ""
     repairs: tuple[Repair, ...] = ()
     #: The header of the row's table, in order (empty for list items).
     columns: tuple[str, ...] = ()
+    #: The item's author list ends in ``et al.``.
+    authors_truncated: bool = False
+    #: What a paper item lacks: ``title``, ``authors``, ``paper link``.
+    missing: tuple[str, ...] = ()
+    #: The last line of the row (an item may go on over several lines); 0 for the row's own line.
+    end: int = 0
+
+    @property
+    def last_line(self) -> int:
+        return max(self.line, self.end)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -98,17 +143,50 @@ class Table:
     header: tuple[str, ...]
     #: The column alignments of the separator (``---``, ``:---``, ``---:``, ``:---:``), one per column.
     alignments: tuple[str, ...]
+    #: The separator row as written, kept when the table is written again.
+    separator: str = ""
+    #: False for an HTML ``<table>``, which render does not write.
+    markdown: bool = True
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    """A Markdown list that names papers: its first and last line (1-based) and its item marker."""
+
+    section: str
+    line: int
+    end: int
+    #: ``-``, ``*``, ``+`` for bullets, ``.`` or ``)`` for numbered items.
+    marker: str
+    ordered: bool
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A line read with a problem: ``broken-markup`` (link markup the parser could not take as a
+    link) or ``ignored-cells`` (text in cells beyond the header, which GFM drops)."""
+
+    kind: str
+    error: InputError
+
+    def __str__(self) -> str:
+        return str(self.error)
 
 
 @dataclass(frozen=True)
 class Scan:
-    """All a list's text says: rows, tables, the section path from each heading on, and unreadable lines."""
+    """All a list's text says: rows, tables, lists, the section path from each heading on, and odd lines."""
 
     rows: tuple[Row, ...]
     tables: tuple[Table, ...]
     #: ``(line, section path)`` for every heading, in order.
     headings: tuple[tuple[int, str], ...]
-    errors: tuple[InputError, ...]
+    #: Lines read with a problem; their rows are still read.
+    problems: tuple[LineProblem, ...]
+    #: ``(first line, last line)`` (1-based) of every block that is no list content: code, HTML.
+    opaque: tuple[tuple[int, int], ...] = ()
+    #: The lists that name papers, outermost only.
+    lists: tuple[ListBlock, ...] = ()
 
     def section_at(self, line: int) -> str:
         """The section path in force at ``line``."""
@@ -121,7 +199,7 @@ class Scan:
 
 
 class ListErrors(SlmbibError):
-    """Every line of a list that cannot be read; ``str()`` has one line per problem."""
+    """Every problem that makes a list unreadable; ``str()`` has one line per problem."""
 
     def __init__(self, problems: list[InputError]) -> None:
         self.problems = problems
@@ -130,67 +208,152 @@ class ListErrors(SlmbibError):
 
 def repair_text(text: str) -> str:
     """Undo mojibake (UTF-8 bytes decoded as cp1252 or latin-1); other text is returned as is."""
+    if text.isascii():
+        return text
     import ftfy  # imported here: it is only needed when a list is read
 
     return str(ftfy.fix_encoding(text))
 
 
-def split_cells(line: str) -> list[str]:
-    """The cells of a table line; pipes inside links or backquotes do not split."""
-    body = line.strip()
-    if body.startswith("|"):
-        body = body[1:]
-    if body.endswith("|") and not body.endswith("\\|"):
-        body = body[:-1]
-    cells: list[str] = []
-    current: list[str] = []
-    depth, code = 0, False
-    for index, char in enumerate(body):
-        if char == "`":
-            code = not code
-        elif char in "[(" and not code:
-            depth += 1
-        elif char in "])" and not code:
-            depth = max(0, depth - 1)
-        if char == "|" and depth == 0 and not code and (index == 0 or body[index - 1] != "\\"):
-            cells.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    cells.append("".join(current).strip())
-    return cells
+def escape_text(text: str) -> str:
+    """Plain text as Markdown that reads back as the same text, on one line, fit for a table cell.
+
+    Escaped: a backslash before punctuation, pipes, brackets, ``*``, backquotes, ``<``, an ``&``
+    that would start an entity, and ``_``
+    where it could start or end emphasis (``phi-1_5`` keeps its own).
+    """
+    text = re.sub(r"\s*[\r\n]+\s*", " ", text)
+    text = re.sub(r"\\(?=[!-/:-@\[-`{-~])", r"\\\\", text)
+    text = re.sub(r"([|\[\]*`<])|&(?=#?\w+;)", lambda m: "\\" + m.group(0), text)
+    return re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", text)
 
 
-def _links(text: str, column: str) -> tuple[tuple[RawLink, ...], bool]:
-    """Links in ``text`` and whether some link markup was left unclosed."""
-    links = tuple(
-        RawLink(url=m.group("url"), label=(m.group("inner") or m.group("label") or "").strip(), column=column)
-        for m in _LINK.finditer(text)
-    )
-    broken = len(_OPEN_LINK.findall(text)) > len(links)
-    return links, broken
+def _runs(children: list[Token]) -> list[Run]:
+    """The runs of an inline token's children: text with the emphasis, underline and link it sits in."""
+    runs: list[Run] = []
+    strong = em = underline = 0
+    href = ""
+    for child in children:
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            runs.append(Run(child.content, strong > 0, em > 0, underline > 0, href))
+        elif kind in ("softbreak", "hardbreak"):
+            runs.append(Run(" ", newline=True))
+        elif kind == "strong_open":
+            strong += 1
+        elif kind == "strong_close":
+            strong -= 1
+        elif kind == "em_open":
+            em += 1
+        elif kind == "em_close":
+            em -= 1
+        elif kind == "link_open":
+            # An empty target (``[Link]()``) is still a link, a placeholder: a space keeps it one.
+            href = _link_target(str(child.attrs.get("href", ""))) or " "
+        elif kind == "link_close":
+            href = ""
+        elif kind == "image":
+            runs.append(Run("", href=href, image=str(child.attrs.get("src", ""))))
+        elif kind == "html_inline":
+            tag = _INLINE_TAG.match(child.content.strip())
+            if not tag:
+                continue
+            name, closing = tag.group("tag").lower(), bool(tag.group("end"))
+            step = -1 if closing else 1
+            if name in ("u", "ins"):
+                underline = max(0, underline + step)
+            elif name in ("b", "strong"):
+                strong = max(0, strong + step)
+            elif name in ("i", "em"):
+                em = max(0, em + step)
+            elif name == "br":
+                runs.append(Run(" ", newline=True))
+            elif name == "a":
+                href = "" if closing else _attribute(tag.group("attrs"))
+            elif name == "img":
+                runs.append(Run("", href=href, image=_attribute(tag.group("attrs"))))
+    return runs
 
 
-def _author_name(text: str) -> str:
-    """An author as listed, without the sentence's closing period (``*A, B.*``); ``J.`` keeps its own."""
-    name = text.strip()
-    if name.endswith(".") and not re.search(r"(\b[A-Z]|\bJr|\bSr)\.$", name):
-        name = name[:-1].rstrip()
-    return name
+def _nested_link(href: str) -> str:
+    """The target of link markup written inside a link's target (``[[Paper]([url1](url2))]``), else ''."""
+    found = _NESTED_TARGET.match(unquote(href))
+    return found.group("url") if found else ""
 
 
-def _plain(text: str) -> str:
-    """Cell text without link markup or emphasis."""
-    text = _LINK.sub(lambda m: m.group("inner") or m.group("label") or "", text)
-    return re.sub(r"[*_`]+", "", text).strip()
+def _link_target(href: str) -> str:
+    return _nested_link(href) or href
 
 
-def _alignment(separator_cell: str) -> str:
-    """A separator cell in its shortest form: ``---``, ``:---``, ``---:`` or ``:---:``."""
-    cell = separator_cell.strip()
-    return (
-        (":" if cell.startswith(":") else "") + "---" + (":" if cell.endswith(":") and len(cell) > 1 else "")
-    )
+def _attribute(attrs: str) -> str:
+    found = _HREF.search(attrs)
+    return next((group for group in found.groups()[1:] if group is not None), "") if found else ""
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A table cell as runs, with the parser's tokens they came from (none for HTML tables)."""
+
+    runs: list[Run]
+    children: list[Token]
+
+
+@dataclass
+class _HtmlCell:
+    header: bool
+    runs: list[Run] = field(default_factory=list)
+
+
+class _HtmlTable(HTMLParser):
+    """The rows of an HTML ``<table>`` as runs per cell, with the offset of each row's line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[tuple[int, list[_HtmlCell]]] = []
+        self.cell: _HtmlCell | None = None
+        self.style = {"strong": 0, "em": 0, "underline": 0}
+        self.href = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if tag == "tr":
+            self.rows.append((self.getpos()[0] - 1, []))
+        elif tag in ("td", "th") and self.rows:
+            self.cell = _HtmlCell(tag == "th")
+            self.rows[-1][1].append(self.cell)
+        elif self.cell is None:
+            return
+        elif tag in ("b", "strong", "em", "i", "u", "ins"):
+            self.style[_STYLE[tag]] += 1
+        elif tag == "a":
+            self.href = values.get("href", "")
+        elif tag == "br":
+            self.cell.runs.append(Run(" ", newline=True))
+        elif tag == "img":
+            self.cell.runs.append(Run("", href=self.href, image=values.get("src", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self.cell = None
+        elif tag in _STYLE:
+            self.style[_STYLE[tag]] = max(0, self.style[_STYLE[tag]] - 1)
+        elif tag == "a":
+            self.href = ""
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.runs.append(
+                Run(
+                    data,
+                    self.style["strong"] > 0,
+                    self.style["em"] > 0,
+                    self.style["underline"] > 0,
+                    self.href,
+                )
+            )
+
+
+_STYLE = {"b": "strong", "strong": "strong", "em": "em", "i": "em", "u": "underline", "ins": "underline"}
 
 
 class _Reader:
@@ -198,149 +361,352 @@ class _Reader:
         self.source = source
         self.lines = lines
         self.rows: list[Row] = []
-        self.errors: list[InputError] = []
-        self.headings: list[tuple[int, str]] = []
+        self.problems: list[LineProblem] = []
+        self.levels: list[tuple[int, str]] = []
         self.tables: list[Table] = []
         self.sections: list[tuple[int, str]] = []
+        self.opaque: list[tuple[int, int]] = []
+        self.lists: list[ListBlock] = []
+        #: Open lists: (open token, rows before it); open items: their last line.
+        self.open_lists: list[tuple[Token, int]] = []
+        self.item_ends: list[int] = []
 
-    def error(self, line: int, message: str) -> None:
-        self.errors.append(InputError(self.source, line, message))
+    def problem(self, kind: str, line: int, message: str) -> None:
+        self.problems.append(LineProblem(kind, InputError(self.source, line, message)))
 
     @property
     def section(self) -> str:
-        return " > ".join(title for level, title in self.headings if level > 1)
+        return " > ".join(title for level, title in self.levels if level > 1)
 
-    def read(self) -> None:
-        index, fenced = 0, False
-        while index < len(self.lines):
-            line = self.lines[index]
-            if FENCE.match(line):
-                fenced = not fenced
-            elif fenced:
-                pass
-            elif heading := _HEADING.match(line):
-                level = len(heading.group(1))
-                self.headings = [h for h in self.headings if h[0] < level] + [(level, heading.group(2))]
-                self.sections.append((index + 1, self.section))
-            elif self._starts_table(index):
-                index = self._read_table(index)
+    def read(self, tokens: list[Token]) -> None:
+        index = 0
+        in_item = 0
+        while index < len(tokens):
+            token = tokens[index]
+            kind = token.type
+            if kind == "heading_open" and token.map:
+                level = int(token.tag[1])
+                title = tokens[index + 1].content.strip()
+                self.levels = [h for h in self.levels if h[0] < level] + [(level, title)]
+                self.sections.append((token.map[0] + 1, self.section))
+            elif kind == "table_open":
+                index = self._read_table(tokens, index)
                 continue
-            elif numbered := _NUMBERED.match(line):
-                self._read_item(index + 1, numbered.group("body"))
+            elif kind in ("fence", "code_block", "html_block") and token.map:
+                self.opaque.append((token.map[0] + 1, token.map[1]))
+                if kind == "html_block" and re.search(r"<table\b", token.content, re.IGNORECASE):
+                    self._read_html_table(token)
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                self.open_lists.append((token, len(self.rows)))
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self._close_list(*self.open_lists.pop())
+            elif kind == "list_item_open":
+                in_item += 1
+                self.item_ends.append((token.map or [0, 0])[1])
+            elif kind == "list_item_close":
+                in_item -= 1
+                self.item_ends.pop()
+            elif kind == "paragraph_open" and token.map and tokens[index + 1].type == "inline":
+                end = self.item_ends[-1] if self.item_ends else token.map[1]
+                self._read_item(token.map[0] + 1, tokens[index + 1], in_item > 0, end)
             index += 1
 
-    def _starts_table(self, index: int) -> bool:
-        return (
-            self.lines[index].lstrip().startswith("|")
-            and index + 1 < len(self.lines)
-            and bool(_TABLE_SEPARATOR.match(self.lines[index + 1]))
+    # Tables -------------------------------------------------------------------------------
+
+    def _read_table(self, tokens: list[Token], index: int) -> int:
+        table = tokens[index]
+        start = (table.map or [0, 0])[0]
+        header_runs: list[list[Run]] = []
+        alignments: list[str] = []
+        rows: list[tuple[int, list[_Cell]]] = []
+        current: list[_Cell] | None = None
+        index += 1
+        while tokens[index].type != "table_close":
+            token = tokens[index]
+            if token.type == "tr_open":
+                current = []
+                if token.map and token.map[0] != start:
+                    rows.append((token.map[0] + 1, current))
+            elif token.type == "th_open":
+                style = str(token.attrs.get("style", ""))
+                align = style.removeprefix("text-align:")
+                alignments.append({"left": ":---", "right": "---:", "center": ":---:"}.get(align, "---"))
+            elif token.type == "inline" and current is not None:
+                cell = _Cell(_runs(token.children or []), token.children or [])
+                if rows:
+                    current.append(cell)
+                else:
+                    header_runs.append(cell.runs)
+            index += 1
+        end = (table.map or [0, 0])[1]
+        header = [plain(runs) for runs in header_runs]
+        separator = self.lines[start + 1] if start + 1 < len(self.lines) else ""
+        paper_table = _PAPER_HEADER.search(" ".join(header)) is not None or any(
+            _usable_links(cells) for _, cells in rows
         )
+        self.tables.append(
+            Table(self.section, start + 1, end, tuple(header), tuple(alignments), separator.strip())
+        )
+        if paper_table:
+            for line, cells in rows:
+                self._read_table_row(line, header, cells, self._extra_cells(line, len(header)))
+        return index + 1
 
-    def _read_table(self, index: int) -> int:
-        start = index
-        header = [_plain(cell) for cell in split_cells(_COMMENT.sub("", self.lines[index]))]
-        while header and not header[-1]:
-            header.pop()
-        alignments = [_alignment(cell) for cell in split_cells(self.lines[index + 1])]
-        alignments = (alignments + ["---"] * len(header))[: len(header)]
-        index += 2
-        while index < len(self.lines) and self.lines[index].strip().startswith("|"):
-            self._read_table_row(index + 1, header, split_cells(_COMMENT.sub("", self.lines[index])))
-            index += 1
-        self.tables.append(Table(self.section, start + 1, index, tuple(header), tuple(alignments)))
-        return index
+    def _extra_cells(self, line: int, count: int) -> list[str]:
+        """Text in cells beyond the header's ``count`` on ``line``, which GFM ignores."""
+        row = self.lines[line - 1] if line - 1 < len(self.lines) else ""
+        extra = split_cells(row)[count:]
+        return [cell for cell in extra if cell and not re.fullmatch(r"\[//\]:\s*#.*|<!--.*-->", cell)]
 
-    def _read_table_row(self, line_no: int, header: list[str], cells: list[str]) -> None:
-        while len(cells) > len(header) and not cells[-1]:
-            cells.pop()
-        if len(cells) != len(header):
-            self.error(line_no, f"table row has {len(cells)} cells, its header has {len(header)}")
+    def _read_html_table(self, token: Token) -> None:
+        parser = _HtmlTable()
+        parser.feed(token.content)
+        parser.close()
+        first = (token.map or [0, 0])[0] + 1
+        rows = [(first + offset, cells) for offset, cells in parser.rows if cells]
+        if not rows:
             return
-        if not any(cells):
+        header: list[str] = []
+        if all(cell.header for cell in rows[0][1]):
+            header = [plain(cell.runs) for cell in rows[0][1]]
+            rows = rows[1:]
+        width = max([len(header), *(len(cells) for _, cells in rows)])
+        header += [f"Column {n}" for n in range(len(header) + 1, width + 1)]
+        self.tables.append(Table(self.section, first, (token.map or [0, 0])[1], tuple(header), (), "", False))
+        for line, cells in rows:
+            self._read_table_row(line, header, [_Cell(cell.runs, []) for cell in cells], [])
+
+    def _read_table_row(self, line: int, header: list[str], written: list[_Cell], extra: list[str]) -> None:
+        if extra:
+            self.problem(
+                "ignored-cells",
+                line,
+                f"{len(extra)} cell(s) beyond the header's {len(header)} ignored: {extra[0]}",
+            )
+        written = (written + [_Cell([], []) for _ in header])[: len(header)]
+        cells = [cell.runs for cell in written]
+        if not any(plain(runs) or links_of(runs) for runs in cells):
             return
+        repairs: list[Repair] = []
         year, others = "", {}
         links: list[RawLink] = []
-        repairs: list[Repair] = []
-        for column, raw in zip(header[1:], cells[1:], strict=True):
-            text = self._repaired(raw, repairs)
-            found, broken = _links(text, column)
-            if broken:
-                self.error(line_no, f"broken link markup in column {column!r}: {raw}")
-                return
-            links.extend(found)
+        item = Item()
+        for position, (column, cell) in enumerate(zip(header, written, strict=True)):
+            runs = _repaired(cell.runs, repairs)
+            self._check_markup(line, runs, column, cell.children)
+            found = links_of(runs)
+            links.extend(RawLink(link.url, link.label, column) for link in found)
+            text = plain(runs)
+            if position == 0:
+                item = _first_cell(column, runs)
+                continue
+            if _AUTHOR_COLUMNS.search(column) and text:
+                item.authors, item.authors_truncated = split_authors(text)
+            elif _VENUE_COLUMNS.search(column) and text and not item.venue:
+                item.venue = text
+            elif (
+                _NAME_COLUMNS.search(column)
+                and text.strip("-\u2013 ")
+                and not found
+                and not item.name
+                and item.title
+            ):
+                item.name = text
             if found:
                 continue
             if column.lower() in YEAR_COLUMNS:
-                year = _plain(text)
-            elif _plain(text) and _plain(text) != "-":
-                others[column] = _plain(text)
-        name = _plain(self._repaired(cells[0], repairs))
+                year = text
+            elif text and text != "-":
+                others[column] = text
+        name = (
+            item.name
+            or item.title
+            or plain(cells[0])
+            or next((link.label for link in links if link.label), "")
+        )
+        name = name or (links[0].url if links else "")
         if not name:
-            self.error(line_no, f"table row has no {header[0] or 'name'}")
             return
+        missing = tuple(
+            what
+            for what, present in (("title", item.title), ("paper link", _names_paper(links)))
+            if item.title or _TITLE_COLUMNS.search(header[0])
+            if not present
+        )
         self.rows.append(
             Row(
                 self.source,
-                line_no,
+                line,
                 self.section,
                 "table",
                 name,
                 year,
                 others,
                 tuple(links),
+                title=item.title,
+                authors=item.authors,
+                venue=item.venue,
                 repairs=tuple(repairs),
                 columns=tuple(header),
+                authors_truncated=item.authors_truncated,
+                missing=missing,
             )
         )
 
-    def _read_item(self, line_no: int, body: str) -> None:
+    # Items ---------------------------------------------------------------------------------
+
+    def _close_list(self, opening: Token, rows_before: int) -> None:
+        if self.open_lists or len(self.rows) == rows_before or not opening.map:
+            return  # a nested list, or one that names no paper
+        start, end = opening.map
+        while end > start + 1 and not self.lines[end - 1].strip():
+            end -= 1
+        ordered = opening.type == "ordered_list_open"
+        self.lists.append(ListBlock(self.section, start + 1, end, opening.markup or "-", ordered))
+
+    def _last_line(self, first: int, end: int) -> int:
+        """The last non-blank line of an item running from line ``first`` to ``end`` (exclusive, 0-based)."""
+        while end > first and not self.lines[end - 1].strip():
+            end -= 1
+        return end
+
+    def _read_item(self, line: int, inline: Token, listed: bool, end: int) -> None:
         repairs: list[Repair] = []
-        body = self._repaired(_COMMENT.sub("", body), repairs)
-        links, broken = _links(body, "")
-        if not links and not broken:
-            return  # a numbered list that names no paper (instructions, notes)
-        if broken:
-            self.error(line_no, f"broken link markup: {body.strip()}")
-            return
-        item = _LIST_ITEM.match(body.strip())
-        if not item:
-            self.error(line_no, "numbered item is not '**Title.** *Authors*. Venue. [[pdf]](url)'")
-            return
-        title = item.group("title").strip().rstrip(".").strip()
-        if not title:
-            self.error(line_no, "numbered item has an empty title")
-            return
-        authors = tuple(
-            _author_name(name) for name in re.split(r",|\band\b", item.group("authors") or "") if name.strip()
+        runs = _repaired(_runs(inline.children or []), repairs)
+        item = read_item(runs)
+        text = plain(runs)
+        links = [RawLink(link.url, link.label, "") for link in item.links]
+        # Outside a list, a link whose host says nothing ("[link](…)") does not make prose a paper.
+        identified = _names_paper(links) if listed else any(_identified(x.url).identifiers for x in links)
+        marked = item.marked_title and bool(item.authors or item.year)
+        # Outside a list, prose is the rule: a paragraph is a work when it opens with its title and links it.
+        opens = text.lstrip('*_"“[ ').startswith(item.title[:20]) and any(
+            _identified(x.url).usable for x in links
         )
-        venue_text = _LINK.split(item.group("rest"))[0]
-        venue = venue_text.strip().strip(".,").strip()
-        year_found = re.search(r"\b(19|20)\d{2}(\.\d{1,2})?\b", venue)
+        if not identified and (not marked or _NEWS.match(text) or not (listed or opens)):
+            return
+        self._check_markup(line, runs, "", inline.children or [])
+        missing = tuple(
+            what
+            for what, present in (
+                ("title", item.title),
+                ("authors", item.authors),
+                ("paper link", identified),
+            )
+            if not present
+        )
+        title = item.title or ""
+        name = item.name or title or text[:120] or _link_name(runs, links)
         self.rows.append(
             Row(
                 self.source,
-                line_no,
+                line,
                 self.section,
                 "list",
-                title,
-                year_found.group(0) if year_found else "",
+                name,
+                item.year,
                 {},
-                links,
+                tuple(links),
                 title=title,
-                authors=authors,
-                venue=venue,
+                authors=item.authors,
+                venue=item.venue,
                 repairs=tuple(repairs),
+                authors_truncated=item.authors_truncated,
+                missing=missing,
+                end=self._last_line(line, end),
             )
         )
 
-    @staticmethod
-    def _repaired(text: str, repairs: list[Repair]) -> str:
-        fixed = repair_text(text)
-        if fixed != text:
-            before = [w for w in text.split() if w not in fixed.split()]
-            after = [w for w in fixed.split() if w not in text.split()]
+    def _check_markup(self, line: int, runs: list[Run], column: str, children: list[Token]) -> None:
+        loose = "".join(run.text for run in runs if not run.href)
+        where = f" in column {column!r}" if column else ""
+        if _BROKEN_LINK.search(loose):
+            self.problem(
+                "broken-markup", line, f"broken link markup{where}: {_printable(loose.strip())[:200]}"
+            )
+        for child in children:
+            target = str(child.attrs.get("href", "")) if child.type == "link_open" else ""
+            if target and _nested_link(target):
+                self.problem(
+                    "broken-markup",
+                    line,
+                    f"link markup inside a link target{where}: {_printable(unquote(target))}",
+                )
+
+
+def _link_name(runs: list[Run], links: list[RawLink]) -> str:
+    """A name for an item that is only links and badges: a label, a badge's text, else the first URL."""
+    badges = [text for run in runs if run.image and (text := badge_text(run.image))]
+    return next((link.label for link in links if link.label), "") or " ".join(badges) or links[0].url
+
+
+def _first_cell(column: str, runs: list[Run]) -> Item:
+    """The first cell of a row: a name, or a title (``[**Title**](url)``, ``Title<br>Authors``)."""
+    item = read_item(runs)
+    text = plain(runs)
+    lines = [plain(part) for part in _split_at_breaks(runs)]
+    if _TITLE_COLUMNS.search(column) or (item.marked_title and len(item.title.split()) >= 4):
+        title = item.title if item.marked_title else lines[0] if lines else text
+        bracket = _BRACKET_NAME.match(title)
+        if bracket:
+            item.name, title = bracket.group("name").strip(), bracket.group("title")
+        item.title = _AT_LAB.sub("", title).strip()
+        if len(lines) > 1 and not item.authors:
+            item.authors, item.authors_truncated = split_authors(" ".join(lines[1:]))
+        return item
+    return Item()
+
+
+def _split_at_breaks(runs: list[Run]) -> list[list[Run]]:
+    parts: list[list[Run]] = [[]]
+    for run in runs:
+        if run.newline:
+            parts.append([])
+        else:
+            parts[-1].append(run)
+    return [part for part in parts if plain(part)]
+
+
+def _names_paper(links: list[RawLink]) -> bool:
+    for link in links:
+        found = _identified(link.url, link.label, link.column)
+        if found.usable and (found.identifiers or found.role == "paper"):
+            return True
+    return False
+
+
+def _usable_links(cells: list[_Cell]) -> bool:
+    """Whether a row links anything, or meant to (link markup left broken)."""
+    return any(
+        _BROKEN_LINK.search(plain(cell.runs))
+        or any(_identified(link.url).usable for link in links_of(cell.runs))
+        for cell in cells
+    )
+
+
+def _repaired(runs: list[Run], repairs: list[Repair]) -> list[Run]:
+    out = []
+    for run in runs:
+        fixed = repair_text(run.text)
+        if fixed != run.text:
+            before = [w for w in run.text.split() if w not in fixed.split()]
+            after = [w for w in fixed.split() if w not in run.text.split()]
             repairs.append(Repair(" ".join(before), " ".join(after)))
-        return fixed
+            run = Run(fixed, run.strong, run.em, run.underline, run.href, run.newline, run.image)
+        out.append(run)
+    return out
+
+
+def _printable(text: str) -> str:
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
+def split_cells(line: str) -> list[str]:
+    """The cells of a table line as GFM splits them: at every pipe that is not escaped."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", body)]
 
 
 def split_lines(text: str, keepends: bool = False) -> list[str]:
@@ -357,28 +723,46 @@ def split_lines(text: str, keepends: bool = False) -> list[str]:
     return lines if lines[-1] else lines[:-1]
 
 
+def _parseable(text: str) -> str:
+    """``text`` with line feeds as its only line ends, so that the parser's lines are the editor's.
+
+    CommonMark ends a line at a lone CR too; here it is a space, as in a cell.
+    """
+    return re.sub(r"\r(?!\n)", " ", text.removeprefix("\ufeff"))
+
+
 def scan_text(text: str, source: str) -> Scan:
-    """Everything the reader finds in one list's text, unreadable lines included."""
-    reader = _Reader(source, split_lines(text))
-    reader.read()
-    return Scan(tuple(reader.rows), tuple(reader.tables), tuple(reader.sections), tuple(reader.errors))
+    """Everything the reader finds in one list's text, lines read with a problem included."""
+    reader = _Reader(source, split_lines(text.removeprefix("\ufeff")))
+    reader.read(_PARSER.parse(_parseable(text)))
+    return Scan(
+        tuple(reader.rows),
+        tuple(reader.tables),
+        tuple(reader.sections),
+        tuple(reader.problems),
+        tuple(reader.opaque),
+        tuple(reader.lists),
+    )
 
 
 def nothing_read(text: str, source: str) -> InputError:
     """The error for a list in which no paper row was found."""
     if not text.strip():
         return InputError(source, 1, "the file is empty")
-    return InputError(source, 1, "no paper table or numbered paper list found")
+    return InputError(source, 1, "no paper table or paper list found")
+
+
+def read_scan(text: str, source: str) -> Scan:
+    """What one list's text says; raises :class:`ListErrors` when it names no paper at all."""
+    scan = scan_text(text, source)
+    if not scan.rows:
+        raise ListErrors([nothing_read(text, source)])
+    return scan
 
 
 def read_text(text: str, source: str) -> list[Row]:
-    """Rows of one list's text; raises :class:`ListErrors` listing every unreadable line."""
-    scan = scan_text(text, source)
-    if scan.errors:
-        raise ListErrors(list(scan.errors))
-    if not scan.rows:
-        raise ListErrors([nothing_read(text, source)])
-    return list(scan.rows)
+    """Rows of one list's text; raises :class:`ListErrors` when the text names no paper at all."""
+    return list(read_scan(text, source).rows)
 
 
 def read_document(path: Path, source: str) -> str:

@@ -6,11 +6,11 @@
   accepted only when the normalised titles agree closely, the first author's
   family name agrees (when the record knows one), the year is within one (when
   the record knows it) and no identifier contradicts the record's.
-* :func:`remote_fields` turns an S2 paper and an arXiv entry into record fields
-  with provenance.  When S2 shows a peer-reviewed venue (a journal or
-  conference venue, or a DOI that is not arXiv's) the record takes that venue
-  and entry type and keeps its arXiv id; otherwise a paper with an arXiv id is
-  a preprint.
+* :func:`remote_fields` turns an S2 paper and an arXiv entry (the checked
+  objects of ``s2`` and ``arxiv``) into record fields with provenance.  When
+  S2 shows a peer-reviewed venue (a journal or conference venue, or a DOI
+  that is not arXiv's) the record takes that venue and entry type and keeps
+  its arXiv id; otherwise a paper with an arXiv id is a preprint.
 * :func:`apply` merges those fields into a record.  Its result depends only on
   the record's own (non-remote) data and the answers, never on the order in
   which answers arrived, so an interrupted sync that resumes from its cache
@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .arxiv import Entry
 from .identity import (
     DATE_FIELDS,
     FIELD_GROUPS,
@@ -51,7 +51,7 @@ from .identity import (
 )
 from .merge import is_published
 from .models import Record, Value
-from .s2 import paper_identifiers
+from .s2 import Paper
 
 #: Titles at least this similar (0..1, after normalisation) are the same title.
 SAME_TITLE = 0.9
@@ -68,7 +68,7 @@ class Lookup:
     """Where one service stands on one record: its state, the answer when found, and why."""
 
     state: State
-    answer: Mapping[str, Any] | None = None
+    answer: Paper | Entry | None = None
     reason: str = ""
 
     @property
@@ -102,8 +102,8 @@ def searchable_title(record: Record) -> str | None:
     return title if len(normalise_title(plain_title(record)).split()) >= MIN_TITLE_WORDS else None
 
 
-def _conflicting_ids(record: Record, paper: Mapping[str, Any]) -> list[str]:
-    revealed = paper_identifiers(paper)
+def _conflicting_ids(record: Record, paper: Paper) -> list[str]:
+    revealed = paper.identifiers
     return [
         f"{kind} {revealed[kind]} (the record has {record.identifiers[kind]})"
         for kind in ("arxiv", "doi")
@@ -113,9 +113,9 @@ def _conflicting_ids(record: Record, paper: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def judge_title_match(record: Record, paper: Mapping[str, Any]) -> Lookup:
+def judge_title_match(record: Record, paper: Paper) -> Lookup:
     """Accept S2's title match for ``record`` only if nothing speaks against it."""
-    title = _text(paper.get("title"))
+    title = paper.title
     similarity = title_similarity(plain_title(record), title)
     if similarity < OTHER_TITLE:
         return Lookup("not_found", reason=f"S2's closest title is another paper: {title!r}")
@@ -125,37 +125,18 @@ def judge_title_match(record: Record, paper: Mapping[str, Any]) -> Lookup:
     if conflicts:
         return Lookup("ambiguous", reason=f"S2's title match has {conflicts[0]}")
     known = record.get("authors")
-    theirs = _authors(paper.get("authors"))
+    theirs = paper.authors
     if isinstance(known, list) and known and theirs:
         ours, its = name_key(first_author_family(record)), name_key(family_name(theirs[0]))
         if ours and its and ours != its:
             return Lookup("ambiguous", reason=f"S2's title match is by {theirs[0]!r}, not {known[0]!r}")
-    year, its_year = record_year(record), _int(paper.get("year"))
+    year, its_year = record_year(record), paper.year
     if year is not None and its_year is not None and abs(year - its_year) > 1:
         return Lookup("ambiguous", reason=f"S2's title match is from {its_year}, the list says {year}")
     return Lookup("found", paper, "found")
 
 
 # -- answers to fields --------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _authors(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        return []
-    names = [_text(a.get("name")) if isinstance(a, dict) else _text(a) for a in value]
-    return [name for name in names if name]
 
 
 def _date_fields(date: str, year: int | None) -> dict[str, Any]:
@@ -165,24 +146,23 @@ def _date_fields(date: str, year: int | None) -> dict[str, Any]:
     return {"year": year} if year is not None else {}
 
 
-def s2_fields(paper: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def s2_fields(paper: Paper) -> tuple[dict[str, Any], bool]:
     """Field values from an S2 paper, and whether S2 shows it peer-reviewed."""
-    values: dict[str, Any] = {"title": _text(paper.get("title")), "authors": _authors(paper.get("authors"))}
-    values.update(_date_fields(_text(paper.get("publicationDate")), _int(paper.get("year"))))
-    types = [t for t in paper.get("publicationTypes") or () if isinstance(t, str)]
+    values: dict[str, Any] = {"title": paper.title, "authors": list(paper.authors)}
+    values.update(_date_fields(paper.date, paper.year))
+    types = list(paper.publication_types)
     if types:
         values["publication_types"] = types
-    journal, place = _mapping(paper.get("journal")), _mapping(paper.get("publicationVenue"))
-    kind = _text(place.get("type")).lower()
+    kind = paper.venue_type.lower()
     if kind not in ("journal", "conference"):
         kind = "conference" if "Conference" in types else "journal" if "JournalArticle" in types else ""
     # A journal's full name is in ``journal.name`` (``venue`` is often abbreviated); a conference's
     # ``journal.name`` is a proceedings series or empty, so its ``venue`` comes first.
-    names = [_text(place.get("name")), _text(paper.get("venue")), _text(journal.get("name"))]
+    names = [paper.venue_name, paper.venue, paper.journal_name]
     if kind == "journal":
         names[1:] = names[2], names[1]
     venue = next((name for name in names if name and not is_preprint_venue(name)), "")
-    doi = _text(paper_identifiers(paper).get("doi"))
+    doi = paper.identifiers.get("doi", "")
     if doi and not is_arxiv_doi(doi):
         values["doi"] = doi
     peer_reviewed = bool(venue and kind) or "doi" in values
@@ -198,32 +178,29 @@ def s2_fields(paper: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
     elif kind == "journal" or venue:
         values["entry_type"] = "article"
         values["journal"] = venue
-        values["volume"] = _text(journal.get("volume"))
+        values["volume"] = paper.journal_volume
     else:
         values["entry_type"] = "misc"
-    values["pages"] = _text(journal.get("pages"))
+    values["pages"] = paper.journal_pages
     return {k: v for k, v in values.items() if v not in ("", [], None)}, True
 
 
-def arxiv_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """Field values from a parsed arXiv entry (see ``arxiv.parse_feed``)."""
-    values: dict[str, Any] = {"title": _text(entry.get("title")), "authors": _authors(entry.get("authors"))}
-    values.update(_date_fields(_text(entry.get("published")), None))
+def arxiv_fields(entry: Entry) -> dict[str, Any]:
+    """Field values from an arXiv entry."""
+    values: dict[str, Any] = {"title": entry.title, "authors": list(entry.authors)}
+    values.update(_date_fields(entry.published, None))
     values.update(
-        doi=_text(entry.get("doi")),
-        url=f"https://arxiv.org/abs/{entry['id']}" if isinstance(entry.get("id"), str) else "",
-        arxiv_version=_int(entry.get("version")),
-        arxiv_primary_class=_text(entry.get("primary_class")),
-        journal_ref=_text(entry.get("journal_ref")),
+        doi=entry.doi,
+        url=f"https://arxiv.org/abs/{entry.id}",
+        arxiv_version=entry.version,
+        arxiv_primary_class=entry.primary_class,
+        journal_ref=entry.journal_ref,
     )
     return {k: v for k, v in values.items() if v not in ("", [], None)}
 
 
 def remote_fields(
-    s2: Mapping[str, Any] | None,
-    arxiv: Mapping[str, Any] | None,
-    has_arxiv: bool,
-    preprint: bool = False,
+    s2: Paper | None, arxiv: Entry | None, has_arxiv: bool, preprint: bool = False
 ) -> dict[str, Value]:
     """The fields both answers give together, each from the service that knows it best.
 
@@ -272,9 +249,9 @@ def _show(value: Any) -> str:
     return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
-def _learn_identifiers(record: Record, paper: Mapping[str, Any], conflicts: list[str]) -> dict[str, str]:
+def _learn_identifiers(record: Record, paper: Paper, conflicts: list[str]) -> dict[str, str]:
     identifiers = dict(record.identifiers)
-    for kind, value in paper_identifiers(paper).items():
+    for kind, value in paper.identifiers.items():
         if kind == "doi" and is_arxiv_doi(value):
             continue  # arXiv's DOI is its id in disguise; a published DOI may come later
         if kind not in identifiers:
@@ -303,11 +280,11 @@ def status(s2: Lookup, arxiv: Lookup) -> dict[str, str]:
 def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
     """Merge the answers into ``record`` by the policy of the module docstring."""
     conflicts: list[str] = []
-    paper = s2.answer if s2.state == "found" else None
+    paper = s2.answer if s2.state == "found" and isinstance(s2.answer, Paper) else None
     identifiers = (
         _learn_identifiers(record, paper, conflicts) if paper is not None else dict(record.identifiers)
     )
-    entry = arxiv.answer if arxiv.state == "found" else None
+    entry = arxiv.answer if arxiv.state == "found" and isinstance(arxiv.answer, Entry) else None
     fields = dict(record.fields)
     kept_groups = {
         name

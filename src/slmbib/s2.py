@@ -3,7 +3,11 @@
 :class:`S2Client` answers two questions: which papers are these ids
 (``POST /graph/v1/paper/batch``, up to :data:`BATCH_SIZE` ids a request) and
 which paper has this title (``GET /graph/v1/paper/search/match``).  Answers
-are S2's paper objects as plain dicts, ``None`` meaning "S2 does not know it".
+are :class:`Paper` objects, ``None`` meaning "S2 does not know it": each
+paper S2 sends is converted once, by :func:`paper_from_json`, as soon as it is
+read and before it is cached or applied (see ``remote`` for what that checks);
+an answer that does not convert is unusable (retried, then S2 is reported
+unavailable), never half-applied.
 
 Lookups are named by *keys* (``arxiv:2402.14905``, ``doi:10.1145/…``,
 ``s2:<paperId>``, ``title:<normalised title>``), the same strings the cache
@@ -35,6 +39,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -42,9 +48,10 @@ from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
-from .errors import ApiError, SlmbibError
+from . import remote
+from .errors import ApiError, SlmbibError, keep_secret
 from .identity import is_doi, parse_arxiv_id
-from .pacing import PacedClient, ServiceClient, UnusableAnswer
+from .pacing import PacedClient, ServiceClient, UnusableAnswer, check_api_url
 
 SERVICE = "s2"
 DEFAULT_API_URL = "https://api.semanticscholar.org"
@@ -113,23 +120,106 @@ def title_key(normalised_title: str) -> str:
     return f"title:{normalised_title}"
 
 
-def paper_identifiers(paper: Mapping[str, Any]) -> dict[str, str]:
-    """The record identifiers a paper reveals: paperId, CorpusId, arXiv id, DOI, ACL id."""
-    found: dict[str, str] = {}
-    if isinstance(paper.get("paperId"), str):
-        found["s2"] = paper["paperId"]
-    external = paper.get("externalIds")
-    if isinstance(external, dict):
-        for name, kind in _EXTERNAL_IDS.items():
-            value = external.get(name)
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-                found[kind] = str(value).strip()
-    return found
+@dataclass(frozen=True)
+class Paper:
+    """What slmbib reads from an S2 paper, checked and cleaned (see :func:`paper_from_json`)."""
+
+    paper_id: str
+    #: Record identifier kinds S2 reveals (``s2``, ``corpus_id``, ``arxiv``, ``doi``, ``acl``).
+    identifiers: Mapping[str, str] = field(default_factory=dict)
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    venue: str = ""
+    #: ``publicationVenue``'s name and type (``journal``, ``conference``, ...).
+    venue_name: str = ""
+    venue_type: str = ""
+    year: int | None = None
+    #: ``publicationDate``: a real calendar date ``YYYY-MM-DD``, or empty.
+    date: str = ""
+    journal_name: str = ""
+    journal_volume: str = ""
+    journal_pages: str = ""
+    publication_types: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The paper in S2's own shape (what the cache stores, read back by :func:`paper_from_json`)."""
+        ids = self.identifiers
+        external = {name: ids[kind] for name, kind in _EXTERNAL_IDS.items() if kind in ids}
+        return {
+            "paperId": self.paper_id,
+            "externalIds": external,
+            "title": self.title,
+            "authors": [{"name": name} for name in self.authors],
+            "venue": self.venue,
+            "publicationVenue": {"name": self.venue_name, "type": self.venue_type},
+            "year": self.year,
+            "publicationDate": self.date or None,
+            "journal": {
+                "name": self.journal_name,
+                "volume": self.journal_volume,
+                "pages": self.journal_pages,
+            },
+            "publicationTypes": list(self.publication_types),
+        }
 
 
-def paper_keys(paper: Mapping[str, Any]) -> list[str]:
+def paper_from_json(data: Any) -> Paper:
+    """An S2 paper object as a :class:`Paper`; :class:`UnusableAnswer` unless it has S2's documented types."""
+    paper = remote.mapping(data, "a paper")
+    paper_id = remote.text(paper.get("paperId"), "paperId")
+    if not _WELL_FORMED["s2"].fullmatch(paper_id):
+        raise UnusableAnswer("paperId is not an S2 paper id")
+    identifiers = {"s2": paper_id}
+    external = remote.mapping(paper.get("externalIds"), "externalIds")
+    for name, kind in _EXTERNAL_IDS.items():
+        value = external.get(name)
+        value = str(remote.integer(value, name)) if isinstance(value, int) else remote.text(value, name)
+        if value:
+            identifiers[kind] = value
+    authors = []
+    for author in remote.items(paper.get("authors"), "authors"):
+        name = remote.text(remote.mapping(author, "an author").get("name"), "an author's name")
+        if name:
+            authors.append(name)
+    place = remote.mapping(paper.get("publicationVenue"), "publicationVenue")
+    journal = remote.mapping(paper.get("journal"), "journal")
+    published = remote.text(paper.get("publicationDate"), "publicationDate")
+    if published:
+        try:
+            date.fromisoformat(published)
+        except ValueError:
+            raise UnusableAnswer("publicationDate is not a date") from None
+        if len(published) != len("YYYY-MM-DD"):
+            raise UnusableAnswer("publicationDate is not a date")
+    return Paper(
+        paper_id=paper_id,
+        identifiers=identifiers,
+        title=remote.text(paper.get("title"), "title"),
+        authors=tuple(authors),
+        venue=remote.text(paper.get("venue"), "venue"),
+        venue_name=remote.text(place.get("name"), "publicationVenue.name"),
+        venue_type=remote.text(place.get("type"), "publicationVenue.type"),
+        year=remote.integer(paper.get("year"), "year"),
+        date=published,
+        journal_name=remote.text(journal.get("name"), "journal.name"),
+        journal_volume=remote.text(journal.get("volume"), "journal.volume"),
+        journal_pages=remote.text(journal.get("pages"), "journal.pages"),
+        publication_types=remote.texts(paper.get("publicationTypes"), "publicationTypes"),
+    )
+
+
+def answer_from_json(data: Any) -> Paper | None:
+    """A cached answer (a paper, or ``null`` for "not found") read back; :class:`UnusableAnswer` if broken."""
+    return None if data is None else paper_from_json(data)
+
+
+def answer_to_json(answer: Paper | None) -> dict[str, Any] | None:
+    return None if answer is None else answer.to_json()
+
+
+def paper_keys(paper: Paper) -> list[str]:
     """Every key under which ``paper`` can be looked up."""
-    return [key(kind, value) for kind, value in paper_identifiers(paper).items()]
+    return [key(kind, value) for kind, value in paper.identifiers.items()]
 
 
 def _request_id(lookup_key: str) -> str:
@@ -137,42 +227,36 @@ def _request_id(lookup_key: str) -> str:
     return _ID_FORMS[kind].format(value)
 
 
-def _is_paper(item: Any) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("paperId"), str) and bool(item["paperId"])
-
-
 class _Requester(ApiRequester):  # type: ignore[misc]
-    """The package's request step, sent through a :class:`PacedClient` (see the module docstring)."""
+    """The package's request step, sent through a :class:`PacedClient` (see the module docstring).
+
+    Each answer is converted into :class:`Paper` objects here, and kept in ``last_answer``; the
+    package is handed those papers in S2's shape, so its own parsing never sees what S2 sent.
+    """
 
     def __init__(self, http: PacedClient) -> None:
         super().__init__(timeout=None, retry=False)
         self.http = http
-        self.last_answer: Any = None
+        self.last_answer: list[Paper | None] = []
 
     async def get_data_async(
         self, url: str, parameters: str, headers: dict[str, str], payload: dict[str, Any] | None = None
     ) -> Any:
         expected = len(payload["ids"]) if payload else None
 
-        def parse(response: httpx.Response) -> Any:
+        def parse(response: httpx.Response) -> list[Paper | None] | None:
             if response.status_code == 404:
                 return None
-            try:
-                data = response.json()
-            except ValueError:
-                raise UnusableAnswer("not JSON") from None
+            data = remote.load_json(response.content)
             if expected is not None:
                 if not isinstance(data, list) or len(data) != expected:
                     raise UnusableAnswer(f"expected a list of {expected} papers")
-                if not all(item is None or _is_paper(item) for item in data):
-                    raise UnusableAnswer("a batch entry is neither a paper nor null")
-            elif not (isinstance(data, dict) and isinstance(data.get("data"), list) and data["data"]):
+                return [None if item is None else paper_from_json(item) for item in data]
+            if not (isinstance(data, dict) and isinstance(data.get("data"), list) and data["data"]):
                 raise UnusableAnswer("expected a 'data' list")
-            elif not _is_paper(data["data"][0]):
-                raise UnusableAnswer("the match is not a paper")
-            return data
+            return [paper_from_json(data["data"][0])]
 
-        data = self.http.request(
+        papers = self.http.request(
             "POST" if payload else "GET",
             url,
             parse,
@@ -181,10 +265,12 @@ class _Requester(ApiRequester):  # type: ignore[misc]
             headers=headers,
             accept=(200, 404),
         )
-        if data is None:
+        if papers is None:
             raise ObjectNotFoundException("not found")
-        self.last_answer = data
-        return data
+        self.last_answer = papers
+        # The package builds its own objects from what it is handed: only the checked paper ids.
+        shaped = [None if paper is None else {"paperId": paper.paper_id} for paper in papers]
+        return shaped if expected is not None else {"data": shaped}
 
 
 class S2Client(ServiceClient):
@@ -202,37 +288,51 @@ class S2Client(ServiceClient):
         if api_key and not _API_KEY.fullmatch(api_key):
             # Never echo the key: the message names the variable only.
             raise SlmbibError("S2_API_KEY is not a valid API key (printable ASCII, no spaces)")
+        if api_key:
+            keep_secret(api_key)
         self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries)
         self._api = AsyncSemanticScholar(
-            timeout=int(timeout), api_key=api_key or None, api_url=api_url.rstrip("/"), retry=False
+            timeout=int(timeout),
+            api_key=api_key or None,
+            api_url=check_api_url(api_url, "the S2 API URL").rstrip("/"),
+            retry=False,
         )
         self._requester = _Requester(self.http)
         self._api._requester = self._requester
+        # A loop of its own rather than asyncio.run(): run() installs a SIGINT handler that only
+        # cancels the task, which sits in a blocking request or a Retry-After wait, so a first
+        # Ctrl-C would be swallowed.  run_until_complete leaves Python's KeyboardInterrupt alone.
+        self._loop = asyncio.new_event_loop()
 
-    def batch(self, keys: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+    def close(self) -> None:
+        super().close()
+        self._loop.close()
+
+    def batch(self, keys: Sequence[str]) -> dict[str, Paper | None]:
         """Look up at most :data:`BATCH_SIZE` id keys in one request; ``None`` for the unknown ones."""
         if not keys:
             return {}
-        self._requester.last_answer = None
+        self._requester.last_answer = []
         ids = [_request_id(k) for k in keys]
         try:
-            asyncio.run(self._api.get_papers(ids, fields=list(FIELDS)))
+            self._loop.run_until_complete(self._api.get_papers(ids, fields=list(FIELDS)))
         except ObjectNotFoundException:
             raise ApiError(SERVICE, self._batch_url, "the batch endpoint answered 404", 404) from None
         answer = self._requester.last_answer
         return dict(zip(keys, answer, strict=True))  # the requester checked the length
 
-    def match(self, title: str) -> dict[str, Any] | None:
+    def match(self, title: str) -> Paper | None:
         """S2's best title match for ``title`` (to be verified by the caller), or None."""
         query = " ".join(_QUERY_BREAKERS.sub(" ", title).split())
         if not query:
             return None
         try:
-            paper = asyncio.run(self._api.search_paper(query, fields=list(FIELDS), match_title=True))
+            self._loop.run_until_complete(
+                self._api.search_paper(query, fields=list(FIELDS), match_title=True)
+            )
         except ObjectNotFoundException:
             return None
-        data: dict[str, Any] = paper.raw_data
-        return data
+        return self._requester.last_answer[0]
 
     @property
     def _batch_url(self) -> str:
