@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "adversarial": bench_adversarial,
     }
     rows: list[Row] = []
+    failed: list[str] = []
     started = time.perf_counter()
     for name, part in parts.items():
         if args.only and name not in args.only:
@@ -104,10 +106,19 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"running {name} ...", file=sys.stderr, flush=True)
         part_started = time.perf_counter()
-        rows.extend(part())
+        try:
+            rows.extend(part())
+        except Exception as exc:  # one part's failure must not throw away the others' rows
+            traceback.print_exc()
+            failed.append(name)
+            rows.append(
+                Row(f"{name}: FAILED", f"{type(exc).__name__}: {exc}".splitlines()[0][:100], ok=False)
+            )
         print(f"  {name}: {time.perf_counter() - part_started:.0f} s", file=sys.stderr, flush=True)
     print(format_table(rows))
     print(
-        f"\n{'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s", file=sys.stderr
+        f"\n{'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s"
+        + (f"; failed: {', '.join(failed)}" if failed else ""),
+        file=sys.stderr,
     )
     return 0 if all(row.ok is not False for row in rows) else 1

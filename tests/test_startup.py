@@ -9,8 +9,10 @@ httpx and the rest.  Each command imports what it needs when it runs.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,30 @@ def test_help_loads_no_heavy_module(command: tuple[str, ...]) -> None:
     heavy = sorted(name for name in loaded if name.split(".")[0] in HEAVY)
     ours = sorted(name for name in loaded if name.split(".")[0] == "slmbib" and name not in LIGHT)
     assert heavy == [] and ours == []
+
+
+def test_an_up_to_date_export_reads_no_record(project: Path) -> None:
+    """The everyday `slmbib export survey.bib` with nothing new: no YAML, no record, no rewrite."""
+    assert "yaml" in modules_loaded_by("export", "survey.bib")  # the first one exports
+    written = (project / "survey.bib").stat()
+    loaded = modules_loaded_by("export", "survey.bib")
+    assert sorted(name for name in loaded if name.split(".")[0] in HEAVY) == []
+    assert (project / "survey.bib").stat().st_mtime_ns == written.st_mtime_ns
+
+    # Any record changed, and the export runs in full again.
+    record = next((project / "refs" / "papers").glob("*.yaml"))
+    text = record.read_text()
+    record.write_text(re.sub(r"(?m)^key: .*$", "key: zzzrenamed2024", text, count=1))
+    assert "yaml" in modules_loaded_by("export", "survey.bib")
+    assert (project / "survey.bib").stat().st_mtime_ns != written.st_mtime_ns
+    assert b"{zzzrenamed2024," in (project / "survey.bib").read_bytes()
+
+
+def test_an_export_is_up_to_date_only_with_the_files_it_reads() -> None:
+    from slmbib import store, uptodate
+
+    assert (uptodate._PAPERS, uptodate._OWN, uptodate._SURVEY) == (
+        store.PAPERS_DIR,
+        store.OWN_DIR,
+        store.SURVEY_FILE,
+    )

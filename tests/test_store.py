@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slmbib.errors import InputError
 from slmbib.models import Link, Listing, Record, Value
-from slmbib.store import atomic_write, check_record_id, dump_record, load_records, save_records
+from slmbib.store import (
+    RECORD_CACHE,
+    atomic_write,
+    check_record_id,
+    dump_record,
+    dump_yaml,
+    load_records,
+    parse_record,
+    save_records,
+)
 
 
 def _record(record_id: str = "arxiv-2402.14905") -> Record:
@@ -72,3 +87,109 @@ def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path: Path) -> N
         assert (tmp_path / "shared.bib").stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(old)
+
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(), _plain, min_size=1, max_size=6))
+def test_records_are_written_exactly_as_pyyaml_writes_them(data: dict[str, Any]) -> None:
+    """dump_yaml builds YAML's nodes itself, for speed: the bytes must stay PyYAML's own."""
+    expected = yaml.dump(
+        data,
+        Dumper=type("Dumper", (yaml.CSafeDumper,), {"ignore_aliases": lambda self, data: True}),
+        sort_keys=False,
+        allow_unicode=True,
+        width=100_000,
+        default_flow_style=False,
+    )
+    assert dump_yaml(data) == expected
+
+
+def _cached_project(tmp_path: Path) -> tuple[Path, Path, Record]:
+    refs = tmp_path / "refs"
+    record = _record()
+    save_records(refs, [record, _record("arxiv-2401.00001")])
+    assert (tmp_path / RECORD_CACHE).exists()
+    return refs, refs / "papers" / f"{record.id}.yaml", record
+
+
+def test_the_record_cache_is_used_while_the_files_are_unchanged(tmp_path: Path) -> None:
+    refs, path, record = _cached_project(tmp_path)
+    cache = json.loads((tmp_path / RECORD_CACHE).read_text())
+    # A cached record that differs from its file shows which one was read.
+    cache["files"][path.name][1]["key"] = "fromcache"
+    (tmp_path / RECORD_CACHE).write_text(json.dumps(cache))
+    assert load_records(refs)[record.id].key == "fromcache"
+
+
+@pytest.mark.parametrize("edit", ["same size", "other size", "replaced"])
+def test_a_stale_cache_entry_is_ignored(tmp_path: Path, edit: str) -> None:
+    refs, path, record = _cached_project(tmp_path)
+    text = path.read_text()
+    if edit == "same size":
+        edited = text.replace("MobileLLM:", "MobileXYZ:")
+        assert len(edited) == len(text)
+        written = path.stat().st_mtime_ns
+        with path.open("r+") as handle:  # in place: same inode
+            handle.write(edited)
+        # As a later edit: one within the clock's tick of the write (about 4 ms) would go unseen.
+        os.utime(path, ns=(written + 10**9, written + 10**9))
+    elif edit == "other size":
+        edited = text.replace("MobileLLM:", "MobileLLM 2:")
+        path.write_text(edited)
+    else:
+        edited = text.replace("MobileLLM:", "Mobile:")
+        (path.parent / "new").write_text(edited)
+        (path.parent / "new").replace(path)
+    assert load_records(refs)[record.id].title != record.title
+    assert load_records(refs) == {r.id: r for r in (_record("arxiv-2401.00001"), parse_record(edited, path))}
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        b"",
+        b"\x00\xff garbage",
+        b"[]",
+        b'{"version": 1}',
+        b'{"version": 1, "folder": "FOLDER", "files": []}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": "x"}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": 5}]}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": "other"}]}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": NaN}]}}',
+        b'{"version": 1, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, ' + b"[" * 100_000,
+        b'{"version": 0, "folder": "FOLDER", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": "x"}]}}',
+        b'{"version": 1, "folder": "/elsewhere", "files": {"arxiv-2402.14905.yaml": [STAMP, {"id": "x"}]}}',
+    ],
+)
+def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, cache: bytes) -> None:
+    refs, path, record = _cached_project(tmp_path)
+    status = path.stat()
+    stamp = [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+    folder = json.dumps(str((refs / "papers").resolve()))[1:-1].encode()
+    (tmp_path / RECORD_CACHE).write_bytes(
+        cache.replace(b"FOLDER", folder).replace(b"STAMP", str(stamp).encode())
+    )
+    assert load_records(refs)[record.id] == record
+    # Rebuilt from the YAML files: the next load takes it as it is.
+    rebuilt = json.loads((tmp_path / RECORD_CACHE).read_text())
+    assert rebuilt["files"][path.name] == [stamp, record.to_dict()]
+
+
+def test_a_small_save_into_a_large_cache_leaves_the_cache_to_the_next_load(tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    records = [_record(f"arxiv-2401.{n:05d}") for n in range(12)]
+    save_records(refs, records)
+    cached = (tmp_path / RECORD_CACHE).read_bytes()
+    changed = replace(records[0], key="changed2024")
+    save_records(refs, [changed])
+    assert (tmp_path / RECORD_CACHE).read_bytes() == cached  # not rewritten for one record in twelve
+    assert load_records(refs)[changed.id] == changed  # its stamp changed: the file is parsed
+    entry = json.loads((tmp_path / RECORD_CACHE).read_text())["files"][f"{changed.id}.yaml"]
+    assert entry[1]["key"] == "changed2024"

@@ -150,9 +150,18 @@ def export_command(
     One entry per paper plus the survey's own; citation keys are pinned in refs/
     the first time they are given and never change (see `slmbib rekey`).
     """
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        # Checked before the exporter and its dependencies are even imported.
+        from .uptodate import export_settings, unchanged_export
+
+        report = unchanged_export(_refs(ctx), output, export_settings(fmt, order, sections, strict))
+        if report is not None:
+            for line in report:
+                _say(ctx, line)
+            return
     from .export import export
 
-    to_stdout = str(output) == "-"
     result = export(_refs(ctx), None if to_stdout else output, fmt, order, sections, strict)
     if to_stdout:
         click.echo(result.text, nl=False)

@@ -4,9 +4,10 @@ Contract:
 
 * Under the ``refs/`` lock: records that are one paper are merged (the run
   reports ``old key -> kept key``), every record without a citation key gets
-  one and it is pinned in ``refs/`` (only files whose bytes change are
-  written); then the bibliography is rendered and written atomically, or to
-  stdout.  Everything is checked before the first byte is written: with
+  one and it is pinned in ``refs/``; then the bibliography is rendered and
+  written atomically, or to stdout.  Only files whose bytes change are
+  written, the output included, so a ``refs/`` with every key pinned may be
+  read-only.  Everything is checked before the first byte is written: with
   ``strict``, entries that still lack authors are an error and nothing
   changes anywhere.
 * The list's own works (``refs/own/``, see :mod:`slmbib.survey`) are always
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import store
@@ -31,6 +32,7 @@ from .keys import KeyChange, KeyClashError, assign_keys, rekey, survey_order
 from .merge import merge_records
 from .models import Record
 from .survey import load_own, own_order, own_path, save_own
+from .uptodate import export_settings, remember
 from .write import listed_names, render
 
 logger = logging.getLogger(__name__)
@@ -175,21 +177,26 @@ def export(
         if output is not None:
             # Exports run under the lock one at a time: a temporary file of the output is a killed one's.
             store.remove_stale_temporaries(output.parent, output.name)
-            store.atomic_write(output, rendered.text.encode("utf-8"))
+            try:
+                store.replace_if_changed(output, rendered.text.encode("utf-8"))
+            except OSError as exc:
+                raise SlmbibError(f"{output}: cannot write: {exc.strerror}") from None
+        result = ExportResult(
+            destination=str(output) if output is not None else "stdout",
+            text=rendered.text,
+            entries=len(chosen),
+            missing_authors=rendered.missing_authors,
+            missing_year=rendered.missing_year,
+            approximated=rendered.approximated,
+            shortened=rendered.shortened,
+            fmt=fmt,
+        )
+        if output is not None:
+            # What a rerun would report: it pins and merges nothing.
+            remember(root, output, export_settings(fmt, order, list(sections), strict), result.lines())
     for change in pinned:
         logger.debug("pinned %s for %s", change.new, change.record_id)
-    return ExportResult(
-        destination=str(output) if output is not None else "stdout",
-        text=rendered.text,
-        entries=len(chosen),
-        pinned=pinned,
-        rekeyed=rekeyed,
-        missing_authors=rendered.missing_authors,
-        missing_year=rendered.missing_year,
-        approximated=rendered.approximated,
-        shortened=rendered.shortened,
-        fmt=fmt,
-    )
+    return replace(result, pinned=pinned, rekeyed=rekeyed)
 
 
 def rekey_refs(root: Path, targets: Collection[str], everything: bool = False) -> list[KeyChange]:

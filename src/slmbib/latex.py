@@ -682,3 +682,20 @@ def author_list(value: object) -> list[str]:
 def bibtex_name(who: Person) -> str:
     """``von Last, Jr, First`` with empty parts left out."""
     return ", ".join(part for part in (who.family, who.suffix, who.given) if part)
+
+
+def written_bibtex_name(name: str) -> str | None:
+    """A name a user wrote in a ``.bib``, cleaned, if BibTeX reads it as it is; else None.
+
+    BibTeX splits such a name itself, so it is written as read: splitting it
+    only to join the same parts again cost a sixth of exporting a large file.
+    It must have balanced braces and at most two commas outside them (a third
+    is BibTeX's error).
+    """
+    written = clean(name)
+    if not written or not braces_balanced(written):
+        return None
+    commas = written.count(",") if "{" not in written else _TOP_GROUP.sub("", written).count(",")
+    if commas > 2 or written.startswith(",") or written.endswith(","):
+        return None
+    return written

@@ -30,20 +30,23 @@ import contextlib
 import errno
 import fcntl
 import glob
+import io
+import json
 import logging
 import math
 import os
 import re
+import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
-from .errors import InputError, LockedError
+from .errors import InputError, LockedError, SlmbibError
 from .models import Record
 
 PAPERS_DIR = "papers"
@@ -57,11 +60,6 @@ TEMPORARY_SUFFIX = ".part"
 logger = logging.getLogger(__name__)
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Shared objects are written out in full: a record file never holds an anchor or alias,
-# which lets loading refuse them (see _check_plain_yaml).
-_Dumper: Any = type(
-    "_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {"ignore_aliases": lambda self, data: True}
-)
 
 _CORE_TAG = "tag:yaml.org,2002:"
 #: Explicit YAML tags a record file may use: plain data, never objects, bytes or sets.
@@ -114,43 +112,219 @@ for _kind in ("int", "float", "bool"):
     _RecordLoader.add_constructor(_CORE_TAG + _kind, _checked_scalar(_kind))
 
 
-def _check_plain_yaml(text: str, shown: str) -> None:
-    """Refuse what safe loading allows but a record must not hold, before anything is built.
+_SCALAR_CONSTRUCTORS: dict[str, Any] = {
+    _CORE_TAG + "str": None,  # the text itself
+    _CORE_TAG + "timestamp": None,  # a date stays the text it was written as
+    _CORE_TAG + "null": lambda loader, node: None,
+    **{_CORE_TAG + kind: _checked_scalar(kind) for kind in ("int", "float", "bool")},
+}
+_MERGE_TAG = _CORE_TAG + "merge"
+_COLLECTION_TAGS = {
+    yaml.events.SequenceStartEvent: _CORE_TAG + "seq",
+    yaml.events.MappingStartEvent: _CORE_TAG + "map",
+}
+_NO_KEY: Any = object()
+_MERGE_KEY: Any = object()
 
-    Aliases are refused because a few lines of them expand to billions of
-    values once the record is copied or printed, tags because a record holds
-    plain data only, and deep nesting because building it recurses (in C).
+
+class _Open:
+    """A collection being built from the event stream: its container and, for a mapping, its pending key."""
+
+    __slots__ = ("items", "key", "merged")
+
+    def __init__(self, items: list[Any] | dict[Any, Any]) -> None:
+        self.items = items
+        self.key = _NO_KEY
+        self.merged: list[dict[Any, Any]] = []
+
+    def closed(self) -> list[Any] | dict[Any, Any]:
+        if not self.merged:
+            return self.items
+        # ``<<`` merge keys, as safe loading reads them: the first merged mapping wins, own keys win over all.
+        whole: dict[Any, Any] = {}
+        for mapping in reversed(self.merged):
+            whole.update(mapping)
+        whole.update(self.items)
+        return whole
+
+
+class _PlainData:
+    """One record file's data and the line of each top-level key, built in one pass over YAML's events.
+
+    Safe loading would allow what a record must not hold: aliases, because a
+    few lines of them expand to billions of values once the record is copied or
+    printed; tags other than plain data; and deep nesting, because building it
+    recurses (in C).  Each is refused at the event that brings it, before any
+    of it is built, and the data is built from the same events: parsing each
+    file once instead of checking one parse and building from a second.
     """
-    depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        line = event.start_mark.line + 1 if event.start_mark else 0
-        if isinstance(event, yaml.events.AliasEvent) or getattr(event, "anchor", None):
-            raise InputError(
-                shown, line, "invalid YAML: anchors and aliases (&x, *x) are not allowed in a record file"
-            )
-        tag = getattr(event, "tag", None)
-        if tag is not None and tag not in _PLAIN_TAGS:
-            written = tag.replace(_CORE_TAG, "!!", 1)
-            raise InputError(shown, line, f"invalid YAML: tag {written!r} is not allowed in a record file")
-        if isinstance(event, yaml.events.CollectionStartEvent):
-            depth += 1
-            if depth > _MAX_DEPTH:
-                raise InputError(shown, line, f"invalid YAML: nested more than {_MAX_DEPTH} levels deep")
-        elif isinstance(event, yaml.events.CollectionEndEvent):
-            depth -= 1
+
+    _resolver = yaml.resolver.Resolver()
+    _constructor = yaml.constructor.SafeConstructor()
+
+    def __init__(self, text: str, shown: str) -> None:
+        self.shown = shown
+        self.key_lines: dict[str, int] = {}
+        self.root_line = 1
+        self.data: Any = None
+        self._build(text)
+
+    def _refuse(self, line: int, message: str) -> InputError:
+        return InputError(self.shown, line, f"invalid YAML: {message}")
+
+    def _build(self, text: str) -> None:
+        stack: list[_Open] = []
+        documents = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            kind = type(event)
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            if kind is yaml.events.ScalarEvent:
+                if not stack:
+                    self.root_line = line
+                self._add(stack, self._scalar(event, line, bool(stack) and stack[-1].key is _NO_KEY), line)
+            elif kind in _COLLECTION_TAGS:
+                if getattr(event, "anchor", None):
+                    raise self._anchors(line)
+                tag = getattr(event, "tag", None)
+                if tag not in (None, "!", _COLLECTION_TAGS[kind]):
+                    raise self._tag(tag, line)
+                if len(stack) >= _MAX_DEPTH:
+                    raise self._refuse(line, f"nested more than {_MAX_DEPTH} levels deep")
+                if not stack:
+                    self.root_line = line
+                stack.append(_Open([] if kind is yaml.events.SequenceStartEvent else {}))
+            elif kind is yaml.events.SequenceEndEvent or kind is yaml.events.MappingEndEvent:
+                self._add(stack, stack.pop().closed(), line)
+            elif kind is yaml.events.AliasEvent:
+                raise self._anchors(line)
+            elif kind is yaml.events.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise self._refuse(line, "expected a single document in the stream, but found another")
+        if documents == 0:
+            raise InputError(self.shown, 1, "empty record file")
+
+    def _anchors(self, line: int) -> InputError:
+        return self._refuse(line, "anchors and aliases (&x, *x) are not allowed in a record file")
+
+    def _tag(self, tag: str, line: int) -> InputError:
+        written = tag.replace(_CORE_TAG, "!!", 1)
+        return self._refuse(line, f"tag {written!r} is not allowed in a record file")
+
+    def _scalar(self, event: Any, line: int, is_key: bool) -> Any:
+        if event.anchor:
+            raise self._anchors(line)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self._resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        elif tag not in _PLAIN_TAGS:
+            raise self._tag(tag, line)
+        if tag == _MERGE_TAG and is_key:
+            return _MERGE_KEY
+        if tag not in _SCALAR_CONSTRUCTORS:
+            raise self._refuse(line, f"tag {tag.replace(_CORE_TAG, '!!', 1)!r} does not fit {event.value!r}")
+        construct = _SCALAR_CONSTRUCTORS[tag]
+        if construct is None:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return construct(self._constructor, node)
+
+    def _add(self, stack: list[_Open], value: Any, line: int) -> None:
+        if not stack:
+            self.data = value
+            return
+        top = stack[-1]
+        if isinstance(top.items, list):
+            top.items.append(value)
+        elif top.key is _NO_KEY:
+            if isinstance(value, (list, dict)):
+                raise self._refuse(line, "found an unhashable key (a list or mapping)")
+            top.key = value
+            if len(stack) == 1 and isinstance(value, str):
+                self.key_lines[value] = line
+        elif top.key is _MERGE_KEY:
+            merged = value if isinstance(value, list) else [value]
+            if not all(isinstance(mapping, dict) for mapping in merged):
+                raise self._refuse(line, "expected a mapping or a list of mappings for merging")
+            top.merged.extend(merged)
+            top.key = _NO_KEY
+        else:
+            top.items[top.key] = value
+            top.key = _NO_KEY
 
 
 def dump_yaml(data: Any) -> str:
-    return str(
-        yaml.dump(
-            data,
-            Dumper=_Dumper,
-            sort_keys=False,
-            allow_unicode=True,
-            width=100_000,
-            default_flow_style=False,
-        )
-    )
+    """``data`` as YAML, exactly as PyYAML's safe dumper writes it (block style, Unicode, no wrapping).
+
+    The nodes are built here rather than by PyYAML's representer, which took most
+    of an import's time walking its type tables for every value of every record;
+    data of another type than plain data goes to the representer as before.
+    """
+    stream = io.StringIO()
+    dumper = _Dumper(stream, allow_unicode=True, width=100_000, default_flow_style=False, sort_keys=False)
+    try:
+        dumper.open()
+        dumper.serialize(_node(data, dumper))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+_STR_TAG, _INT_TAG, _SEQ_TAG, _MAP_TAG = (_CORE_TAG + name for name in ("str", "int", "seq", "map"))
+
+
+def _node(data: Any, dumper: Any) -> yaml.Node:
+    kind = type(data)
+    if kind is str:
+        return yaml.ScalarNode(_STR_TAG, data)
+    if kind is int:
+        return yaml.ScalarNode(_INT_TAG, str(data))
+    if kind is dict:
+        pairs = [(_node(key, dumper), _node(value, dumper)) for key, value in data.items()]
+        return yaml.MappingNode(_MAP_TAG, pairs, flow_style=False)
+    if kind is list:
+        return yaml.SequenceNode(_SEQ_TAG, [_node(item, dumper) for item in data], flow_style=False)
+    node: yaml.Node = dumper.represent_data(data)
+    return node
+
+
+class _ScalarTags(dict[tuple[str, tuple[bool, bool]], str]):
+    """The tag each scalar text resolves to, remembered: the emitter asks twice for every value."""
+
+    _resolver = yaml.resolver.Resolver()
+
+    def __missing__(self, key: tuple[str, tuple[bool, bool]]) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        tag: str = self._resolver.resolve(yaml.ScalarNode, *key)  # type: ignore[no-untyped-call]
+        self[key] = tag
+        return tag
+
+
+_SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_SafeDumper):  # type: ignore[misc]
+    _scalar_tags = _ScalarTags()
+
+    def ignore_aliases(self, data: Any) -> bool:
+        # Shared objects are written out in full: a record file never holds an anchor or
+        # alias, which lets loading refuse them (see _PlainData).
+        return True
+
+    # Tags are decided by the value alone: no path resolvers are registered to track.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            # Asked as quoted text, any scalar is a string: no resolver applies.
+            return self._scalar_tags[value, implicit] if implicit[0] else _STR_TAG
+        return super().resolve(kind, value, implicit)
 
 
 def dump_record(record: Record) -> str:
@@ -175,20 +349,16 @@ def _display(path: Path) -> str:
 
 def parse_record(text: str, path: Path) -> Record:
     """Parse one record file's text; every problem names ``path`` and a line."""
-    shown = _display(path)
+    return _record_from_data(_parse_data(text, _display(path)), path)
+
+
+def _parse_data(text: str, shown: str) -> _PlainData:
     try:
-        _check_plain_yaml(text, shown)
-        loader = _RecordLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                raise InputError(shown, 1, "empty record file")
-            data = loader.construct_document(node)
-        finally:
-            loader.dispose()
+        return _PlainData(text, shown)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
+        # libyaml may place a problem at the end of the stream a line or two past the last one.
+        line = min(mark.line + 1, text.count("\n") + 1) if mark is not None else 0
         raise InputError(shown, line, f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.reader.ReaderError:
         # Its position counts bytes of libyaml's buffer, not characters: find the culprit again.
@@ -198,13 +368,14 @@ def parse_record(text: str, path: Path) -> Record:
         raise InputError(shown, line, f"invalid YAML: {culprit} is not allowed in YAML") from None
     except yaml.YAMLError as exc:
         raise InputError(shown, 0, f"invalid YAML: {exc}") from None
+
+
+def _record_from_data(parsed: _PlainData, path: Path) -> Record:
+    shown = parsed.shown
+    data = parsed.data
     if not isinstance(data, dict):
-        raise InputError(shown, node.start_mark.line + 1, "a record must be a mapping of fields")
-    key_lines = {
-        key_node.value: key_node.start_mark.line + 1
-        for key_node, _ in getattr(node, "value", ())
-        if isinstance(key_node, yaml.ScalarNode)
-    }
+        raise InputError(shown, parsed.root_line, "a record must be a mapping of fields")
+    key_lines = parsed.key_lines
     _check_shape(data, shown, key_lines)
     try:
         record = Record.from_dict(data)
@@ -263,20 +434,89 @@ def record_path(root: Path, record_id: str) -> Path:
 
 
 def load_records(root: Path) -> dict[str, Record]:
-    """Every record under ``root/papers``, by id.  Raises on the first broken file."""
+    """Every record under ``root/papers``, by id.  Raises on the first broken file.
+
+    A file whose size, times and inode are those the record cache saw is taken
+    from the cache; any other file is read and parsed, and the cache updated.
+    """
     folder = papers_dir(root)
     records: dict[str, Record] = {}
-    if not folder.is_dir():
+    try:
+        entries = sorted(
+            (entry for entry in os.scandir(folder) if entry.name.endswith(".yaml")), key=lambda e: e.name
+        )
+    except (FileNotFoundError, NotADirectoryError):
         return records
-    for path in sorted(folder.glob("*.yaml")):
-        records[path.stem] = read_record_file(path)
+    cache = RecordCache.open(root)
+    for entry in entries:
+        path = folder / entry.name
+        try:
+            stamp = _stamp(entry.stat())
+        except OSError:
+            stamp = None
+        cached = cache.record(entry.name, stamp, path) if stamp is not None else None
+        if cached is not None:
+            records[path.stem] = cached
+            continue
+        parsed, stamp = _read_record_data(path)
+        record = _record_from_data(parsed, path)
+        records[path.stem] = record
+        if stamp is not None:
+            cache.put(entry.name, stamp, parsed.data)
+    cache.keep_only(entry.name for entry in entries)
+    cache.save()
     return records
 
 
 def read_record_file(path: Path) -> Record:
+    return _record_from_data(_read_record_data(path)[0], path)
+
+
+#: A record is a few kilobytes; a record file larger than this is not one.
+MAX_RECORD_BYTES = 16 * 2**20
+
+Stamp = tuple[int, int, int, int]
+
+
+def _stamp(status: os.stat_result) -> Stamp:
+    """What changes whenever a file's bytes may have: size, modification and change times, inode."""
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def read_bounded(path: Path, limit: int = MAX_RECORD_BYTES) -> tuple[bytes, Stamp | None]:
+    """A regular file's bytes, and its stamp when the file did not change while it was read.
+
+    A device, a pipe or a file over ``limit`` is refused with :class:`OSError`
+    instead of being read without end (a record file may be a symbolic link
+    to ``/dev/zero``); opening does not wait on a pipe.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if before.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit // 2**20} MiB")
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        if remaining <= 0:
+            raise OSError(errno.EFBIG, f"larger than {limit // 2**20} MiB")
+        after = _stamp(os.fstat(fd))
+        return b"".join(chunks), after if after == _stamp(before) else None
+    finally:
+        os.close(fd)
+
+
+def _read_record_data(path: Path) -> tuple[_PlainData, Stamp | None]:
     shown = _display(path)
     try:
-        raw = path.read_bytes()
+        raw, stamp = read_bounded(path)
     except OSError as exc:
         raise InputError(shown, 0, f"cannot read: {exc.strerror}") from None
     try:
@@ -284,7 +524,115 @@ def read_record_file(path: Path) -> Record:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(shown, line, "not UTF-8") from None
-    return parse_record(text, path)
+    return _parse_data(text, shown), stamp
+
+
+#: The cache of parsed record files, in the project's git-ignored working folder beside refs/.
+RECORD_CACHE = Path(".slmbib") / "records.json"
+_CACHE_VERSION = 1
+
+
+class RecordCache:
+    """Parsed record files, each kept with the stamp of the file it was parsed from.
+
+    The YAML files stay the only truth: an entry is used only while its file
+    has the same size, times and inode, and is checked like a parsed file
+    before use.  A cache that cannot be read, is of another version or
+    folder, or holds anything unexpected is ignored and rebuilt; one that
+    cannot be written is left alone.
+    """
+
+    def __init__(self, path: Path, folder: str, files: dict[str, Any]) -> None:
+        self.path = path
+        self.folder = folder
+        self.files = files
+        self.changed = False
+
+    @classmethod
+    def open(cls, root: Path) -> RecordCache:
+        path = root.parent / RECORD_CACHE
+        folder = str(papers_dir(root).resolve())
+        try:
+            data = json.loads(path.read_bytes(), parse_constant=_no_constant)
+            if data.get("version") == _CACHE_VERSION and data.get("folder") == folder:
+                files = data["files"]
+                if isinstance(files, dict):
+                    return cls(path, folder, files)
+        except (OSError, ValueError, RecursionError, AttributeError, KeyError, TypeError):
+            pass
+        return cls(path, folder, {})
+
+    @staticmethod
+    def worth_updating(root: Path, written: int) -> bool:
+        """Whether ``written`` bytes of records are worth rewriting the whole cache for.
+
+        Only when they are a good part of it: a sync saves a few hundred records at a time
+        into a large refs/, and rewriting the cache each time made its saves quadratic.
+        Files left out are parsed, and the cache written, by the next load.
+        """
+        try:
+            size = (root.parent / RECORD_CACHE).stat().st_size
+        except OSError:
+            size = 0
+        return written > 0 and written * 4 >= size
+
+    def record(self, name: str, stamp: Stamp, path: Path) -> Record | None:
+        """The cached record of file ``name`` if its stamp still holds and it passes the checks."""
+        entry = self.files.get(name)
+        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != list(stamp):
+            return None
+        data = entry[1]
+        if not isinstance(data, dict):
+            return None
+        try:
+            _check_shape(data, name, {})
+            record = Record.from_dict(data)
+        except (InputError, KeyError, TypeError, ValueError, AttributeError):
+            return None
+        return record if record.id == path.stem and _RECORD_ID.match(record.id) else None
+
+    def put(self, name: str, stamp: Stamp, data: Any) -> None:
+        if _is_json_exact(data):
+            self.files[name] = [list(stamp), data]
+            self.changed = True
+
+    def keep_only(self, names: Iterable[str]) -> None:
+        kept = set(names)
+        for name in [name for name in self.files if name not in kept]:
+            del self.files[name]
+            self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        text = json.dumps(
+            {"version": _CACHE_VERSION, "folder": self.folder, "files": self.files},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        try:
+            atomic_write(self.path, text.encode("utf-8", "surrogatepass"))
+        except OSError as exc:
+            logger.debug("record cache not written: %s", exc)
+        self.changed = False
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} in the record cache")
+
+
+def _is_json_exact(value: Any) -> bool:
+    """Whether JSON gives ``value`` back equal: plain types, text keys, finite numbers."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list:
+        return all(_is_json_exact(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _is_json_exact(item) for key, item in value.items())
+    return False
 
 
 @dataclass
@@ -311,32 +659,110 @@ class RecordChanges:
         )
 
 
-def _mode_for(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+#: Threads that make written files durable: fsync waits on the disk, not on Python, and
+#: the file system commits many files' data in one journal write.
+_SYNC_THREADS = 8
+
+
+def _write_temporary(path: Path, data: bytes, new_mode: int) -> str:
+    """A durable temporary file of ``data`` beside ``path``, with the mode ``path`` has or a new file gets."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     try:
         # mkstemp makes the file private (0600); the result should have the mode the replaced
         # file had, or the one the user's umask gives a new file, like any other written file.
-        os.chmod(fd, _mode_for(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = new_mode
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
     except BaseException:
+        os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    os.close(fd)
+    return tmp
+
+
+def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Replace each file with its data so that after a crash each is whole, old or new.
+
+    Each file's temporary file is written and made durable (from a few threads
+    at once: the file system commits their data together), then renamed over
+    the file, in order, as soon as it is durable; each folder is made durable
+    once at the end.  One disk wait per batch instead of one per file.  After
+    the first failure nothing more is renamed, and the rest of the temporary
+    files are removed.
+    """
+    if not files:
+        return
+    new_mode = _new_file_mode()
+    for folder in {path.parent for path, _ in files}:
+        folder.mkdir(parents=True, exist_ok=True)
+    if len(files) == 1:
+        os.replace(_write_temporary(files[0][0], files[0][1], new_mode), files[0][0])
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def attempt(path: Path, data: bytes) -> str | BaseException:
+            try:
+                return _write_temporary(path, data, new_mode)
+            except Exception as exc:  # raised below, once every temporary file is accounted for
+                return exc
+
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(min(_SYNC_THREADS, len(files))) as pool:
+            for (path, _), written in zip(files, pool.map(attempt, *zip(*files, strict=True)), strict=True):
+                if isinstance(written, BaseException):
+                    failure = failure or written
+                    continue
+                if failure is not None:
+                    os.unlink(written)
+                    continue
+                try:
+                    os.replace(written, path)
+                except OSError as exc:
+                    failure = exc
+                    os.unlink(written)
+        if failure is not None:
+            raise failure
+    for folder in {path.parent for path, _ in files}:
+        _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part."""
+    write_files([(path, data)])
+
+
+def replace_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically unless the file holds it already; returns whether it wrote."""
+    try:
+        if read_bounded(path, max(len(data), 1))[0] == data:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return True
 
 
 def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = ()) -> list[str]:
@@ -345,21 +771,37 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
     Everything is serialised and checked before the first file is touched.
     """
     pending: list[tuple[Path, bytes]] = []
+    contents: dict[str, dict[str, Any]] = {}
     for record in records:
         path = record_path(root, record.id)
-        data = dump_record(record).encode("utf-8")
+        content = record.to_dict()
+        data = dump_yaml(content).encode("utf-8")
         try:
-            if path.read_bytes() == data:
+            if read_bounded(path, len(data))[0] == data:
                 continue
-        except FileNotFoundError:
+        except OSError:
             pass
         pending.append((path, data))
+        contents[path.name] = content
     doomed = [record_path(root, record_id) for record_id in remove]
-    for path, data in pending:
-        atomic_write(path, data)
-    for path in doomed:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+    try:
+        write_files(pending)
+        for path in doomed:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    except OSError as exc:
+        where = exc.filename or papers_dir(root)
+        raise SlmbibError(f"{_display(Path(where))}: cannot write: {exc.strerror}") from None
+    if RecordCache.worth_updating(root, sum(len(data) for _, data in pending)):
+        # The next load finds what was just written in the cache instead of parsing it again.
+        cache = RecordCache.open(root)
+        for path, _ in pending:
+            with contextlib.suppress(OSError):
+                cache.put(path.name, _stamp(path.stat()), contents[path.name])
+        for path in doomed:
+            cache.files.pop(path.name, None)
+            cache.changed = True
+        cache.save()
     return [path.stem for path, _ in pending]
 
 
@@ -369,15 +811,21 @@ def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
 
     Waits up to ``wait`` seconds for another slmbib run to finish, then raises
     :class:`LockedError`.  The lock is an advisory ``flock``, released by the
-    kernel when the holder dies, so a killed run never leaves it stuck.
+    kernel when the holder dies, so a killed run never leaves it stuck.  In a
+    ``refs/`` this user cannot write, the block still runs, holding a shared
+    lock where the lock file exists: a command that only reads (an export with
+    every key pinned) works there, and one that would write fails when it writes.
     """
     root.mkdir(parents=True, exist_ok=True)
-    handle = open(root / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+    handle, operation = _open_lock(root / LOCK_FILE)
+    if handle is None:
+        yield  # nobody can have written a lock file here, nor write a record
+        return
     try:
         deadline = time.monotonic() + wait
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), operation | fcntl.LOCK_NB)
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
@@ -387,11 +835,31 @@ def locked(root: Path, wait: float = 0.0) -> Iterator[None]:
                         f"{_display(root)} is in use by another slmbib run; try again when it ends"
                     ) from None
                 time.sleep(0.1)
-        for folder in (root, papers_dir(root), root / LISTS_DIR, root / OWN_DIR):
-            remove_stale_temporaries(folder)
+        if operation == fcntl.LOCK_EX:
+            for folder in (
+                root,
+                papers_dir(root),
+                root / LISTS_DIR,
+                root / OWN_DIR,
+                root.parent / RECORD_CACHE.parent,
+            ):
+                remove_stale_temporaries(folder)
         yield
     finally:
         handle.close()
+
+
+def _open_lock(path: Path) -> tuple[IO[str] | None, int]:
+    """The lock file and the lock to take: exclusive, or shared where it cannot be written."""
+    try:
+        return open(path, "a+"), fcntl.LOCK_EX
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+    try:
+        return open(path), fcntl.LOCK_SH
+    except FileNotFoundError:
+        return None, fcntl.LOCK_SH
 
 
 def remove_stale_temporaries(folder: Path, name: str = "") -> None:

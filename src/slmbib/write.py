@@ -48,6 +48,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import urllib.parse
@@ -67,6 +68,7 @@ from .latex import (
     protect_title,
     split_names,
     to_text,
+    written_bibtex_name,
 )
 from .models import Record
 
@@ -110,6 +112,24 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Author:
+    """One author as read from a record; split into BibTeX's parts only when asked."""
+
+    name: str
+    #: The name is LaTeX a user wrote in a ``.bib`` file.
+    latex: bool = False
+
+    @functools.cached_property
+    def person(self) -> Person:
+        return person(self.name, latex=self.latex)
+
+    def bibtex(self) -> str:
+        """The name as BibTeX reads it: as written when it can be, else ``Family, Given``."""
+        written = written_bibtex_name(self.name) if self.latex else None
+        return written if written is not None else bibtex_name(self.person)
+
+
+@dataclass(frozen=True)
 class BibSource:
     """What a .bib entry said: its type, every field in order as LaTeX, its file's ``@preamble``."""
 
@@ -131,7 +151,7 @@ class Citation:
     key: str
     kind: str
     title: Text
-    authors: tuple[Person, ...] = ()
+    authors: tuple[Author, ...] = ()
     authors_truncated: bool = False
     year: str = ""
     month: int = 0
@@ -352,7 +372,7 @@ def citation(record: Record) -> Citation:
         key=record.key,
         kind=kind,
         title=title,
-        authors=tuple(person(name, latex=authors_latex) for name in raw_authors),
+        authors=tuple(Author(name, authors_latex) for name in raw_authors),
         authors_truncated=(bool(record.get("authors_truncated")) and bool(raw_authors)) or authors_cut,
         year=year,
         month=month,
@@ -422,7 +442,7 @@ def _pages_tex(text: Text) -> str:
 
 
 def _authors_tex(cite: Citation) -> str:
-    names = " and ".join(bibtex_name(who) for who in cite.authors)
+    names = " and ".join(who.bibtex() for who in cite.authors)
     return names + " and others" if cite.authors_truncated else names
 
 
@@ -812,7 +832,7 @@ def bib_csl_item(cite: Citation, bib: BibSource) -> dict[str, object]:
     for role, name in (("author", "author"), ("editor", "editor"), ("translator", "translator")):
         people = split_names(fields.get(name, "")) if bib.own_authors or role != "author" else []
         if role == "author" and not bib.own_authors:
-            item["author"] = [_csl_name(who) for who in cite.authors]
+            item["author"] = [_csl_name(who.person) for who in cite.authors]
         elif people:
             item[role] = [_csl_name(person(who, latex=True)) for who in people if who.lower() != "others"]
     date = _DATE.match(fields.get("date", ""))
@@ -848,7 +868,7 @@ def _csl_item(cite: Citation) -> dict[str, object]:
     item: dict[str, object] = {"id": cite.key, "citation-key": cite.key, "type": _CSL_TYPES[cite.kind]}
     item["title"] = cite.title.plain()
     if cite.authors:
-        item["author"] = [_csl_name(who) for who in cite.authors]
+        item["author"] = [_csl_name(who.person) for who in cite.authors]
     if cite.year:
         date_parts = [int(part) for part in _biblatex_date(cite).split("-")]
         item["issued"] = {"date-parts": [date_parts]}

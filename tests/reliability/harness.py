@@ -19,6 +19,8 @@ from pathlib import Path
 
 from slmbib.store import TEMPORARY_SUFFIX, load_records
 
+from ..workspace import CACHES
+
 #: The command line as a child process: the installed package, or src/ through PYTHONPATH.
 SLMBIB = [sys.executable, "-c", "from slmbib.cli import main; main(prog_name='slmbib')"]
 
@@ -47,11 +49,16 @@ def run_slmbib(refs: Path, *args: str, env: dict[str, str] | None = None, timeou
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (hidden ones too, the lock file aside) by relative path."""
+    """Every file under ``folder`` by relative path: hidden ones too, the lock and the caches aside.
+
+    The caches beside refs/ (parsed records, the last export's inputs) are not data: they
+    hold the files' times and inodes, which differ from run to run, and are ignored whenever
+    they do not match.
+    """
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != ".lock"
+        if path.is_file() and path.name != ".lock" and path.relative_to(folder) not in CACHES
     }
 
 

@@ -21,6 +21,7 @@ from slmbib.readme import ListErrors, Row, read_list, read_text, scan_text
 from slmbib.render import render_readme
 from slmbib.store import check_record_id, load_records
 
+from ..workspace import CACHES
 from .harness import snapshot
 
 SOURCE = "lists/hostile.md"
@@ -228,7 +229,7 @@ def test_record_files_named_from_hostile_rows_stay_in_papers(rows: list[str]) ->
             return
         event("imported")
         written = {str(path.relative_to(folder)) for path in Path(folder).rglob("*") if path.is_file()}
-        written -= {"project/hostile.md", "project/refs/.lock"}
+        written -= {"project/hostile.md", "project/refs/.lock", *(f"project/{cache}" for cache in CACHES)}
         assert all(name.startswith("project/refs/papers/") for name in written), written
         records = load_records(refs)
         assert {f"project/refs/papers/{record_id}.yaml" for record_id in records} == written
