@@ -106,14 +106,16 @@ def init_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
 def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
     """Read paper lists (markdown) or bibliographies (.bib) into refs/.
 
-    \b
+    
     Reads:  LISTS [default: the lists refs/config.yaml records, else refs/lists/*.md].
     Writes: refs/papers/*.yaml; a new list's name into refs/config.yaml.
             Where there is no refs/, it is created as by `slmbib init LISTS`.
 
     Rows naming one paper become one record.  Every file is read and checked
-    first: nothing is written when any has an unreadable line or entry.  A .bib
-    file's entries merge into refs/ as written (LaTeX kept), with source `bib`.
+    first: nothing is written when one cannot be read at all (empty, not UTF-8,
+    no entry).  An odd row or entry is reported by file:line and the rest
+    imported.  A .bib file's entries merge into refs/ as written (every field,
+    LaTeX kept), with source `bib`.
     """
     from .init import import_paths, init_project, project_lists, record_lists
     from .store import require_refs

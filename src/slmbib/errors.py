@@ -4,6 +4,7 @@
 
     SlmbibError                 anything slmbib reports to its user
     ├── InputError              a file it was given: carries path and line
+    ├── BibSyntaxError          a .bib block BibTeX would not read (caught by the .bib reader, which skips it)
     ├── InputErrors             every unreadable line of the lists or .bib files given, one InputError each
     ├── KeyClashError           two records claim one citation key, or a pinned key is unsafe
     ├── UnknownRecordError      no record has the id or citation key asked for
@@ -161,3 +162,11 @@ class CacheError(SlmbibError):
 
 class MissingRefsError(SlmbibError):
     """The reference database a command reads or changes does not exist (only imports create it)."""
+
+
+class BibSyntaxError(SlmbibError):
+    """A block BibTeX itself would not read; ``offset`` is where in the file."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset

@@ -411,9 +411,22 @@ def to_text(latex: str) -> str:
     """
     if not any(char in latex for char in "\\{}$~"):
         return clean(latex)
+    latex = _LOGO.sub(lambda found: _LOGOS[found.group(1)], latex)
     if _is_simple(latex):
         return clean(_SIMPLE_LATEX.sub(_decode_simple, latex))
     return _decode_by_pylatexenc(latex)
+
+
+# The TeX logos, which pylatexenc does not know and drops: ``The \LaTeX{} Companion``.
+_LOGOS = {"TeX": "TeX", "LaTeX": "LaTeX", "LaTeXe": "LaTeX2e", "BibTeX": "BibTeX", "XeTeX": "XeTeX"}
+_LOGOS |= {
+    "LuaTeX": "LuaTeX",
+    "ConTeXt": "ConTeXt",
+    "AmS": "AMS",
+    "AmSTeX": "AMS-TeX",
+    "METAFONT": "METAFONT",
+}
+_LOGO = re.compile(r"\\(" + "|".join(sorted(_LOGOS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
 
 
 # Merge, keys and the writer each read the same title: pylatexenc decodes each text once.
@@ -494,7 +507,21 @@ _SPECIAL = re.compile(r"\{\\([A-Za-z]+|.)(.*)\}", re.DOTALL)
 _Words = list[str]
 
 
+# ``\~`` is the tilde accent (``Mu\~{n}oz``), not a tie between two words: hidden while a name is split.
+_TILDE_ACCENT = "\\~"
+_HIDDEN_TILDE = "\ue000"
+
+
 def name_parts(source: str) -> tuple[_Words, _Words, _Words, _Words]:
+    """The (first, von, last, jr) words of a BibTeX name; see :func:`_name_parts`."""
+    if _TILDE_ACCENT not in source:
+        return _name_parts(source)
+    parts = _name_parts(source.replace(_TILDE_ACCENT, "\\" + _HIDDEN_TILDE))
+    restore = [[word.replace(_HIDDEN_TILDE, "~") for word in words] for words in parts]
+    return restore[0], restore[1], restore[2], restore[3]
+
+
+def _name_parts(source: str) -> tuple[_Words, _Words, _Words, _Words]:
     """The (first, von, last, jr) words of a BibTeX name.
 
     Which words go where depends only on the comma-separated sections and on each

@@ -35,6 +35,8 @@ shorter one, and otherwise the better source wins (``manual`` > ``bib`` >
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
@@ -50,6 +52,7 @@ from .identity import (
     name_key,
     normalise_title,
     plain_title,
+    year_in,
 )
 from .latex import ascii_fold, author_list
 from .models import Link, Listing, Record, Value
@@ -111,6 +114,10 @@ def identity_keys(record: Record) -> set[str]:
     full_title = normalised_title(record, min_words=1) or " ".join(
         str(record.get("title") or "").lower().split()
     )
+    if not full_title and "bib_fields" in record.fields:
+        # An untitled entry is known by everything it says.
+        said = json.dumps(record.fields["bib_fields"].value, ensure_ascii=False)
+        full_title = "entry:" + hashlib.sha1(said.encode()).hexdigest()
     if full_title:
         keys.update(f"citekey:{key.lower()}|{full_title}" for key in (record.key, *record.aliases) if key)
     return keys
@@ -132,14 +139,96 @@ def _distinct_ids(record: Record) -> dict[str, str]:
 
 
 def conflict(a: Record, b: Record) -> bool:
-    """True when ``a`` and ``b`` cannot be one paper."""
+    """True when ``a`` and ``b`` cannot be one paper.
+
+    Two overrides that disagree on a field are the maintainer saying two things: uniting
+    the records would lose one of them, so they stay apart.
+    """
     ids_a, ids_b = _distinct_ids(a), _distinct_ids(b)
-    return any(ids_a[kind] != ids_b[kind] for kind in ids_a.keys() & ids_b.keys())
+    if any(ids_a[kind] != ids_b[kind] for kind in ids_a.keys() & ids_b.keys()):
+        return True
+    return any(a.override[name] != b.override[name] for name in a.override.keys() & b.override.keys())
+
+
+#: Entry types of a part of a book, and of the book: a chapter carries its book's DOI.
+_PART_TYPES = frozenset({"incollection", "inbook", "inproceedings", "inreference", "bookinbook", "suppbook"})
+_WHOLE_TYPES = frozenset({"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings"})
+_WHOLE_TYPES |= {"reference", "mvreference", "periodical"}
+
+
+def _titles_differ(a: Record, b: Record) -> bool:
+    """Both records have a title and neither title is the other's (or its start, before a subtitle)."""
+    title_a, title_b = normalised_title(a, min_words=1), normalised_title(b, min_words=1)
+    if not title_a or not title_b or title_a == title_b:
+        return False
+    shorter, longer = sorted((title_a, title_b), key=len)
+    return not longer.startswith(shorter + " ")
+
+
+def _bib_type(record: Record) -> str:
+    return str(record.get("bib_type") or "").lower()
+
+
+def doi_contradicted(a: Record, b: Record) -> bool:
+    """A shared DOI that cannot make ``a`` and ``b`` one work: titles differ, or a chapter and its book."""
+    types = {_bib_type(a), _bib_type(b)}
+    return _titles_differ(a, b) or bool(types & _PART_TYPES and types & _WHOLE_TYPES)
+
+
+def _years_differ(a: Record, b: Record) -> bool:
+    """Whether one title names two papers by their years.
+
+    Known years must agree, and two entries of .bib files must both have one: a
+    bibliography's undated entry of a known title is often its chapter or reprint.
+    An arXiv preprint may be older than its published version, never younger.
+    """
+    year_a, year_b = _year(a), _year(b)
+    if year_a and year_a == year_b:
+        return False
+    if not year_a or not year_b:
+        return "bib_type" in a.fields and "bib_type" in b.fields
+    (early, _), (late, _) = sorted(((a, year_a), (b, year_b)), key=lambda pair: pair[1])
+    return not (_is_arxiv_preprint(early) and not _is_arxiv_preprint(late))
+
+
+def _is_arxiv_preprint(record: Record) -> bool:
+    return bool(_distinct_ids(record).get("arxiv")) and not is_published(record)
+
+
+def _year(record: Record) -> int:
+    return year_in(record.get("year") or record.get("date")) or 0
+
+
+#: Keys that are Semantic Scholar's word alone: one wrong answer could give two papers the same.
+_S2_KEYS = ("s2:", "corpus_id:")
+
+
+def _agree_beyond_s2(a: Record, b: Record) -> bool:
+    """Whether ``a`` and ``b`` share an identity (a title, an identifier) other than S2's own ids."""
+    shared = identity_keys(a) & identity_keys(b)
+    return any(not key.startswith(_S2_KEYS) for key in shared)
+
+
+def may_unite(key: str, a: Record, b: Record) -> bool:
+    """Whether sharing identity ``key`` makes ``a`` and ``b`` one paper."""
+    if conflict(a, b):
+        return False
+    if key.startswith(_TITLE):
+        return not _other_authors(a, b) and not _years_differ(a, b)
+    if key.startswith(("doi:", "url:")):
+        return not doi_contradicted(a, b)
+    if key.startswith(_S2_KEYS):
+        return _agree_beyond_s2(a, b)
+    return True
+
+
+def _first_author(record: Record) -> str:
+    return name_key(first_author_family(record))
 
 
 def _other_authors(a: Record, b: Record) -> bool:
     """True when both records name a first author and the two differ: one title, two papers."""
-    first_a, first_b = name_key(first_author_family(a)), name_key(first_author_family(b))
+    first_a, first_b = _first_author(a), _first_author(b)
     return bool(first_a and first_b and first_a != first_b)
 
 
@@ -185,6 +274,14 @@ def best_fields(kept: Record, other: Record) -> dict[str, Value]:
     return fields
 
 
+def _bib_fields_union(kept: Value, other: Value) -> Value:
+    """Two .bib entries of one work: every field either gave, the kept entry's value first."""
+    pairs = [list(pair) for pair in kept.value]
+    names = {str(pair[0]).lower() for pair in pairs}
+    pairs += [list(pair) for pair in other.value if str(pair[0]).lower() not in names]
+    return Value(pairs, kept.source)
+
+
 def _union(first: Iterable[object], second: Iterable[object]) -> list[object]:
     seen: list[object] = []
     for item in (*first, *second):
@@ -197,6 +294,11 @@ def combine(kept: Record, other: Record) -> Record:
     """``kept`` enriched with what ``other`` knows: the union of both, the best data of each."""
     identifiers = {**other.identifiers, **kept.identifiers}
     fields = best_fields(kept, other)
+    ours, theirs = kept.fields.get("bib_fields"), other.fields.get("bib_fields")
+    if ours is not None and theirs is not None and fields.get("bib_fields") is ours:
+        fields["bib_fields"] = _bib_fields_union(ours, theirs)
+    elif ours is not None and theirs is not None:
+        fields["bib_fields"] = _bib_fields_union(theirs, ours)
     override = {**other.override, **kept.override}
     links = tuple(link for link in _union(kept.links, other.links) if isinstance(link, Link))
     listings = tuple(sorted(set(kept.listings) | set(other.listings), key=Listing.sort_key))
@@ -217,6 +319,27 @@ def combine(kept: Record, other: Record) -> Record:
     )
 
 
+def _blocks(key: str, record: Record) -> list[str]:
+    """Where a record holding ``key`` is filed: a title also under its first author.
+
+    One title shared by many papers of different first authors (``Introduction``,
+    ``Editorial``) would otherwise compare every record with every other one.
+    """
+    if not key.startswith(_TITLE):
+        return [key]
+    return [key, f"{key}|{_first_author(record)}"]
+
+
+def _candidates(by_key: dict[str, list[int]], key: str, record: Record) -> list[int]:
+    """The records filed under ``key`` that ``record`` may be one paper with."""
+    if not key.startswith(_TITLE):
+        return by_key.get(key, [])
+    author = _first_author(record)
+    if not author:
+        return by_key.get(key, [])
+    return [*by_key.get(f"{key}|", []), *by_key.get(f"{key}|{author}", [])]
+
+
 @dataclass
 class MergeResult:
     records: list[Record]
@@ -229,33 +352,24 @@ class MergeResult:
 def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> MergeResult:
     """Unite the records that are one paper; ``existing`` names ids already in refs/.
 
-    Passes repeat until one unites nothing: a title match is refused while the two
-    groups' first authors differ, and a group's first author can change when a later
-    member joins it, so a pair refused early may be one paper by the end of the pass.
+    A united record can match what none of its parts matched (the years of a title
+    are the group's best date): passes repeat until one unites nothing, so merging
+    a merged set changes nothing.
     """
-    survivors = list(records)
-    keys = {record.id: record.key for record in survivors}
-    kept_by: dict[str, str] = {}
+    result = _merge_pass(records, existing)
     while True:
-        survivors, united = _merge_pass(survivors, existing)
-        if not united:
-            break
-        kept_by = {gone: united.get(kept, kept) for gone, kept in kept_by.items()} | united
-    gone_from: dict[str, list[str]] = {}
-    for gone, kept in sorted(kept_by.items()):
-        gone_from.setdefault(kept, []).append(gone)
-    merged = [(record.id, gone) for record in survivors for gone in gone_from.get(record.id, ())]
-    final_keys = {record.id: record.key for record in survivors}
-    rekeyed = [
-        (keys[gone], final_keys[kept])
-        for kept, gone in merged
-        if keys[gone] and keys[gone] != final_keys[kept]
-    ]
-    return MergeResult(records=survivors, merged=merged, rekeyed=rekeyed)
+        again = _merge_pass(result.records, existing)
+        if not again.merged:
+            return result
+        survivor = {gone: kept for kept, gone in again.merged}
+        result = MergeResult(
+            records=again.records,
+            merged=sorted([(survivor.get(kept, kept), gone) for kept, gone in result.merged] + again.merged),
+            rekeyed=result.rekeyed + again.rekeyed,
+        )
 
 
-def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> tuple[list[Record], dict[str, str]]:
-    """One pass of :func:`merge_records`: the survivors, and the id each removed record was united into."""
+def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> MergeResult:
 
     def rank(record: Record) -> tuple[bool, bool, str]:
         # A record already in refs/ survives (its file keeps its name), then one with a key.
@@ -277,19 +391,24 @@ def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> tuple[l
 
     for index, record in enumerate(ordered):
         for key in sorted(identity_keys(record)):
-            holders = by_key.setdefault(key, [])
-            for holder in holders:
+            for holder in _candidates(by_key, key, record):
                 mine, theirs = find(index), find(holder)
-                if mine == theirs or conflict(group[mine], group[theirs]):
-                    continue
-                if key.startswith(_TITLE) and _other_authors(group[mine], group[theirs]):
+                if mine == theirs or not may_unite(key, group[mine], group[theirs]):
                     continue
                 # The better-ranked group (lower index) survives, whichever record arrived first.
                 kept, gone = min(mine, theirs), max(mine, theirs)
                 parent[gone] = kept
                 group[kept] = combine(group[kept], group[gone])
                 members[kept].extend(members[gone])
-            holders.append(index)
+            for block in _blocks(key, record):
+                by_key.setdefault(block, []).append(index)
     roots = [index for index in range(len(ordered)) if find(index) == index]
-    united = {gone: members[root][0] for root in roots for gone in members[root][1:]}
-    return [group[root] for root in roots], united
+    merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
+    keys = {record.id: record.key for record in ordered}
+    rekeyed = [
+        (keys[other], group[root].key)
+        for root in roots
+        for other in sorted(members[root][1:])
+        if keys[other] and keys[other] != group[root].key
+    ]
+    return MergeResult(records=[group[root] for root in roots], merged=merged, rekeyed=rekeyed)

@@ -129,7 +129,8 @@ def citation_block(refs: Path) -> str:
         keyed, _ = assign_keys({**papers, **works})
         pinned = {record_id: keyed[record_id] for record_id in works}
         save_own(refs, [record for record_id, record in pinned.items() if record != works[record_id]])
-    return render(own_order(pinned.values()), "bibtex", header=False).text
+    # A citation block to copy from: one entry per work, old keys not repeated.
+    return render(own_order(pinned.values()), "bibtex", header=False, old_keys=False).text
 
 
 # -- reading own works from a README ------------------------------------------------------------

@@ -35,6 +35,15 @@ Contract:
 * ``csl-json`` output is plain Unicode, as Zotero imports it: a preprint's
   arXiv id in ``number`` with ``publisher = arXiv``, a published paper's in
   ``note``; the DOI in ``DOI``.
+* An entry imported from a ``.bib`` (:func:`bib_source`) is written back
+  whole: its type and every field as read, in order, with only what a sync
+  or an override improved (title, authors, year, a DOI it lacked) put in
+  place.  For bibtex a biblatex type becomes the BibTeX type that prints the
+  same work and BibTeX's name is added beside a biblatex field
+  (:func:`bibtex_entry`); biber reads the entry as written
+  (:func:`biblatex_entry`).  The file's ``@preamble`` comes first, an entry
+  another ``crossref``s comes after it, and in BibTeX output (which has no
+  ``ids``) each old key is a copy of its entry, so ``\\cite{old}`` works.
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ from .latex import (
     encode,
     person,
     protect_title,
+    split_names,
     to_text,
     written_bibtex_name,
 )
@@ -121,6 +131,21 @@ class Author:
 
 
 @dataclass(frozen=True)
+class BibSource:
+    """What a .bib entry said: its type, every field in order as LaTeX, its file's ``@preamble``."""
+
+    entry_type: str
+    fields: tuple[tuple[str, str], ...]
+    preambles: tuple[str, ...] = ()
+    #: Whether the record's title, authors and year are still the entry's own.
+    own_title: bool = True
+    own_authors: bool = True
+    own_year: bool = True
+    #: A publisher's DOI a sync (or an override) found for an entry that had none.
+    synced_doi: str = ""
+
+
+@dataclass(frozen=True)
 class Citation:
     """One bibliography entry, every value checked; see the module docstring."""
 
@@ -147,6 +172,8 @@ class Citation:
     approximated: tuple[str, ...] = ()
     #: What was cut to the caps, said for the reader: ``title cut to 1000 characters``.
     capped: tuple[str, ...] = ()
+    #: An entry read from a .bib: its type and every field as written (see :func:`bib_source`).
+    bib: BibSource | None = None
 
     @property
     def missing_authors(self) -> bool:
@@ -364,6 +391,7 @@ def citation(record: Record) -> Citation:
         aliases=tuple(record.aliases),
         approximated=tuple(dict.fromkeys(approximated)),
         capped=tuple(capped),
+        bib=bib_source(record),
     )
 
 
@@ -444,6 +472,8 @@ def _doi_field(cite: Citation) -> FieldList:
 
 
 def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
+    if cite.bib is not None:
+        return bibtex_entry(cite, cite.bib, names)
     kind = cite.kind
     container = _tex(cite.container) if cite.container else ""
     if kind == "preprint":
@@ -512,6 +542,8 @@ def _biblatex_date(cite: Citation) -> str:
 
 
 def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldList]:
+    if cite.bib is not None:
+        return biblatex_entry(cite, cite.bib, names)
     kind = cite.kind
     entry_type = {"preprint": "online"}.get(kind, kind)
     fields: FieldList = []
@@ -533,27 +565,201 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
     return entry_type, fields
 
 
+# -- entries read from a .bib: written back whole -----------------------------
+
+#: biber's verbatim fields (its data model's ``verbatim`` and ``uri`` fields) and entry keys:
+#: never LaTeX text, never escaped or repaired.
+VERBATIM_FIELDS = frozenset(
+    {"doi", "eprint", "file", "pdf", "url", "urlraw", "verba", "verbb", "verbc", "crossref", "xref", "ids"}
+    | {"xdata", "entryset", "related"}
+)
+#: The types bibtex's standard styles (plain, plainnat, abbrvnat, ...) define.
+BIBTEX_TYPES = frozenset(
+    {"article", "book", "booklet", "conference", "inbook", "incollection", "inproceedings", "manual"}
+    | {"mastersthesis", "misc", "phdthesis", "proceedings", "techreport", "unpublished"}
+)
+#: biblatex's types (its manual, section 2.1) and the BibTeX names it takes as aliases.
+BIBLATEX_TYPES = frozenset(
+    {"article", "book", "mvbook", "inbook", "bookinbook", "suppbook", "booklet", "collection"}
+    | {"mvcollection", "incollection", "suppcollection", "dataset", "manual", "misc", "online"}
+    | {"patent", "periodical", "suppperiodical", "proceedings", "mvproceedings", "inproceedings"}
+    | {"reference", "mvreference", "inreference", "report", "set", "software", "thesis", "unpublished"}
+    | {"xdata", "artwork", "audio", "bibnote", "commentary", "image", "jurisdiction", "legislation"}
+    | {"legal", "letter", "movie", "music", "performance", "review", "standard", "video"}
+    | {"conference", "electronic", "mastersthesis", "phdthesis", "techreport", "www"}
+)
+#: biblatex types written for bibtex as the BibTeX type that prints the same work; any other is @misc.
+_BIBLATEX_TO_BIBTEX = {
+    **{"mvbook": "book", "collection": "book", "mvcollection": "book", "reference": "book"},
+    **{"mvreference": "book", "bookinbook": "inbook", "suppbook": "inbook"},
+    **{"suppcollection": "incollection", "inreference": "incollection", "mvproceedings": "proceedings"},
+    **{"report": "techreport", "thesis": "phdthesis"},
+}
+#: biblatex field names bibtex's styles know under their BibTeX name.
+_BIBLATEX_TO_BIBTEX_FIELDS = {"journaltitle": "journal", "location": "address"}
+_THESIS_TYPES = frozenset({"thesis", "phdthesis", "mastersthesis"})
+_MASTERS = re.compile(r"^\s*(ma|master|mathesis|master'?s)", re.IGNORECASE)
+
+
+def bib_source(record: Record) -> BibSource | None:
+    """The .bib entry a record was read from, if it was (see :mod:`slmbib.bibread`)."""
+    raw = record.fields.get("bib_fields")
+    entry_type = record.fields.get("bib_type")
+    if raw is None or entry_type is None or raw.source != "bib" or not isinstance(raw.value, list):
+        return None
+    pairs = tuple(
+        (str(pair[0]), str(pair[1]))
+        for pair in raw.value
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    )
+    preamble = record.fields.get("bib_preamble")
+    preambles = (
+        tuple(str(text) for text in preamble.value) if preamble and isinstance(preamble.value, list) else ()
+    )
+    return BibSource(
+        entry_type=str(entry_type.value).lower(),
+        fields=pairs,
+        preambles=preambles,
+        own_title=record.provenance("title") in ("bib", None),
+        own_authors=record.provenance("authors") in ("bib", None),
+        own_year=record.provenance("year") in ("bib", None),
+        synced_doi=latex_safe_doi(safe_doi(str(record.get("doi") or "")))
+        if record.provenance("doi") not in ("bib", None)
+        else "",
+    )
+
+
+def bibtex_type(entry_type: str, fields: Sequence[tuple[str, str]]) -> str:
+    """The BibTeX type for an entry of ``entry_type``: its own if bibtex's styles know it."""
+    if entry_type in BIBTEX_TYPES or entry_type not in BIBLATEX_TYPES:
+        # A type neither dialect knows stays as written: the reader's style decides, as it did.
+        return entry_type
+    if entry_type == "thesis":
+        kind = next((value for name, value in fields if name.lower() == "type"), "")
+        return "mastersthesis" if _MASTERS.match(kind) else "phdthesis"
+    return _BIBLATEX_TO_BIBTEX.get(entry_type, "misc")
+
+
+def month_macro(value: str) -> str:
+    """The month macro (``jan``) a month value names, or ''."""
+    text = value.strip().lower().rstrip(".")
+    number = _MONTH_NAMES.get(text) or (int(text) if text.isdigit() and 1 <= int(text) <= 12 else 0)
+    return MONTHS[number - 1] if number else ""
+
+
+def _bib_pairs(cite: Citation, bib: BibSource, names: Collection[str]) -> list[tuple[str, str]]:
+    """The entry's fields, with what slmbib knows better (an override, a synced value) in place."""
+    replaced = {}
+    if not bib.own_title:
+        replaced["title"] = _title_tex(cite.title, names)
+    if not bib.own_authors and cite.authors:
+        replaced["author"] = _authors_tex(cite)
+    if not bib.own_year and cite.year:
+        replaced["year"] = cite.year
+    pairs = [(name, replaced.pop(name.lower(), value)) for name, value in bib.fields]
+    pairs += list(replaced.items())
+    if bib.synced_doi and "doi" not in {name.lower() for name, _ in pairs}:
+        pairs.append(("doi", bib.synced_doi))
+    return pairs
+
+
+def _bib_field_list(pairs: Iterable[tuple[str, str]]) -> FieldList:
+    fields: FieldList = []
+    for name, value in pairs:
+        macro = month_macro(value) if name.lower() == "month" else ""
+        fields.append((name, macro, True) if macro else (name, value, False))
+    return fields
+
+
+def bibtex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tuple[str, FieldList]:
+    """A .bib entry for bibtex: every field as written, plus BibTeX's name of a biblatex field.
+
+    bibtex ignores fields its style does not use, so biblatex's own (``journaltitle``,
+    ``location``, ``date``) stay for a reader who imports the file again; the BibTeX
+    field a style prints (``journal``, ``address``, ``year``) is added beside each.
+    """
+    entry_type = bibtex_type(bib.entry_type, bib.fields)
+    pairs = _bib_pairs(cite, bib, names)
+    present = {name.lower() for name, _ in pairs}
+    out: list[tuple[str, str]] = []
+    for name, value in pairs:
+        lowered = name.lower()
+        renamed = _BIBLATEX_TO_BIBTEX_FIELDS.get(lowered, "")
+        if lowered == "institution" and entry_type in _THESIS_TYPES:
+            renamed = "school"
+        if renamed and renamed not in present:
+            out.append((renamed, value))
+            present.add(renamed)
+        elif lowered == "date" and "year" not in present:
+            found = _DATE.match(value)
+            if found:
+                out.append(("year", found.group(1)))
+                present.add("year")
+                if found.group(2) and "month" not in present:
+                    out.append(("month", found.group(2)))
+                    present.add("month")
+        out.append((name, value))
+    return entry_type, _bib_field_list(out)
+
+
+def biblatex_entry(cite: Citation, bib: BibSource, names: Collection[str]) -> tuple[str, FieldList]:
+    """A .bib entry for biber: as written (biber reads BibTeX's names and types), old keys as ``ids``."""
+    pairs = _bib_pairs(cite, bib, names)
+    if cite.aliases:
+        written = next((value for name, value in pairs if name.lower() == "ids"), "")
+        ids = [key.strip() for key in written.split(",") if key.strip()]
+        pairs = [("ids", ",".join(dict.fromkeys([*ids, *cite.aliases])))]
+        pairs += [(name, value) for name, value in _bib_pairs(cite, bib, names) if name.lower() != "ids"]
+    return bib.entry_type, _bib_field_list(pairs)
+
+
+def crossref_targets_last(citations: Sequence[Citation]) -> list[Citation]:
+    """``citations`` with every entry another one cross-references moved after all the others.
+
+    bibtex only lets an entry inherit from a ``crossref`` parent that comes later in the file.
+    """
+    targets = {
+        value.strip().lower()
+        for cite in citations
+        if cite.bib is not None
+        for name, value in cite.bib.fields
+        if name.lower() == "crossref"
+    }
+    if not targets:
+        return list(citations)
+    return [c for c in citations if c.key.lower() not in targets] + [
+        c for c in citations if c.key.lower() in targets
+    ]
+
+
 def _bib_text(
     citations: Sequence[Citation],
     names: Collection[str],
     fields_of: Callable[[Citation, Collection[str]], tuple[str, FieldList]],
+    copies: bool = False,
 ) -> str:
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
     from bibtexparser.middlewares.enclosing import AddEnclosingMiddleware
-    from bibtexparser.model import Entry, Field
+    from bibtexparser.model import Entry, Field, Preamble
     from bibtexparser.writer import BibtexFormat
 
     library = Library()
-    for cite in citations:
+    preambles = dict.fromkeys(text for cite in citations if cite.bib for text in cite.bib.preambles)
+    for text in preambles:
+        library.add(Preamble("{" + text + "}"))
+    # bibtex has no ``ids``: with ``copies`` an old key is written as a copy of its entry, so
+    # \cite{old} still works.
+    for cite in crossref_targets_last(citations):
         entry_type, pairs = fields_of(cite, names)
-        entry_fields = []
-        for name, value, bare in pairs:
-            entry_field = Field(name, value)
-            if bare:
-                entry_field.enclosing = "no-enclosing"
-            entry_fields.append(entry_field)
-        library.add(Entry(entry_type, cite.key, entry_fields))
+        for key in (cite.key, *(cite.aliases if copies else ())):
+            entry_fields = []
+            for name, value, bare in pairs:
+                entry_field = Field(name, value)
+                if bare:
+                    entry_field.enclosing = "no-enclosing"
+                entry_fields.append(entry_field)
+            library.add(Entry(entry_type, key, entry_fields))
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.indent = "  "
     layout.block_separator = "\n"
@@ -586,7 +792,80 @@ _CSL_TYPES = {
 }
 
 
+#: CSL types of BibTeX's and biblatex's entry types (as Zotero's translators map them).
+_BIB_CSL_TYPES = {
+    **{"article": "article-journal", "book": "book", "mvbook": "book", "collection": "book"},
+    **{"mvcollection": "book", "reference": "book", "mvreference": "book", "proceedings": "book"},
+    **{"mvproceedings": "book", "inbook": "chapter", "incollection": "chapter", "bookinbook": "chapter"},
+    **{"suppbook": "chapter", "suppcollection": "chapter", "inreference": "entry-encyclopedia"},
+    **{"inproceedings": "paper-conference", "conference": "paper-conference", "thesis": "thesis"},
+    **{"phdthesis": "thesis", "mastersthesis": "thesis", "techreport": "report", "report": "report"},
+    **{"manual": "report", "unpublished": "manuscript", "online": "webpage", "electronic": "webpage"},
+    **{"www": "webpage", "patent": "patent", "dataset": "dataset", "software": "software"},
+    **{"periodical": "periodical", "booklet": "pamphlet"},
+}
+#: CSL variables of .bib text fields, the first field present giving each.
+_BIB_CSL_TEXT = (
+    ("container-title", ("journaltitle", "journal", "booktitle")),
+    ("collection-title", ("series",)),
+    ("publisher", ("publisher", "school", "institution", "organization")),
+    ("publisher-place", ("location", "address")),
+    ("volume", ("volume",)),
+    ("edition", ("edition",)),
+    ("genre", ("type",)),
+    ("ISBN", ("isbn",)),
+    ("ISSN", ("issn",)),
+    ("note", ("note",)),
+    ("abstract", ("abstract",)),
+)
+_URL_COMMAND = re.compile(r"\\url\s*\{([^{}]*)\}")
+
+
+def bib_csl_item(cite: Citation, bib: BibSource) -> dict[str, object]:
+    """CSL-JSON for an entry read from a .bib: every field CSL has a variable for."""
+    fields = {name.lower(): value for name, value in bib.fields}
+    item: dict[str, object] = {
+        "id": cite.key,
+        "citation-key": cite.key,
+        "type": _BIB_CSL_TYPES.get(bib.entry_type, "document"),
+        "title": cite.title.plain(),
+    }
+    for role, name in (("author", "author"), ("editor", "editor"), ("translator", "translator")):
+        people = split_names(fields.get(name, "")) if bib.own_authors or role != "author" else []
+        if role == "author" and not bib.own_authors:
+            item["author"] = [_csl_name(who.person) for who in cite.authors]
+        elif people:
+            item[role] = [_csl_name(person(who, latex=True)) for who in people if who.lower() != "others"]
+    date = _DATE.match(fields.get("date", ""))
+    parts = [int(part) for part in date.groups() if part] if date else []
+    if not parts and cite.year:
+        parts = [int(part) for part in _biblatex_date(cite).split("-")]
+    if parts:
+        item["issued"] = {"date-parts": [parts]}
+    for variable, names in _BIB_CSL_TEXT:
+        value = next((fields[name] for name in names if fields.get(name)), "")
+        if value:
+            item[variable] = to_text(value)
+    if fields.get("number"):
+        item["number" if item["type"] in ("report", "patent") else "issue"] = to_text(fields["number"])
+    if fields.get("pages"):
+        item["page"] = re.sub(r"\s*-+\s*", "-", to_text(fields["pages"]))
+    if cite.doi:
+        item["DOI"] = cite.doi
+    url = safe_url(fields.get("url", ""))
+    linked = _URL_COMMAND.search(fields.get("howpublished", ""))
+    if url or linked:
+        item["URL"] = url or safe_url(linked.group(1) if linked else "")
+    if cite.eprint:
+        item["number"] = f"arXiv:{cite.eprint}"
+    if cite.accessed:
+        item["accessed"] = {"date-parts": [[int(part) for part in cite.accessed.split("-")]]}
+    return {name: value for name, value in item.items() if value not in ("", [], None)}
+
+
 def _csl_item(cite: Citation) -> dict[str, object]:
+    if cite.bib is not None:
+        return bib_csl_item(cite, cite.bib)
     item: dict[str, object] = {"id": cite.key, "citation-key": cite.key, "type": _CSL_TYPES[cite.kind]}
     item["title"] = cite.title.plain()
     if cite.authors:
@@ -624,12 +903,15 @@ def render(
     fmt: str = "bibtex",
     names: Collection[str] | None = None,
     header: bool = True,
+    old_keys: bool = True,
 ) -> Rendered:
     """The bibliography of ``records``, in the order given, as ``fmt`` text.
 
     ``names`` are the words kept capitalised in titles; by default the capitalised
     words of the records' own listed names.  ``header`` starts BibTeX output with a
-    comment saying where the file comes from.
+    comment saying where the file comes from.  ``old_keys`` keeps a record's old keys
+    citable in BibTeX output, each as a copy of its entry (biblatex output lists them
+    in ``ids``).
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}")
@@ -639,7 +921,10 @@ def render(
     if fmt == "csl-json":
         text = json.dumps([_csl_item(cite) for cite in citations], ensure_ascii=False, indent=2) + "\n"
     else:
-        text = _bib_text(citations, names, _bibtex_fields if fmt == "bibtex" else _biblatex_fields)
+        if fmt == "bibtex":
+            text = _bib_text(citations, names, _bibtex_fields, copies=old_keys)
+        else:
+            text = _bib_text(citations, names, _biblatex_fields)
         if header:
             text = HEADER + "\n" + text if text else HEADER
     return Rendered(
