@@ -43,7 +43,7 @@ def timed(figures: dict[str, float], stage: str, work: Callable[[], T]) -> T:
 def read(source: Path) -> list[Record]:
     entries, problems = parse_bib(source)
     if problems:
-        raise SystemExit("\n".join(problems[:5]))
+        raise SystemExit("\n".join(map(str, problems[:5])))
     # Provisional ids, as import gives entries before they become records of refs/.
     return [replace(record, id=f"bib{index:06d}") for index, (_, record) in enumerate(entries)]
 
