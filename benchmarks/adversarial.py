@@ -97,7 +97,7 @@ SHAPES = (
     Shape("import: heading of n spaces", lambda f, n: ["import", str(_heading(f, n))], 2_000),
     Shape("check: heading of n spaces", lambda f, n: ["check", str(_heading(f, n))], 2_000),
     Shape("check: n rows, one link", _shared_link, 300),
-    Shape("import: n .bib entries, one title", _one_title_bib, 200),
+    Shape("import: n .bib entries, one title", _one_title_bib, 1_000),
     Shape(
         "export: title of n '!'", lambda f, n: _export_record(f, "a" + "!" * n + "a", ["A. Author"]), 10_000
     ),

@@ -17,6 +17,8 @@ import pytest
 
 from .bibcorpus import CORPUS, FILES, bibliography, compare_compiles, lost_fields
 
+pytestmark = pytest.mark.corpus
+
 _FORMATS = ("bibtex", "biblatex")
 _COMPILED_SIZE = 200_000
 

@@ -1,4 +1,4 @@
-"""Every test in this folder is marked ``reliability``: ``pytest -m "not reliability"`` is the fast loop."""
+"""Every test in this folder is marked ``reliability``; the fast loop leaves them out (see README)."""
 
 from __future__ import annotations
 
