@@ -8,10 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slmbib.errors import InputErrors
-from slmbib.listimport import import_lists
-from slmbib.models import Value
+from slmbib.listimport import import_lists, new_record_id
+from slmbib.models import Record, Value
 from slmbib.readme import read_list
 from slmbib.store import load_records, save_records
 
@@ -275,3 +277,13 @@ def test_reading_the_committed_refs_works(project: Path) -> None:
     assert {k: (r.identifiers, r.listings) for k, r in committed.items()} == {
         k: (r.identifiers, r.listings) for k, r in fresh.items()
     }
+
+
+@given(st.sets(st.integers(min_value=2, max_value=80)))
+def test_a_new_record_id_never_takes_a_used_name(numbers: set[int]) -> None:
+    record = Record(id="", fields={"title": Value("Same Title", "bib")})
+    taken = {"name-same-title", *(f"name-same-title-{number}" for number in numbers)}
+    chosen = new_record_id(record, taken)
+    assert chosen not in taken and chosen.startswith("name-same-title-")
+    if numbers == set(range(2, len(numbers) + 2)):  # numbered without gaps: the next one
+        assert chosen == f"name-same-title-{len(numbers) + 2}"

@@ -90,10 +90,30 @@ def new_record_id(record: Record, taken: set[str]) -> str:
             if papers
             else f"name-{_slug(record.title) or 'untitled'}"
         )
-    candidate, number = base, 2
-    while candidate in taken:
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
+    if base not in taken:
+        return base
+    return f"{base}-{_first_free_number(base, taken)}"
+
+
+def _first_free_number(base: str, taken: set[str]) -> int:
+    """The lowest n >= 2 with ``base-n`` free, when the numbers taken run on without gaps.
+
+    Thousands of works can share one base (entries with one title and no
+    identifier): counting up one by one made naming them quadratic.  Galloping,
+    then halving, finds a free number in logarithmic steps; with gaps in the
+    numbers taken it is still a free one, just not always the lowest.
+    """
+    free = 2
+    while f"{base}-{free}" in taken:
+        free *= 2
+    low = free // 2 + 1 if free > 2 else 2
+    while low < free:  # base-(low - 1) is taken (or low is 2), base-free is free
+        middle = (low + free) // 2
+        if f"{base}-{middle}" in taken:
+            low = middle + 1
+        else:
+            free = middle
+    return free
 
 
 def identify_listing(listing: Listing) -> tuple[dict[str, str], list[Link]]:
