@@ -7,6 +7,8 @@
   refused with one line naming it, at once, by every command that reads refs/.
 * An export with nothing new leaves its output file alone: same inode, same
   modification time ("only files whose bytes change are written").
+* A disk that fills up while records are written stops the command with one
+  line, and every record file left is whole.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.store import MAX_RECORD_BYTES
+from slmbib.store import MAX_RECORD_BYTES, load_records
 
 from .harness import run_slmbib
 
@@ -128,3 +130,17 @@ def test_an_output_edited_by_hand_is_written_again(pinned: Path) -> None:
     output.write_bytes(expected.replace(b"@", b"@@", 1))
     assert run_slmbib(pinned, "export", str(output)).returncode == 0
     assert output.read_bytes() == expected
+
+
+def test_a_full_disk_stops_import_in_one_line_and_leaves_every_record_whole(small_disk: Path) -> None:
+    """Issue 13, item 9: the records of refs/ on a disk that fills up while they are written."""
+    listed = small_disk / "README.md"
+    shutil.copyfile(REPO / "refs" / "lists" / "001_b4add92330990902.md", listed)
+    done = run_slmbib(small_disk / "refs", "import", str(listed))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert "No space left on device" in done.stderr
+    papers = small_disk / "refs" / "papers"
+    if papers.is_dir():  # whatever reached the disk is a whole record: old or new, never half
+        load_records(small_disk / "refs")
+        assert not [path.name for path in papers.iterdir() if not path.name.endswith(".yaml")]

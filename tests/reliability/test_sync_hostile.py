@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from ..sync_corpus import (
     snapshot,
     subprocess_env,
 )
+from .conftest import fill
 
 KEY = "slmbib-hostile-key-93be1c"
 TRIES = 5  # the command's default: a fault injected this many times is all a request gets
@@ -278,29 +278,6 @@ def test_a_malformed_api_url_is_a_usage_error(tmp_path: Path, option: str, url: 
 
 
 # -- item 9 (the cache): a full disk ------------------------------------------------------------------
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs of its own (mounting needs root; without it the test says so and stops)."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=True)
-
-
-def fill(disk: Path) -> None:
-    with (disk / "filler").open("ab", buffering=0) as file, contextlib.suppress(OSError):
-        while True:
-            file.write(b"\0" * 1024)
-            file.flush()
 
 
 def test_a_full_disk_stops_sync_in_one_line_and_leaves_no_empty_cache(
