@@ -15,7 +15,7 @@ from slmbib.export import export_bibliography
 from slmbib.latex import person
 from slmbib.store import load_records
 
-from .bibcorpus import read_entries
+from .bibcorpus import bibliography, lost_fields, read_entries
 from .workspace import run, snapshot
 
 MAINTAINER_BIB = r"""% A maintainer's own bibliography.
@@ -371,3 +371,66 @@ def test_bare_specials_are_escaped_and_reported(tmp_path: Path) -> None:
     assert fields["title"] == "R\\&D at 100\\% \\#1"
     assert fields["howpublished"] == "\\url{https://x.org/a%20b#c}"
     assert list(map(str, parse_bib(bib)[1])) == [f"{bib}:1: b: title: bare & % # written escaped"]
+
+
+_EVERY_COMMON_FIELD = r"""@inproceedings{lee2024tiny,
+  author = {Lee, Ada and M{\"u}ller, Bo and Mu\~{n}oz, Cy},
+  editor = {Editor, Ed and Other, Oz},
+  title = {Tiny Models Think Big: {LLM}s on Phones},
+  booktitle = {Proceedings of the 62nd Annual Meeting of the ACL},
+  series = {ACL '24},
+  volume = {1},
+  number = {7},
+  pages = {101--115},
+  numpages = {15},
+  year = {2024},
+  month = aug,
+  address = {Bangkok, Thailand},
+  location = {Bangkok},
+  publisher = {Association for Computational Linguistics},
+  organization = {ACL},
+  isbn = {979-8-89176-094-3},
+  issn = {0736-587X},
+  doi = {10.18653/v1/2024.acl-long.7},
+  url = {https://aclanthology.org/2024.acl-long.7},
+  eprint = {2401.01234},
+  archiveprefix = {arXiv},
+  primaryclass = {cs.CL},
+  keywords = {small models, distillation},
+  note = {Oral},
+  abstract = {We show that tiny models think big.},
+  language = {english},
+}
+@article{chen2023small,
+  author = {Chen, Bo and others},
+  title = {Small Is Enough},
+  journal = {Transactions of Small Things},
+  volume = {12},
+  number = {3},
+  pages = {1--20},
+  year = {2023},
+  month = {March},
+  publisher = {ACM},
+  address = {New York, NY, USA},
+  issn = {2157-6904},
+  doi = {10.1145/3768165},
+  url = {https://dl.acm.org/doi/10.1145/3768165},
+  urldate = {2024-05-01},
+  note = {Extended version},
+  keywords = {survey},
+}
+"""
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex"])
+def test_a_bib_with_every_common_field_keeps_them_through_export_and_import_again(
+    tmp_path: Path, fmt: str
+) -> None:
+    source = tmp_path / "every.bib"
+    source.write_text(_EVERY_COMMON_FIELD, encoding="utf-8")
+    exported, reported, merged = bibliography(source, fmt)
+    assert reported == [] and merged == set()
+    assert lost_fields(_EVERY_COMMON_FIELD, exported, fmt, merged) == []
+    again = tmp_path / f"again.{fmt}.bib"
+    again.write_text(exported, encoding="utf-8")
+    assert lost_fields(_EVERY_COMMON_FIELD, bibliography(again, fmt)[0], fmt, merged) == []
