@@ -161,15 +161,17 @@ def options(server: ReplayServer, cache: Path, **changes: Any) -> SyncOptions:
     return SyncOptions(**{**values, **changes})
 
 
+def service_urls(server: ReplayServer) -> list[str]:
+    """The options that point a command at ``server`` instead of the real services."""
+    return ["--s2-api-url", server.s2_api_url, "--arxiv-api-url", server.arxiv_api_url]
+
+
 def cli_args(server: ReplayServer, refs: Path, cache: Path, *more: str) -> list[str]:
     return [
         "--refs",
         str(refs),
         "sync",
-        "--s2-api-url",
-        server.s2_api_url,
-        "--arxiv-api-url",
-        server.arxiv_api_url,
+        *service_urls(server),
         "--cache",
         str(cache),
         "--s2-interval",

@@ -36,6 +36,7 @@ from .sync_corpus import (
     options,
     serve_named_papers,
     serve_papers,
+    service_urls,
     subprocess_env,
 )
 from .workspace import run
@@ -440,14 +441,7 @@ def test_a_checklist_places_the_found_papers_then_render_and_export_show_them(
 
 
 def _cli_with(project: Path, server: ReplayServer, cache: Path, *args: str) -> tuple[int, str, str]:
-    service = [
-        "--s2-api-url",
-        server.s2_api_url,
-        "--arxiv-api-url",
-        server.arxiv_api_url,
-        "--s2-interval",
-        "0",
-    ]
+    service = [*service_urls(server), "--s2-interval", "0"]
     run = CliRunner().invoke(
         main,
         ["--refs", str(project / "refs"), "add", *args, *service, "--cache", str(cache)],

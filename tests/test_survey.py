@@ -14,7 +14,7 @@ from slmbib.survey import BEGIN, END, PLACEHOLDER, load_own
 
 from .replay_server import ReplayServer
 from .seeds import REPO, SEED_001
-from .sync_corpus import serve_own_works
+from .sync_corpus import serve_own_works, service_urls
 from .workspace import run, snapshot
 
 AUTHORS = [
@@ -213,7 +213,7 @@ def test_in_a_fresh_folder_one_command_adds_a_synced_own_work(
 ) -> None:
     serve_own_works(replay_server)
     monkeypatch.chdir(tmp_path)
-    services = ["--s2-api-url", replay_server.s2_api_url, "--arxiv-api-url", replay_server.arxiv_api_url]
+    services = service_urls(replay_server)
     assert run("init")[0] == 0  # no README: an empty refs/, which only init and import create
     code, out, err = run("add", "--own", "https://arxiv.org/abs/2411.03350", *services)
     assert code == 0, err
@@ -238,7 +238,7 @@ def test_the_survey_after_a_sync_that_reports_its_publication(
     preprint = text.split("  year:\n")[0] + "override: {}\n"
     survey.write_text(preprint.replace("  doi: 10.1145/3768165\n", ""), encoding="utf-8")
     assert "arXiv preprint arXiv:2411.03350" in run("cite")[1]
-    services = ["--s2-api-url", replay_server.s2_api_url, "--arxiv-api-url", replay_server.arxiv_api_url]
+    services = service_urls(replay_server)
     code, _, err = run("sync", *services, "--s2-interval", "0", "--arxiv-interval", "0", "survey")
     assert code == 0, err
     (entry,) = _entries(run("cite")[1]).values()
@@ -301,7 +301,7 @@ def test_paper_links_in_the_citation_section_become_own_works(
         "arxiv-2411.03350",
         "doi-10.1145-3711896.3736563",
     ]
-    services = ["--s2-api-url", replay_server.s2_api_url, "--arxiv-api-url", replay_server.arxiv_api_url]
+    services = service_urls(replay_server)
     code, _, err = run("sync", *services, "--s2-interval", "0", "--arxiv-interval", "0")
     assert code == 0, err
     assert run("cite", "--readme", "README.md")[0] == 0

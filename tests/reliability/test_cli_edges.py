@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from slmbib.cli import main
 
 from ..replay_server import ReplayServer
+from ..sync_corpus import service_urls
 
 LIST = (
     "## Papers\n\n| Model | Year | Paper |\n|---|---|---|\n"
@@ -138,10 +139,7 @@ def test_a_wait_of_10_to_the_308_seconds_is_said_in_words(tmp_path: Path) -> Non
         code, _, err = _run(
             tmp_path,
             "sync",
-            "--s2-api-url",
-            server.s2_api_url,
-            "--arxiv-api-url",
-            server.arxiv_api_url,
+            *service_urls(server),
             "--s2-interval",
             "0",
             "--arxiv-interval",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ..replay_server import ReplayServer, synthetic_corpus
-from ..sync_corpus import make_refs, record
+from ..sync_corpus import make_refs, record, service_urls
 from .harness import Scenario, kill_at_random_points, run_slmbib, slmbib_process, snapshot, uninterrupted
 
 RUNS = 20
@@ -47,7 +47,7 @@ def start(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _sync(server: ReplayServer, *more: str) -> list[str]:
     return [
         "sync",
-        *("--s2-api-url", server.s2_api_url, "--arxiv-api-url", server.arxiv_api_url),
+        *service_urls(server),
         *("--s2-interval", str(S2_INTERVAL), "--arxiv-interval", "0.1", "--timeout", "5"),
         *more,
     ]
@@ -116,7 +116,7 @@ def test_the_api_key_appears_nowhere_but_in_its_header(replay_server: ReplayServ
     cache = tmp_path / "project" / ".slmbib" / "cache.sqlite"
     base = [
         "sync",
-        *("--s2-api-url", replay_server.s2_api_url, "--arxiv-api-url", replay_server.arxiv_api_url),
+        *service_urls(replay_server),
         *("--s2-interval", "0", "--arxiv-interval", "0", "--timeout", "1"),
     ]
     env = {"S2_API_KEY": KEY, "SLMBIB_CACHE": str(cache)}
