@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,10 +31,3 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=True)
-
-
-def fill(disk: Path) -> None:
-    with (disk / "filler").open("ab", buffering=0) as file, contextlib.suppress(OSError):
-        while True:
-            file.write(b"\0" * 1024)
-            file.flush()

@@ -6,6 +6,7 @@ only a real process can be SIGKILLed halfway or hold a lock against another.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -204,3 +205,11 @@ def assert_each_file_old_or_new(project: Path, start: Path, expected: dict[str, 
     for name, data in snapshot(project).items():
         if not name.endswith(TEMPORARY_SUFFIX):
             assert data in (initial.get(name), expected.get(name)), f"{name} is neither old nor new"
+
+
+def fill(disk: Path) -> None:
+    """Write to ``disk`` until it is full."""
+    with (disk / "filler").open("ab", buffering=0) as file, contextlib.suppress(OSError):
+        while True:
+            file.write(b"\0" * 1024)
+            file.flush()

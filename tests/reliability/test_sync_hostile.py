@@ -35,7 +35,7 @@ from ..sync_corpus import (
     snapshot,
     subprocess_env,
 )
-from .conftest import fill
+from .harness import fill
 
 KEY = "slmbib-hostile-key-93be1c"
 TRIES = 5  # the command's default: a fault injected this many times is all a request gets
