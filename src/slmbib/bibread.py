@@ -364,6 +364,12 @@ def parse_bib(path: Path) -> tuple[list[tuple[int, Record]], list[InputError]]:
     return entries, problems
 
 
+def import_stoppers(path: Path) -> list[InputError]:
+    """The problems of ``path`` that stop an import (see the module contract); none when it can be read."""
+    _, found, readable = _parse(path)
+    return [] if readable else found
+
+
 def _parse(path: Path) -> tuple[list[tuple[int, Record]], list[InputError], bool]:
     """:func:`parse_bib`, and whether the file could be read at all."""
     text, problems = _read(path)

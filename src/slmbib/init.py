@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from .bibread import import_bib, parse_bib
+from .bibread import import_bib, import_stoppers
 from .errors import InputError, InputErrors, SlmbibError
 from .listimport import import_lists, source_name
 from .readme import read_list
@@ -113,11 +113,11 @@ def project_readme(refs: Path) -> Path:
 
 
 def check_inputs(refs: Path, paths: list[Path]) -> None:
-    """Read every file of ``paths``; raise one error with all their problems, a line each."""
+    """Read every file of ``paths``; raise one error with every problem that stops an import, a line each."""
     problems: list[InputError] = []
     for path in paths:
         if is_bib(path):
-            problems.extend(parse_bib(path)[1])
+            problems.extend(import_stoppers(path))
             continue
         try:
             read_list(path, source_name(path, refs))

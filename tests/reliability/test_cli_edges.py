@@ -149,3 +149,14 @@ def test_a_wait_of_10_to_the_308_seconds_is_said_in_words(tmp_path: Path) -> Non
     assert code == 1
     assert "the server asks to wait over 1,000 years, more than the " in error
     assert not re.search(r"\d{10}", error)
+
+
+def test_a_mixed_import_skips_a_broken_entry_as_a_bib_import_alone_does(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text(LIST, encoding="utf-8")
+    (tmp_path / "part.bib").write_text(
+        "@article{a, title = {A Paper}, author = {A B}, year = 2020}\n@article{b title}\n", encoding="utf-8"
+    )
+    assert _run(tmp_path, "init")[0] == 0
+    code, _, err = _run(tmp_path, "import", "good.md", "part.bib")
+    assert code == 0, err
+    assert "part.bib:2: expected ',' after the key" in err and "part.bib: 1 entry read" in err
