@@ -16,10 +16,11 @@ The checker reports such links and the renderer moves them, by this one rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from dataclasses import dataclass, field, replace
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
 from .models import is_usable_url
@@ -37,8 +38,10 @@ _DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
 #: Identifiers written as text: ``arXiv:2401.01234``, ``arXiv preprint arXiv:2401.01234v2``, ``doi:10.1/x``.
 _ARXIV_IN_TEXT = re.compile(rf"\barXiv:\s?{ARXIV_ID}", re.IGNORECASE)
 _DOI_IN_TEXT = re.compile(r"\bdoi:\s?(?P<doi>10\.\S+)", re.IGNORECASE)
+_IDENTIFIER_PREFIX = re.compile(r"arXiv:|doi:", re.IGNORECASE)
 #: Hosts that serve badges and counters: their images say something of a paper but never link it.
 _BADGE_HOSTS = ("img.shields.io", "badgen.net", "badge.fury.io", "api.star-history.com", "contrib.rocks")
+_BADGE_HOST_IN = re.compile("|".join(map(re.escape, _BADGE_HOSTS)))
 
 #: ACL Anthology venues whose DOIs are not 10.18653/v1/<id> (journals published elsewhere).
 _ACL_FOREIGN_DOI = {"tacl", "cl"}
@@ -78,18 +81,22 @@ def acl_doi(acl_id: str) -> str:
 
 def identifier_urls(text: str) -> list[str]:
     """Links to the papers whose identifiers ``text`` writes out (``arXiv:ID``, ``doi:10.…``)."""
+    if not _IDENTIFIER_PREFIX.search(text):
+        return []  # most items write none: one search instead of two
     urls = [f"https://arxiv.org/abs/{arxiv_id_from_match(m).id}" for m in _ARXIV_IN_TEXT.finditer(text)]
     dois = (m.group("doi").rstrip(".,;)]\"'") for m in _DOI_IN_TEXT.finditer(text))
     urls += [f"https://doi.org/{doi}" for doi in dois if is_doi(doi)]
     return urls
 
 
+@functools.lru_cache(maxsize=4096)
 def badge_text(url: str) -> str | None:
     """What a badge says (``.../badge/ACL2024--findings-orange`` -> ``ACL2024-findings``); None for no badge.
 
     shields.io writes ``label-message-colour``, ``--`` for a dash and ``_`` for a space.
+    Cached: a list shows the same few badges on item after item.
     """
-    if not any(badge_host in url for badge_host in _BADGE_HOSTS):
+    if not _BADGE_HOST_IN.search(url):
         return None
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").removeprefix("www.")
@@ -105,7 +112,12 @@ def badge_text(url: str) -> str | None:
 
 
 def strip_tracking(url: str) -> str:
-    parts = urlsplit(url)
+    return _without_tracking(urlsplit(url))
+
+
+def _without_tracking(parts: SplitResult) -> str:
+    if not parts.query:
+        return urlunsplit(parts)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
@@ -184,12 +196,26 @@ def place_links(
 
 
 def identify(url: str, label: str = "", column: str = "") -> Identified:
-    """Classify ``url``; ``label`` and ``column`` only decide for hosts that say nothing."""
-    written = url.strip()
+    """Classify ``url``; ``label`` and ``column`` only decide for hosts that say nothing.
+
+    The result is shared between calls with the same URL: never change its ``identifiers``.
+    """
+    found = _identify_url(url.strip())
+    return found if found.role else replace(found, role=_role_from_words(label, column))
+
+
+@functools.lru_cache(maxsize=16384)
+def _identify_url(written: str) -> Identified:
+    """What the URL alone says; role '' where only a label or column can tell.
+
+    Cached: a list repeats its code and model links, and every stage of an import identifies
+    the same links again.
+    """
     if not is_usable_url(written):
-        return Identified(url=written, role=_role_from_words(label, column), usable=False)
-    clean = strip_tracking(written)
-    parts = urlsplit(clean)
+        return Identified(url=written, role="", usable=False)
+    written_parts = urlsplit(written)
+    clean = _without_tracking(written_parts)
+    parts = written_parts if clean == written else urlsplit(clean)
     host = (parts.hostname or "").removeprefix("www.")
     path = parts.path
     original = written if clean != written else ""
@@ -247,4 +273,4 @@ def identify(url: str, label: str = "", column: str = "") -> Identified:
         return found("project")
     if "blog" in host.split(".") or "/blog" in path or _DATED_POST.search(path):
         return found("blog")
-    return found(_role_from_words(label, column))
+    return found("")

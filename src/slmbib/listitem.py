@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import attrgetter
 from typing import NamedTuple
 
 from .identify import badge_text, identifier_urls
@@ -50,6 +48,15 @@ _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|&\s*)?")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 #: A sentence ends at a period followed by a space, unless the period ends an initial (``J. Smith``).
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bal)\.(?:\s+|$)")
+_WHITESPACE = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
+_TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
+#: Affiliation marks after an author list: ``<sup>1</sup>``, a trailing number.
+_AFFILIATION_MARKS = re.compile(r"<sup>.*?</sup>|\d+$")
+#: A name that ends in an initial or a suffix keeps its period (``J.``, ``Jr.``).
+_INITIAL_END = re.compile(r"(\b[A-Z]|\bJr|\bSr)\.$")
+#: Identifiers written as text, which are no venue (``arXiv:2401.01234``, ``doi:10.1/x``).
+_WRITTEN_IDENTIFIER = re.compile(r"\s*\b(?:arXiv:\S+|doi:\S+)")
 
 
 class Run(NamedTuple):
@@ -90,7 +97,10 @@ class Item:
 
 def plain(runs: list[Run]) -> str:
     """The text of ``runs`` without markup, on one line."""
-    return _SPACES.sub(" ", "".join([" " if run.newline else run.text for run in runs])).strip(" \t\n")
+    text = "".join([" " if run.newline else run.text for run in runs])
+    if "  " in text or "\t" in text or "\n" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip(" \t\n")
 
 
 def links_of(runs: list[Run]) -> list[ItemLink]:
@@ -131,11 +141,11 @@ def split_authors(text: str) -> tuple[tuple[str, ...], bool]:
     """Author names of an author list, and whether ``et al.`` cut it short."""
     truncated = bool(_ET_AL.search(text))
     body = _ET_AL.sub("", text).strip().strip(",;").strip()
-    body = re.sub(r"<sup>.*?</sup>|\d+$", "", body)
+    body = _AFFILIATION_MARKS.sub("", body)
     # ``Lee, A.; Chen, B.``: where semicolons separate the authors, commas are inside names.
     split = _SEMICOLON_SPLIT if ";" in body else _AUTHOR_SPLIT
     names = [_author_name(name) for name in split.split(body)]
-    return tuple(name for name in names if name and re.search(r"[^\W\d_]", name)), truncated
+    return tuple(name for name in names if name and _LETTER.search(name)), truncated
 
 
 def _author_name(text: str) -> str:
@@ -143,20 +153,28 @@ def _author_name(text: str) -> str:
     name = text.strip().strip("*_").strip()
     if name.lower().startswith("and "):
         name = name[4:].strip()
-    if name.endswith(".") and not re.search(r"(\b[A-Z]|\bJr|\bSr)\.$", name):
+    if name.endswith(".") and not _INITIAL_END.search(name):
         name = name[:-1].rstrip()
     return name
 
 
 def _groups(runs: list[Run], attribute: str) -> list[tuple[int, int]]:
     """Index ranges ``[start, end)`` of consecutive runs that have ``attribute`` and some text."""
+    field_index = Run._fields.index(attribute)
     spans: list[tuple[int, int]] = []
-    position = 0
-    for marked, group in groupby(runs, attrgetter(attribute)):
-        members = list(group)
-        if marked and any(run.text.strip() for run in members):
-            spans.append((position, position + len(members)))
-        position += len(members)
+    start = -1
+    worded = False
+    for position, run in enumerate(runs):
+        if run[field_index]:
+            if start < 0:
+                start, worded = position, False
+            worded = worded or bool(run.text.strip())
+        elif start >= 0:
+            if worded:
+                spans.append((start, position))
+            start = -1
+    if start >= 0 and worded:
+        spans.append((start, len(runs)))
     return spans
 
 
@@ -181,11 +199,11 @@ def _year_of(text: str) -> str:
 def _venue(text: str) -> str:
     """The venue a text starts with: its first sentence, without stray brackets (``NeurIPS, 2024. [``)."""
     first = next(iter(_sentences(text.replace("[", " ").replace("]", " "))), "")
-    venue = re.sub(r"\s+", " ", first).strip(" .,;:-|")
+    venue = _WHITESPACE.sub(" ", first).strip(" .,;:-|")
     if venue.count("(") != venue.count(")"):
         venue = venue.replace("(", " ").replace(")", " ")
-    venue = re.sub(r"\s+", " ", venue).strip(" .,;:-|" + _QUOTES)
-    return venue if re.search(r"[^\W\d_]", venue) else ""
+    venue = _WHITESPACE.sub(" ", venue).strip(" .,;:-|" + _QUOTES)
+    return venue if _LETTER.search(venue) else ""
 
 
 def read_item(runs: list[Run]) -> Item:
@@ -235,7 +253,7 @@ def _title_span(runs: list[Run]) -> tuple[int, int] | None:
     """Where the title is marked: the first bold text, else a leading link label that is no tag."""
     for start, end in _groups(runs, "strong"):
         text = clean_title(plain(runs[start:end]))
-        if re.search(r"[^\W\d_]{2}", text) and not _TAGS.match(text):
+        if _TWO_LETTERS.search(text) and not _TAGS.match(text):
             return start, end
     for index, run in enumerate(runs):
         if run.href:
@@ -298,7 +316,7 @@ def _finish(item: Item, runs: list[Run], unlinked: list[Run], after: int) -> Ite
     """Venue and year from what follows the title and authors, else from a badge or a trailing date."""
     if not item.venue and after >= 0:
         rest = plain([run for run in unlinked[after:] if not run.underline])
-        venue_text = _venue(re.sub(r"\s*\b(?:arXiv:\S+|doi:\S+)", "", rest.split("\x00")[0]))
+        venue_text = _venue(_WRITTEN_IDENTIFIER.sub("", rest.split("\x00")[0]))
         # A venue is a few words (``EMNLP 2023 Findings``); a sentence after the title is prose.
         item.venue = venue_text if len(venue_text.split()) <= _VENUE_WORDS else ""
     badges = [text for run in runs if run.image and (text := badge_text(run.image))]
