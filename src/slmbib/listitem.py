@@ -74,6 +74,12 @@ class Run(NamedTuple):
     image: str = ""
 
 
+#: A line break, and the marks left where a link's label was (the label is no venue or year).
+NEWLINE_RUN = Run(" ", newline=True)
+_LINK_MARK = Run("\x00")
+_LINK_MARK_NEWLINE = Run("\x00", newline=True)
+
+
 @dataclass(frozen=True)
 class ItemLink:
     url: str
@@ -106,22 +112,22 @@ def plain(runs: list[Run]) -> str:
 def links_of(runs: list[Run]) -> list[ItemLink]:
     """The links of ``runs`` in order, with their labels; in-page anchors and badges are no links."""
     found: list[ItemLink] = []
-    labels: dict[int, list[str]] = {}
     order: list[str] = []
+    labels: list[list[str]] = []
     previous = ""
     for run in runs:
-        if run.href and run.href != previous:
-            order.append(run.href)
-            labels[len(order) - 1] = []
-        if run.href:
-            labels[len(order) - 1].append(run.text)
-        previous = run.href
-    for index, url in enumerate(order):
+        href = run.href
+        if href:
+            if href != previous:
+                order.append(href)
+                labels.append([])
+            labels[-1].append(run.text)
+        previous = href
+    for url, label in zip(order, labels, strict=True):
         if url.startswith(("#", "./", "../", "/")) or badge_text(url) is not None:
             continue
-        found.append(ItemLink(url.strip(), "".join(labels[index]).strip().strip("[]").strip()))
-    text = plain(runs)
-    for url in identifier_urls(text):
+        found.append(ItemLink(url.strip(), "".join(label).strip().strip("[]").strip()))
+    for url in identifier_urls(plain(runs)):
         if all(link.url != url for link in found):
             found.append(ItemLink(url, "text"))
     return found
@@ -209,7 +215,7 @@ def _venue(text: str) -> str:
 def read_item(runs: list[Run]) -> Item:
     """Everything ``runs`` say of their paper; fields the item does not give stay empty."""
     item = Item(links=links_of(runs))
-    unlinked = [run if not run.href else Run("\x00", newline=run.newline) for run in runs]
+    unlinked = [run if not run.href else _LINK_MARK_NEWLINE if run.newline else _LINK_MARK for run in runs]
     used: set[int] = set()
 
     title_span = _title_span(runs)

@@ -48,7 +48,7 @@ from markdown_it.token import Token
 
 from .errors import InputError, InputErrors
 from .identify import badge_text, identify
-from .listitem import Item, Run, links_of, plain, read_item, split_authors
+from .listitem import NEWLINE_RUN, Item, Run, links_of, plain, read_item, split_authors
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 YEAR_COLUMNS = ("year", "date")
@@ -228,10 +228,14 @@ def _runs(children: list[Token]) -> list[Run]:
     href = ""
     for child in children:
         kind = child.type
-        if kind in ("text", "code_inline"):
+        # The most frequent kinds first: this runs for every token of every item.
+        if kind == "text" or kind == "code_inline":
             runs.append(Run(child.content, strong > 0, em > 0, underline > 0, href))
-        elif kind in ("softbreak", "hardbreak"):
-            runs.append(Run(" ", newline=True))
+        elif kind == "link_open":
+            # An empty target (``[Link]()``) is still a link, a placeholder: a space keeps it one.
+            href = _link_target(str(child.attrs.get("href", ""))) or " "
+        elif kind == "link_close":
+            href = ""
         elif kind == "strong_open":
             strong += 1
         elif kind == "strong_close":
@@ -240,11 +244,8 @@ def _runs(children: list[Token]) -> list[Run]:
             em += 1
         elif kind == "em_close":
             em -= 1
-        elif kind == "link_open":
-            # An empty target (``[Link]()``) is still a link, a placeholder: a space keeps it one.
-            href = _link_target(str(child.attrs.get("href", ""))) or " "
-        elif kind == "link_close":
-            href = ""
+        elif kind == "softbreak" or kind == "hardbreak":
+            runs.append(NEWLINE_RUN)
         elif kind == "image":
             runs.append(Run("", href=href, image=str(child.attrs.get("src", ""))))
         elif kind == "html_inline":
@@ -260,7 +261,7 @@ def _runs(children: list[Token]) -> list[Run]:
             elif name in ("i", "em"):
                 em = max(0, em + step)
             elif name == "br":
-                runs.append(Run(" ", newline=True))
+                runs.append(NEWLINE_RUN)
             elif name == "a":
                 href = "" if closing else _attribute(tag.group("attrs"))
             elif name == "img":
@@ -321,7 +322,7 @@ class _HtmlTable(HTMLParser):
         elif tag == "a":
             self.href = values.get("href", "")
         elif tag == "br":
-            self.cell.runs.append(Run(" ", newline=True))
+            self.cell.runs.append(NEWLINE_RUN)
         elif tag == "img":
             self.cell.runs.append(Run("", href=self.href, image=values.get("src", "")))
 
@@ -678,6 +679,8 @@ def _usable_links(cells: list[_Cell]) -> bool:
 
 
 def _repaired(runs: list[Run], repairs: list[Repair]) -> list[Run]:
+    if "".join([run.text for run in runs]).isascii():
+        return runs  # nothing to repair, as in most lists
     out = []
     for run in runs:
         fixed = repair_text(run.text)
