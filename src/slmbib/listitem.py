@@ -220,8 +220,7 @@ def read_item(runs: list[Run]) -> Item:
 
     title_span = _title_span(runs)
     if title_span is not None:
-        start, end = title_span
-        item.title = clean_title(plain(runs[start:end]))
+        start, end, item.title = title_span
         item.marked_title = True
         used.update(range(start, end))
         item.name = _listed_name(runs[:start])
@@ -255,12 +254,12 @@ def read_item(runs: list[Run]) -> Item:
     return _finish(item, runs, unlinked, after=last)
 
 
-def _title_span(runs: list[Run]) -> tuple[int, int] | None:
-    """Where the title is marked: the first bold text, else a leading link label that is no tag."""
+def _title_span(runs: list[Run]) -> tuple[int, int, str] | None:
+    """The title's span and text: the first bold text, else a leading link label that is no tag."""
     for start, end in _groups(runs, "strong"):
         text = clean_title(plain(runs[start:end]))
         if _TWO_LETTERS.search(text) and not _TAGS.match(text):
-            return start, end
+            return start, end, text
     for index, run in enumerate(runs):
         if run.href:
             end = index
@@ -269,7 +268,7 @@ def _title_span(runs: list[Run]) -> tuple[int, int] | None:
             label = clean_title(plain(runs[index:end]))
             before = plain(runs[:index]).rstrip(":").strip()
             if label and not _TAGS.match(label) and not label.startswith("[") and len(before.split()) <= 3:
-                return index, end
+                return index, end, label
             return None
         if run.newline or run.underline:
             continue

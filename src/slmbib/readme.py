@@ -357,6 +357,8 @@ class _Reader:
         self.rows: list[Row] = []
         self.problems: list[LineProblem] = []
         self.levels: list[tuple[int, str]] = []
+        #: The section path of the headings read so far (the document title, ``#``, left out).
+        self.section = ""
         self.tables: list[Table] = []
         self.sections: list[tuple[int, str]] = []
         self.opaque: list[tuple[int, int]] = []
@@ -368,10 +370,6 @@ class _Reader:
     def problem(self, kind: str, line: int, message: str) -> None:
         self.problems.append(LineProblem(kind, InputError(self.source, line, message)))
 
-    @property
-    def section(self) -> str:
-        return " > ".join(title for level, title in self.levels if level > 1)
-
     def read(self, tokens: list[Token]) -> None:
         index = 0
         in_item = 0
@@ -382,6 +380,7 @@ class _Reader:
                 level = int(token.tag[1])
                 title = tokens[index + 1].content.strip()
                 self.levels = [h for h in self.levels if h[0] < level] + [(level, title)]
+                self.section = " > ".join(name for depth, name in self.levels if depth > 1)
                 self.sections.append((token.map[0] + 1, self.section))
             elif kind == "table_open":
                 index = self._read_table(tokens, index)
@@ -612,7 +611,7 @@ class _Reader:
         )
 
     def _check_markup(self, line: int, runs: list[Run], column: str, children: list[Token]) -> None:
-        loose = "".join(run.text for run in runs if not run.href)
+        loose = "".join([run.text for run in runs if not run.href])
         where = f" in column {column!r}" if column else ""
         if _BROKEN_LINK.search(loose):
             self.problem(
