@@ -38,6 +38,7 @@ _DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
 #: Identifiers written as text: ``arXiv:2401.01234``, ``arXiv preprint arXiv:2401.01234v2``, ``doi:10.1/x``.
 _ARXIV_IN_TEXT = re.compile(rf"\barXiv:\s?{ARXIV_ID}", re.IGNORECASE)
 _DOI_IN_TEXT = re.compile(r"\bdoi:\s?(?P<doi>10\.\S+)", re.IGNORECASE)
+#: What both start with: a text without it writes no identifier.
 _IDENTIFIER_PREFIX = re.compile(r"arXiv:|doi:", re.IGNORECASE)
 #: Hosts that serve badges and counters: their images say something of a paper but never link it.
 _BADGE_HOSTS = ("img.shields.io", "badgen.net", "badge.fury.io", "api.star-history.com", "contrib.rocks")
