@@ -302,6 +302,9 @@ class _ScalarTags(dict[tuple[str, tuple[bool, bool]], str]):
         return tag
 
 
+#: The first characters of plain scalars that may resolve to another type than text.
+_TYPED_FIRST_CHARACTERS = frozenset(_ScalarTags._resolver.yaml_implicit_resolvers)
+
 _SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -322,8 +325,11 @@ class _Dumper(_SafeDumper):  # type: ignore[misc]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
-            # Asked as quoted text, any scalar is a string: no resolver applies.
-            return self._scalar_tags[value, implicit] if implicit[0] else _STR_TAG
+            # Asked as quoted text, any scalar is a string: no resolver applies; nor to plain
+            # text whose first character starts no implicit type (most titles and names).
+            if not implicit[0] or (value and value[0] not in _TYPED_FIRST_CHARACTERS):
+                return _STR_TAG
+            return self._scalar_tags[value, implicit]
         return super().resolve(kind, value, implicit)
 
 
