@@ -340,6 +340,8 @@ def repair_latex(value: str) -> tuple[str, list[str]]:
     a comment eating the rest of the line, "Illegal parameter number"); escaped, they
     print as the author meant.  Arguments of ``\\url`` and ``\\href`` are left alone.
     """
+    if "&" not in value and "%" not in value and "#" not in value:
+        return value, []  # the common case, and this runs on every field
     repaired: list[str] = []
     found: list[str] = []
 
