@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from slmbib.errors import InputError, UsageError
 from slmbib.models import Link, Listing, Record, Value
+from slmbib.store import _WHOLE_SYNC_FILES as LARGE_BATCH
 from slmbib.store import (
     RECORD_CACHE,
     atomic_write,
@@ -26,7 +27,6 @@ from slmbib.store import (
     save_records,
     write_files,
 )
-from slmbib.store import _WHOLE_SYNC_FILES as LARGE_BATCH
 
 
 def _record(record_id: str = "arxiv-2402.14905") -> Record:
