@@ -330,7 +330,8 @@ class _Dumper(_SafeDumper):  # type: ignore[misc]
             if not implicit[0] or (value and value[0] not in _TYPED_FIRST_CHARACTERS):
                 return _STR_TAG
             return self._scalar_tags[value, implicit]
-        return super().resolve(kind, value, implicit)
+        # With no path resolvers, PyYAML's answer for a collection is its default tag.
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 
 def dump_record(record: Record) -> str:
