@@ -121,9 +121,9 @@ def roundtrip(work: Path, count: int, runs: int) -> Trip:
     """``import FILE.bib`` + ``export`` into an empty refs/, then ``export`` with nothing new: medians."""
     source, _ = generated(work, count)
     trips = []
-    for _ in range(runs):
-        folder = work / "roundtrip"
-        shutil.rmtree(folder, ignore_errors=True)
+    for number in range(runs):
+        # A fresh folder each run; all are removed after the last run (see bench_large_bib).
+        folder = work / "roundtrip" / f"{count}-{number}"
         base = [*slmbib_command(), "--quiet", "--refs", str(folder / "refs")]
         export = [*base, "export", str(folder / "out.bib")]
         done = [
@@ -132,7 +132,6 @@ def roundtrip(work: Path, count: int, runs: int) -> Trip:
             run(export).check("slmbib export, again"),
         ]
         trips.append(Trip(*(step.seconds for step in done), peak=max(step.max_rss for step in done)))
-    shutil.rmtree(work / "roundtrip", ignore_errors=True)
     return Trip(
         imported=statistics.median(trip.imported for trip in trips),
         exported=statistics.median(trip.exported for trip in trips),
@@ -142,6 +141,11 @@ def roundtrip(work: Path, count: int, runs: int) -> Trip:
 
 
 def bench_large_bib(work: Path, plan: BibPlan) -> list[Row]:
+    # Removing thousands of files just before an import slows the import's own file creation
+    # (ext4 looks up and passes over each recently freed inode when it allocates one): the
+    # folders of an earlier benchmark run go first, before the slower parts, and this run's
+    # at the end, not between timed runs.
+    shutil.rmtree(work / "roundtrip", ignore_errors=True)
     installed = tidy.install(work)
     if installed.command is None:
         print(f"  bibtex-tidy baseline skipped: {installed.skipped}", file=sys.stderr)
@@ -149,6 +153,7 @@ def bench_large_bib(work: Path, plan: BibPlan) -> list[Row]:
     large = measure_size(work, plan.large, plan.large_runs, installed.command, int(plan.tidy_large))
     small_trip = roundtrip(work, plan.small, plan.roundtrip_runs)
     large_trip = roundtrip(work, plan.large, 1)
+    shutil.rmtree(work / "roundtrip", ignore_errors=True)
 
     rows = []
     for size, trip in ((small, small_trip), (large, large_trip)):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from slmbib.errors import InputError, UsageError
 from slmbib.models import Link, Listing, Record, Value
+from slmbib.store import _WHOLE_SYNC_FILES as LARGE_BATCH
 from slmbib.store import (
     RECORD_CACHE,
     atomic_write,
@@ -24,6 +25,7 @@ from slmbib.store import (
     load_records,
     parse_record,
     save_records,
+    write_files,
 )
 
 
@@ -87,6 +89,36 @@ def test_written_files_get_the_usual_mode_not_a_private_one(tmp_path: Path) -> N
         assert (tmp_path / "shared.bib").stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(old)
+
+
+def test_a_large_batch_replaces_every_file_keeping_its_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "0.yaml").write_bytes(b"old")
+        (tmp_path / "0.yaml").chmod(0o664)
+        write_files([(tmp_path / f"{n}.yaml", f"record {n}".encode()) for n in range(LARGE_BATCH)])
+    finally:
+        os.umask(old)
+    assert sorted(os.listdir(tmp_path)) == sorted(f"{n}.yaml" for n in range(LARGE_BATCH))
+    assert (tmp_path / "0.yaml").read_bytes() == b"record 0"
+    assert (tmp_path / "0.yaml").stat().st_mode & 0o777 == 0o664
+    assert (tmp_path / f"{LARGE_BATCH - 1}.yaml").read_bytes() == f"record {LARGE_BATCH - 1}".encode()
+    assert (tmp_path / "1.yaml").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_large_batch_that_fails_leaves_each_file_old_or_new_and_no_temporary(tmp_path: Path) -> None:
+    names = [f"{n}.yaml" for n in range(LARGE_BATCH)]
+    for name in names:
+        (tmp_path / name).write_bytes(b"old")
+    blocked = LARGE_BATCH // 2
+    (tmp_path / names[blocked]).unlink()
+    (tmp_path / names[blocked]).mkdir()  # a folder where a record file should be: its rename fails
+    with pytest.raises(IsADirectoryError):
+        write_files([(tmp_path / name, b"new") for name in names])
+    assert sorted(os.listdir(tmp_path)) == sorted(names)
+    contents = [(tmp_path / name).read_bytes() for name in names if name != names[blocked]]
+    assert set(contents) <= {b"old", b"new"}
+    assert contents[blocked:] == [b"old"] * (LARGE_BATCH - blocked - 1)
 
 
 _plain = st.recursive(

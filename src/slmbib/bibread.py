@@ -117,6 +117,8 @@ def _read(path: Path) -> tuple[str, list[InputError]]:
 _IDENTIFIER = re.compile(r"[^\s\"#%'(),={}]+")
 _SPACE = re.compile(r"\s*")
 _DIGITS = re.compile(r"\d+")
+#: What ends or nests a value closed by each character: its braces and that character.
+_STOPS: dict[str, re.Pattern[str]] = {}
 #: BibTeX's predefined macros (plain.bst's): the months, by their English names.
 _MONTH_MACROS = dict(
     zip(
@@ -187,9 +189,15 @@ class _Reader:
     def braced(self, start: int, close: str) -> str:
         """The text up to the ``close`` that ends a value opened at ``start``, braces balanced."""
         depth = 0
-        position = self.at
         text = self.text
-        while position < len(text):
+        # From brace to brace rather than character by character: most values have none.
+        stops = _STOPS.get(close) or _STOPS.setdefault(close, re.compile(f"[{{}}{re.escape(close)}]"))
+        position = self.at
+        while True:
+            found = stops.search(text, position)
+            if found is None:
+                raise BibSyntaxError(start, "a value's braces are not closed")
+            position = found.start()
             char = text[position]
             if char == "{":
                 depth += 1
@@ -199,11 +207,9 @@ class _Reader:
                 depth -= 1
                 if depth < 0:
                     raise BibSyntaxError(position, "a '}' closes more than was opened")
-            elif char == close and depth == 0:
+            elif depth == 0:
                 break
             position += 1
-        else:
-            raise BibSyntaxError(start, "a value's braces are not closed")
         value = text[self.at : position]
         self.at = position + 1
         return value
@@ -334,6 +340,8 @@ def repair_latex(value: str) -> tuple[str, list[str]]:
     a comment eating the rest of the line, "Illegal parameter number"); escaped, they
     print as the author meant.  Arguments of ``\\url`` and ``\\href`` are left alone.
     """
+    if "&" not in value and "%" not in value and "#" not in value:
+        return value, []  # the common case, and this runs on every field
     repaired: list[str] = []
     found: list[str] = []
 

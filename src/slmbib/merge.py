@@ -71,15 +71,21 @@ def listed_name_key(name: str) -> str:
     return name_key(re.sub(r"\b\d+(\.\d+)?[bm]\b", "", ascii_fold(name).lower()))
 
 
-def normalised_title(record: Record, min_words: int = 3) -> str:
+#: Titles shorter than this are names (``Alpaca``), not titles.
+_TITLE_MIN_WORDS = 3
+
+
+def normalised_title(record: Record, min_words: int = _TITLE_MIN_WORDS) -> str:
     """The title's words without case, accents, punctuation or LaTeX; '' when the record has no real title.
 
     By default only titles of three words or more count: shorter ones are names, not titles.
     """
-    if not record.get("title"):
-        return ""
-    words = normalise_title(plain_title(record))
+    words = _title_words(record)
     return words if len(words.split()) >= min_words else ""
+
+
+def _title_words(record: Record) -> str:
+    return normalise_title(plain_title(record)) if record.get("title") else ""
 
 
 def identity_keys(record: Record) -> set[str]:
@@ -105,15 +111,13 @@ def identity_keys(record: Record) -> set[str]:
         keys.update(f"web:{paper_url_key(link.url)}|{name}" for link in record.links for name in names)
         if not record.links:
             keys.update(f"name:{name}" for name in names)
-    title = normalised_title(record)
-    if title:
-        keys.add(f"{_TITLE}{title}")
+    words = _title_words(record)  # the slowest part: done once for both keys
+    if len(words.split()) >= _TITLE_MIN_WORDS:
+        keys.add(f"{_TITLE}{words}")
     # A .bib entry imported again is that record again: same key and same title.  A key
     # alone proves nothing, as two bibliographies may give one key to two papers.  A title
     # without a word in Latin letters (中文标题) is compared as written.
-    full_title = normalised_title(record, min_words=1) or " ".join(
-        str(record.get("title") or "").lower().split()
-    )
+    full_title = (words if words.split() else "") or " ".join(str(record.get("title") or "").lower().split())
     if not full_title and "bib_fields" in record.fields:
         # An untitled entry is known by everything it says.
         said = json.dumps(record.fields["bib_fields"].value, ensure_ascii=False)

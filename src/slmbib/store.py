@@ -39,7 +39,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -302,6 +302,9 @@ class _ScalarTags(dict[tuple[str, tuple[bool, bool]], str]):
         return tag
 
 
+#: The first characters of plain scalars that may resolve to another type than text.
+_TYPED_FIRST_CHARACTERS = frozenset(_ScalarTags._resolver.yaml_implicit_resolvers)
+
 _SafeDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -322,9 +325,13 @@ class _Dumper(_SafeDumper):  # type: ignore[misc]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
-            # Asked as quoted text, any scalar is a string: no resolver applies.
-            return self._scalar_tags[value, implicit] if implicit[0] else _STR_TAG
-        return super().resolve(kind, value, implicit)
+            # Asked as quoted text, any scalar is a string: no resolver applies; nor to plain
+            # text whose first character starts no implicit type (most titles and names).
+            if not implicit[0] or (value and value[0] not in _TYPED_FIRST_CHARACTERS):
+                return _STR_TAG
+            return self._scalar_tags[value, implicit]
+        # With no path resolvers, PyYAML's answer for a collection is its default tag.
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 
 def dump_record(record: Record) -> str:
@@ -687,9 +694,18 @@ def _new_file_mode() -> int:
 #: the file system commits many files' data in one journal write.
 _SYNC_THREADS = 8
 
+#: From this many files on, a batch is made durable by one sync of the whole file system
+#: instead of one fsync per file.  That sync also writes whatever else is waiting on the
+#: disk, so it pays only when it replaces many fsyncs: an import's thousands of records,
+#: not a sync's save of a few.
+_WHOLE_SYNC_FILES = 1000
 
-def _write_temporary(path: Path, data: bytes, new_mode: int) -> str:
-    """A durable temporary file of ``data`` beside ``path``, with the mode ``path`` has or a new file gets."""
+
+def _write_temporary(path: Path, data: bytes, new_mode: int, durable: bool = True) -> str:
+    """A temporary file of ``data`` beside ``path``, with the mode ``path`` has or a new file gets.
+
+    It is made durable unless ``durable`` is false (the caller then syncs it).
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     try:
         # mkstemp makes the file private (0600); the result should have the mode the replaced
@@ -702,7 +718,8 @@ def _write_temporary(path: Path, data: bytes, new_mode: int) -> str:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(FileNotFoundError):
@@ -715,47 +732,101 @@ def _write_temporary(path: Path, data: bytes, new_mode: int) -> str:
 def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     """Replace each file with its data so that after a crash each is whole, old or new.
 
-    Each file's temporary file is written and made durable (from a few threads
-    at once: the file system commits their data together), then renamed over
-    the file, in order, as soon as it is durable; each folder is made durable
-    once at the end.  One disk wait per batch instead of one per file.  After
-    the first failure nothing more is renamed, and the rest of the temporary
-    files are removed.
+    Temporary files are made durable before any of them is renamed over its
+    file, and each folder is made durable once at the end.  A small batch
+    fsyncs each temporary file (from a few threads at once: the file system
+    commits their data together) and renames each, in order, as soon as it is
+    durable.  A large batch writes every temporary file, syncs the file system
+    once, then renames them all.  After the first failure nothing more is
+    renamed, and the rest of the temporary files are removed.
     """
     if not files:
         return
     new_mode = _new_file_mode()
-    for folder in {path.parent for path, _ in files}:
+    folders = {path.parent for path, _ in files}
+    for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
+    sync_whole = _file_system_sync() if len(files) >= _WHOLE_SYNC_FILES else None
     if len(files) == 1:
         os.replace(_write_temporary(files[0][0], files[0][1], new_mode), files[0][0])
+    elif sync_whole is not None:
+        _write_then_sync(files, new_mode, sync_whole)
     else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        def attempt(path: Path, data: bytes) -> str | BaseException:
-            try:
-                return _write_temporary(path, data, new_mode)
-            except Exception as exc:  # raised below, once every temporary file is accounted for
-                return exc
-
-        failure: BaseException | None = None
-        with ThreadPoolExecutor(min(_SYNC_THREADS, len(files))) as pool:
-            for (path, _), written in zip(files, pool.map(attempt, *zip(*files, strict=True)), strict=True):
-                if isinstance(written, BaseException):
-                    failure = failure or written
-                    continue
-                if failure is not None:
-                    os.unlink(written)
-                    continue
-                try:
-                    os.replace(written, path)
-                except OSError as exc:
-                    failure = exc
-                    os.unlink(written)
-        if failure is not None:
-            raise failure
-    for folder in {path.parent for path, _ in files}:
+        _write_each_durable(files, new_mode)
+    for folder in folders:
         _sync_folder(folder)
+
+
+def _write_each_durable(files: Sequence[tuple[Path, bytes]], new_mode: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(path: Path, data: bytes) -> str | BaseException:
+        try:
+            return _write_temporary(path, data, new_mode)
+        except Exception as exc:  # raised below, once every temporary file is accounted for
+            return exc
+
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(min(_SYNC_THREADS, len(files))) as pool:
+        for (path, _), written in zip(files, pool.map(attempt, *zip(*files, strict=True)), strict=True):
+            if isinstance(written, BaseException):
+                failure = failure or written
+                continue
+            if failure is not None:
+                os.unlink(written)
+                continue
+            try:
+                os.replace(written, path)
+            except OSError as exc:
+                failure = exc
+                os.unlink(written)
+    if failure is not None:
+        raise failure
+
+
+def _write_then_sync(
+    files: Sequence[tuple[Path, bytes]], new_mode: int, sync_whole: Callable[[int], None]
+) -> None:
+    written: list[str] = []
+    try:
+        for path, data in files:
+            written.append(_write_temporary(path, data, new_mode, durable=False))
+        for folder in {path.parent for path, _ in files}:  # folders may lie on other file systems
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                sync_whole(fd)
+            finally:
+                os.close(fd)
+    except BaseException:
+        for tmp in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    for at, (tmp, (path, _)) in enumerate(zip(written, files, strict=True)):
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            for left in written[at:]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(left)
+            raise
+
+
+def _file_system_sync() -> Callable[[int], None] | None:
+    """``syncfs``: make everything written to the file system of an open file durable (Linux only)."""
+    import ctypes
+
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return None
+
+    def sync_whole(fd: int) -> None:
+        if syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
+
+    return sync_whole
 
 
 def _sync_folder(folder: Path) -> None:
