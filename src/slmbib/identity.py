@@ -27,6 +27,7 @@ keys and the writer when they need a year, a family name or an eprint.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -143,6 +144,9 @@ def plain_title(record: Record) -> str:
     return record.title
 
 
+# Merging asks for each record's first author several times a pass (to file the record and to
+# find its candidates): the name is split once.
+@functools.lru_cache(maxsize=2**17)
 def family_name(author: str, *, latex: bool = False) -> str:
     """The family name of one author (``Given Family``, ``Family, Given``, ``Given von Family``), plain."""
     return to_text(person(author, latex=latex).last)

@@ -404,6 +404,8 @@ def _is_simple(latex: str) -> bool:
     return not _NOT_SIMPLE.search(_SIMPLE_LATEX.sub(known, latex))
 
 
+# Merge, keys and the writer each read the same title and names: each text is decoded once.
+@functools.lru_cache(maxsize=2**17)
 def to_text(latex: str) -> str:
     """Plain text for LaTeX a user wrote: macros decoded, braces dropped, spaces collapsed.
 
@@ -429,7 +431,8 @@ _LOGOS |= {
 _LOGO = re.compile(r"\\(" + "|".join(sorted(_LOGOS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
 
 
-# Merge, keys and the writer each read the same title: pylatexenc decodes each text once.
+# What pylatexenc decodes is kept apart from to_text's own cache, which the short texts of a large
+# file may have turned over: pylatexenc takes a millisecond a text.
 @functools.lru_cache(maxsize=2**16)
 def _decode_by_pylatexenc(latex: str) -> str:
     return clean(_converter().latex_to_text(latex, latex_context=_parser_context()))  # type: ignore[attr-defined]
