@@ -48,12 +48,12 @@ Contract:
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .choices import FORMATS
 from .errors import UsageError
@@ -112,15 +112,17 @@ class Text:
         return to_text(self.value) if self.latex else clean(self.value)
 
 
-@dataclass(frozen=True)
-class Author:
-    """One author as read from a record; split into BibTeX's parts only when asked."""
+class Author(NamedTuple):
+    """One author as read from a record; split into BibTeX's parts only when asked.
+
+    A named tuple: a large export makes one for each of hundreds of thousands of names.
+    """
 
     name: str
     #: The name is LaTeX a user wrote in a ``.bib`` file.
     latex: bool = False
 
-    @functools.cached_property
+    @property
     def person(self) -> Person:
         return person(self.name, latex=self.latex)
 
@@ -360,15 +362,14 @@ def citation(record: Record) -> Citation:
         capped.append(f"authors cut to the first {MAX_AUTHORS:,}, then 'and others'")
     primary = str(record.get("arxiv_primary_class") or "")
     accessed = _DATE.match(str(record.get("accessed") or ""))
-    plain_parts = [title] + [Text(name, authors_latex) for name in raw_authors]
-    plain_parts += [
-        part
-        for part in (_text(record, name) for name in ("journal", "booktitle", "venue", "publisher"))
-        if part is not None
-    ]
-    approximated = [
-        char for part in plain_parts if not part.latex for char in encode(part.value).approximated
-    ]
+    # Only plain text is encoded, so only it can be approximated: a .bib's LaTeX is written as read.
+    plain = [] if title.latex else [title.value]
+    plain += [] if authors_latex else raw_authors
+    for name in ("journal", "booktitle", "venue", "publisher"):
+        part = _text(record, name)
+        if part is not None and not part.latex:
+            plain.append(part.value)
+    approximated = [char for value in plain for char in encode(value).approximated]
     return Citation(
         key=record.key,
         kind=kind,
@@ -610,7 +611,7 @@ def bib_source(record: Record) -> BibSource | None:
     pairs = tuple(
         (str(pair[0]), str(pair[1]))
         for pair in raw.value
-        if isinstance(pair, list | tuple) and len(pair) == 2
+        if isinstance(pair, (list, tuple)) and len(pair) == 2
     )
     preamble = record.fields.get("bib_preamble")
     preambles = (
