@@ -31,7 +31,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .latex import ascii_fold, author_list, person, to_text
+from .latex import ascii_fold, first_author, person, to_text
 from .models import Record
 
 # -- arXiv ids ----------------------------------------------------------------------------------
@@ -159,10 +159,10 @@ def name_key(name: str) -> str:
 
 def first_author_family(record: Record) -> str:
     """The record's first author's family name as plain text, or '' when no author is known."""
-    authors = author_list(record.get("authors"))
-    if not authors:
+    first = first_author(record.get("authors"))
+    if not first:
         return ""
-    return family_name(str(authors[0]), latex=record.provenance("authors") == "bib")
+    return family_name(first, latex=record.provenance("authors") == "bib")
 
 
 # -- years --------------------------------------------------------------------------------------

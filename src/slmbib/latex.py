@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 # Escapes for ASCII characters that mean something to TeX or to BibTeX.  Braces are
@@ -677,9 +677,23 @@ def author_list(value: object) -> list[str]:
     """The names of an ``authors`` value: a list of names, or one string in BibTeX's ``A and B`` form."""
     if isinstance(value, str):
         return split_names(value)
+    return list(_listed_names(value))
+
+
+def first_author(value: object) -> str:
+    """The first name of an ``authors`` value (see :func:`author_list`), '' if it has none.
+
+    Without copying a list of thousands of names: merging asks for each record's first author.
+    """
+    if isinstance(value, str):
+        return next(iter(split_names(value)), "")
+    return next(_listed_names(value), "")
+
+
+def _listed_names(value: object) -> Iterator[str]:
     if isinstance(value, (list, tuple)):
-        return [str(name) for name in value if str(name).strip()]
-    return []
+        return (str(name) for name in value if str(name).strip())
+    return iter(())
 
 
 def bibtex_name(who: Person) -> str:

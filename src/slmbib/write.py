@@ -154,7 +154,9 @@ class Citation:
     key: str
     kind: str
     title: Text
-    authors: tuple[Author, ...] = ()
+    #: The authors' names as the record holds them; LaTeX from a ``.bib`` when ``names_latex``.
+    names: tuple[str, ...] = ()
+    names_latex: bool = False
     authors_truncated: bool = False
     year: str = ""
     month: int = 0
@@ -179,7 +181,12 @@ class Citation:
 
     @property
     def missing_authors(self) -> bool:
-        return not self.authors
+        return not self.names
+
+    @property
+    def authors(self) -> tuple[Author, ...]:
+        """Made when asked: an entry read from a .bib, its names its own, writes them as read."""
+        return tuple(Author(name, self.names_latex) for name in self.names)
 
 
 @dataclass(frozen=True)
@@ -374,7 +381,8 @@ def citation(record: Record) -> Citation:
         key=record.key,
         kind=kind,
         title=title,
-        authors=tuple(Author(name, authors_latex) for name in raw_authors),
+        names=tuple(raw_authors),
+        names_latex=authors_latex,
         authors_truncated=(bool(record.get("authors_truncated")) and bool(raw_authors)) or authors_cut,
         year=year,
         month=month,
@@ -481,11 +489,11 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
         container = _arxiv_journal(cite) if cite.eprint else container
     # An entry lacking what bibtex's styles demand of its type would draw warnings: @misc needs nothing.
     complete = kind in ("article", "inproceedings", "preprint") and bool(
-        cite.authors and cite.year and container
+        cite.names and cite.year and container
     )
     entry_type = {"inproceedings": "inproceedings"}.get(kind, "article") if complete else "misc"
     fields: FieldList = []
-    if cite.authors:
+    if cite.names:
         fields.append(("author", _authors_tex(cite), False))
     fields.append(("title", _title_tex(cite.title, names), False))
     if entry_type == "article":
@@ -507,7 +515,7 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
         notes.append(f"Accessed: {cite.accessed}")
     if notes:
         fields.append(("note", ", ".join(notes), False))
-    if not cite.authors:
+    if not cite.names:
         # plain.bst sorts, and natbib styles label, an author-less entry by this field.
         fields.append(("key", encode(cite.title.plain()).latex, False))
     return entry_type, fields
@@ -550,7 +558,7 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
     fields: FieldList = []
     if cite.aliases:
         fields.append(("ids", ",".join(cite.aliases), False))
-    if cite.authors:
+    if cite.names:
         fields.append(("author", _authors_tex(cite), False))
     fields.append(("title", _title_tex(cite.title, names), False))
     container = _tex(cite.container) if cite.container else ""
@@ -653,7 +661,7 @@ def _bib_pairs(cite: Citation, bib: BibSource, names: Collection[str]) -> list[t
     replaced = {}
     if not bib.own_title:
         replaced["title"] = _title_tex(cite.title, names)
-    if not bib.own_authors and cite.authors:
+    if not bib.own_authors and cite.names:
         replaced["author"] = _authors_tex(cite)
     if not bib.own_year and cite.year:
         replaced["year"] = cite.year
@@ -865,7 +873,7 @@ def _csl_item(cite: Citation) -> dict[str, object]:
         return bib_csl_item(cite, cite.bib)
     item: dict[str, object] = {"id": cite.key, "citation-key": cite.key, "type": _CSL_TYPES[cite.kind]}
     item["title"] = cite.title.plain()
-    if cite.authors:
+    if cite.names:
         item["author"] = [_csl_name(who.person) for who in cite.authors]
     if cite.year:
         date_parts = [int(part) for part in _biblatex_date(cite).split("-")]
