@@ -9,11 +9,13 @@ from dataclasses import replace
 
 import bibtexparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slmbib.keys import assign_keys
 from slmbib.latex import ascii_fold, person, split_names, to_text
 from slmbib.models import Link, Record, Value
-from slmbib.write import latex_safe_doi, render
+from slmbib.write import MONTHS, BibEntry, bibtex_layout, latex_safe_doi, render
 
 from .corpus import FULL, HOSTILE, LONG_AUTHORS
 
@@ -268,3 +270,57 @@ def test_a_web_page_without_a_year_is_dated_by_its_url_or_access_date() -> None:
     assert render([replace(card, fields={"title": Value("Stable Beluga", "readme")})]).missing_year == (
         "beluga",
     )
+
+
+def _laid_out_by_bibtexparser(preambles: list[str], entries: list[BibEntry]) -> str:
+    """The same blocks built as bibtexparser objects and written by its writer, as the exporter once did."""
+    from bibtexparser.middlewares.enclosing import AddEnclosingMiddleware
+    from bibtexparser.model import Entry, Field, Preamble
+
+    library = bibtexparser.Library()
+    for text in preambles:
+        library.add(Preamble("{" + text + "}"))
+    for entry_type, key, pairs in entries:
+        fields = []
+        for name, value, bare in pairs:
+            fields.append(Field(name, value))
+            if bare:
+                fields[-1].enclosing = "no-enclosing"
+        library.add(Entry(entry_type, key, fields))
+    layout = bibtexparser.BibtexFormat()
+    layout.indent = "  "
+    layout.block_separator = "\n"
+    layout.trailing_comma = True
+    enclose = AddEnclosingMiddleware(
+        reuse_previous_enclosing=False, enclose_integers=True, default_enclosing="{"
+    )
+    return str(bibtexparser.write_string(library, unparse_stack=[enclose], bibtex_format=layout))
+
+
+_FIELD_VALUES = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30)
+_FIELDS = st.lists(
+    st.one_of(
+        st.tuples(st.from_regex(r"[a-zA-Z]{1,12}", fullmatch=True), _FIELD_VALUES, st.just(False)),
+        st.tuples(st.just("month"), st.sampled_from(MONTHS), st.just(True)),
+    ),
+    max_size=8,
+)
+
+
+@given(
+    preambles=st.lists(_FIELD_VALUES, max_size=2, unique=True),
+    entries=st.lists(
+        st.tuples(
+            st.sampled_from(["article", "misc", "online"]),
+            st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+            _FIELDS,
+        ),
+        max_size=5,
+        unique_by=lambda entry: entry[1],
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_entries_are_laid_out_as_bibtexparser_writes_them(
+    preambles: list[str], entries: list[BibEntry]
+) -> None:
+    assert bibtex_layout(preambles, entries) == _laid_out_by_bibtexparser(preambles, entries)

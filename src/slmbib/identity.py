@@ -27,10 +27,11 @@ keys and the writer when they need a year, a family name or an eprint.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-from .latex import ascii_fold, author_list, person, to_text
+from .latex import ascii_fold, first_author, person, to_text
 from .models import Record
 
 # -- arXiv ids ----------------------------------------------------------------------------------
@@ -143,6 +144,9 @@ def plain_title(record: Record) -> str:
     return record.title
 
 
+# Merging asks for each record's first author several times a pass (to file the record and to
+# find its candidates): the name is split once.
+@functools.lru_cache(maxsize=2**17)
 def family_name(author: str, *, latex: bool = False) -> str:
     """The family name of one author (``Given Family``, ``Family, Given``, ``Given von Family``), plain."""
     return to_text(person(author, latex=latex).last)
@@ -155,10 +159,10 @@ def name_key(name: str) -> str:
 
 def first_author_family(record: Record) -> str:
     """The record's first author's family name as plain text, or '' when no author is known."""
-    authors = author_list(record.get("authors"))
-    if not authors:
+    first = first_author(record.get("authors"))
+    if not first:
         return ""
-    return family_name(str(authors[0]), latex=record.provenance("authors") == "bib")
+    return family_name(first, latex=record.provenance("authors") == "bib")
 
 
 # -- years --------------------------------------------------------------------------------------

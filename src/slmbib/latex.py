@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 # Escapes for ASCII characters that mean something to TeX or to BibTeX.  Braces are
@@ -404,6 +404,8 @@ def _is_simple(latex: str) -> bool:
     return not _NOT_SIMPLE.search(_SIMPLE_LATEX.sub(known, latex))
 
 
+# Merge, keys and the writer each read the same title and names: each text is decoded once.
+@functools.lru_cache(maxsize=2**17)
 def to_text(latex: str) -> str:
     """Plain text for LaTeX a user wrote: macros decoded, braces dropped, spaces collapsed.
 
@@ -429,7 +431,8 @@ _LOGOS |= {
 _LOGO = re.compile(r"\\(" + "|".join(sorted(_LOGOS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\})?")
 
 
-# Merge, keys and the writer each read the same title: pylatexenc decodes each text once.
+# What pylatexenc decodes is kept apart from to_text's own cache, which the short texts of a large
+# file may have turned over: pylatexenc takes a millisecond a text.
 @functools.lru_cache(maxsize=2**16)
 def _decode_by_pylatexenc(latex: str) -> str:
     return clean(_converter().latex_to_text(latex, latex_context=_parser_context()))  # type: ignore[attr-defined]
@@ -674,9 +677,23 @@ def author_list(value: object) -> list[str]:
     """The names of an ``authors`` value: a list of names, or one string in BibTeX's ``A and B`` form."""
     if isinstance(value, str):
         return split_names(value)
+    return list(_listed_names(value))
+
+
+def first_author(value: object) -> str:
+    """The first name of an ``authors`` value (see :func:`author_list`), '' if it has none.
+
+    Without copying a list of thousands of names: merging asks for each record's first author.
+    """
+    if isinstance(value, str):
+        return next(iter(split_names(value)), "")
+    return next(_listed_names(value), "")
+
+
+def _listed_names(value: object) -> Iterator[str]:
     if isinstance(value, (list, tuple)):
-        return [str(name) for name in value if str(name).strip()]
-    return []
+        return (str(name) for name in value if str(name).strip())
+    return iter(())
 
 
 def bibtex_name(who: Person) -> str:

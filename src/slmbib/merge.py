@@ -361,16 +361,19 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
     a merged set changes nothing.
     """
     result = _merge_pass(records, existing)
-    while True:
+    # A pass that unites nothing leaves the records as they were: another would unite nothing
+    # either (an export of a merged refs/ paid for two passes).
+    while result.merged:
         again = _merge_pass(result.records, existing)
         if not again.merged:
-            return result
+            break
         survivor = {gone: kept for kept, gone in again.merged}
         result = MergeResult(
             records=again.records,
             merged=sorted([(survivor.get(kept, kept), gone) for kept, gone in result.merged] + again.merged),
             rekeyed=result.rekeyed + again.rekeyed,
         )
+    return result
 
 
 def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> MergeResult:

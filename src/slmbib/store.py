@@ -433,20 +433,22 @@ def _check_shape(data: dict[str, Any], shown: str, key_lines: dict[str, int]) ->
     if "id" not in data:
         raise InputError(shown, 1, "missing 'id'")
     for name, value in data.items():
-        line = key_lines.get(name, 1)
         expected = _SHAPES.get(name)
         if expected is None:
-            raise InputError(shown, line, f"unknown key {name!r}")
+            raise InputError(shown, key_lines.get(name, 1), f"unknown key {name!r}")
         if not isinstance(value, expected):
-            raise InputError(shown, line, f"{name!r} has the wrong type ({type(value).__name__})")
+            raise InputError(
+                shown, key_lines.get(name, 1), f"{name!r} has the wrong type ({type(value).__name__})"
+            )
     for name in ("links", "listings"):
         for item in data.get(name) or ():
             if not isinstance(item, dict) or (name == "links" and "url" not in item):
                 raise InputError(shown, key_lines.get(name, 1), f"every entry of {name!r} must be a mapping")
             if name == "listings" and not {"source", "line"} <= item.keys():
                 raise InputError(shown, key_lines[name], "every listing needs 'source' and 'line'")
+    # Every field of every record is checked on each load: two lookups, not a set made for each.
     for name, value in (data.get("fields") or {}).items():
-        if not isinstance(value, dict) or not {"value", "source"} <= value.keys():
+        if not isinstance(value, dict) or "value" not in value or "source" not in value:
             raise InputError(shown, key_lines.get("fields", 1), f"field {name!r} needs 'value' and 'source'")
 
 

@@ -36,10 +36,8 @@ from .errors import InputError
 from .identify import identify
 from .keys import assign_keys, check_pinned, taken_keys
 from .latex import to_text
-from .listimport import new_record_id
 from .merge import identity_keys
 from .models import Link, Listing, Record, Value
-from .readme import split_lines
 from .write import render
 
 #: The id the survey's record had in ``refs/survey.yaml``; it keeps it in ``refs/own/``.
@@ -226,6 +224,10 @@ class OwnWorks:
 
 def read_own_works(refs: Path, readme: Path, text: str) -> OwnWorks:
     """Create the own works the README's citation section names that ``refs/`` does not have yet."""
+    # Imported here, not with the module: every export loads this module for the own works,
+    # and the list reader behind this would be most of its start-up.
+    from .listimport import new_record_id
+
     shown = str(readme)
     candidates = [record for fence in _hand_pasted(text) for record in _entries(fence, shown)]
     for line, url in _citation_section(text)[1]:
@@ -300,6 +302,8 @@ def cite_readme(refs: Path, readme: Path) -> tuple[OwnWorks, ReadmeUpdate]:
 
 def update_readme(readme: Path, block: str, text: str | None = None) -> ReadmeUpdate:
     """Put ``block`` (BibTeX text) into ``readme``; see the module docstring."""
+    from .readme import split_lines  # see read_own_works
+
     if text is None:
         text = read_readme(readme)
     lines = split_lines(text, keepends=True)

@@ -1,6 +1,6 @@
 """Records to a bibliography: BibTeX, biblatex or CSL-JSON text.
 
-This is the only module that builds bibtexparser objects for output.
+This is the only module that writes BibTeX.
 
 Contract:
 
@@ -48,12 +48,12 @@ Contract:
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .choices import FORMATS
 from .errors import UsageError
@@ -112,15 +112,17 @@ class Text:
         return to_text(self.value) if self.latex else clean(self.value)
 
 
-@dataclass(frozen=True)
-class Author:
-    """One author as read from a record; split into BibTeX's parts only when asked."""
+class Author(NamedTuple):
+    """One author as read from a record; split into BibTeX's parts only when asked.
+
+    A named tuple: a large export makes one for each of hundreds of thousands of names.
+    """
 
     name: str
     #: The name is LaTeX a user wrote in a ``.bib`` file.
     latex: bool = False
 
-    @functools.cached_property
+    @property
     def person(self) -> Person:
         return person(self.name, latex=self.latex)
 
@@ -152,7 +154,9 @@ class Citation:
     key: str
     kind: str
     title: Text
-    authors: tuple[Author, ...] = ()
+    #: The authors' names as the record holds them; LaTeX from a ``.bib`` when ``names_latex``.
+    names: tuple[str, ...] = ()
+    names_latex: bool = False
     authors_truncated: bool = False
     year: str = ""
     month: int = 0
@@ -177,7 +181,12 @@ class Citation:
 
     @property
     def missing_authors(self) -> bool:
-        return not self.authors
+        return not self.names
+
+    @property
+    def authors(self) -> tuple[Author, ...]:
+        """Made when asked: an entry read from a .bib, its names its own, writes them as read."""
+        return tuple(Author(name, self.names_latex) for name in self.names)
 
 
 @dataclass(frozen=True)
@@ -360,20 +369,20 @@ def citation(record: Record) -> Citation:
         capped.append(f"authors cut to the first {MAX_AUTHORS:,}, then 'and others'")
     primary = str(record.get("arxiv_primary_class") or "")
     accessed = _DATE.match(str(record.get("accessed") or ""))
-    plain_parts = [title] + [Text(name, authors_latex) for name in raw_authors]
-    plain_parts += [
-        part
-        for part in (_text(record, name) for name in ("journal", "booktitle", "venue", "publisher"))
-        if part is not None
-    ]
-    approximated = [
-        char for part in plain_parts if not part.latex for char in encode(part.value).approximated
-    ]
+    # Only plain text is encoded, so only it can be approximated: a .bib's LaTeX is written as read.
+    plain = [] if title.latex else [title.value]
+    plain += [] if authors_latex else raw_authors
+    for name in ("journal", "booktitle", "venue", "publisher"):
+        part = _text(record, name)
+        if part is not None and not part.latex:
+            plain.append(part.value)
+    approximated = [char for value in plain for char in encode(value).approximated]
     return Citation(
         key=record.key,
         kind=kind,
         title=title,
-        authors=tuple(Author(name, authors_latex) for name in raw_authors),
+        names=tuple(raw_authors),
+        names_latex=authors_latex,
         authors_truncated=(bool(record.get("authors_truncated")) and bool(raw_authors)) or authors_cut,
         year=year,
         month=month,
@@ -480,11 +489,11 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
         container = _arxiv_journal(cite) if cite.eprint else container
     # An entry lacking what bibtex's styles demand of its type would draw warnings: @misc needs nothing.
     complete = kind in ("article", "inproceedings", "preprint") and bool(
-        cite.authors and cite.year and container
+        cite.names and cite.year and container
     )
     entry_type = {"inproceedings": "inproceedings"}.get(kind, "article") if complete else "misc"
     fields: FieldList = []
-    if cite.authors:
+    if cite.names:
         fields.append(("author", _authors_tex(cite), False))
     fields.append(("title", _title_tex(cite.title, names), False))
     if entry_type == "article":
@@ -506,7 +515,7 @@ def _bibtex_fields(cite: Citation, names: Collection[str]) -> tuple[str, FieldLi
         notes.append(f"Accessed: {cite.accessed}")
     if notes:
         fields.append(("note", ", ".join(notes), False))
-    if not cite.authors:
+    if not cite.names:
         # plain.bst sorts, and natbib styles label, an author-less entry by this field.
         fields.append(("key", encode(cite.title.plain()).latex, False))
     return entry_type, fields
@@ -549,7 +558,7 @@ def _biblatex_fields(cite: Citation, names: Collection[str]) -> tuple[str, Field
     fields: FieldList = []
     if cite.aliases:
         fields.append(("ids", ",".join(cite.aliases), False))
-    if cite.authors:
+    if cite.names:
         fields.append(("author", _authors_tex(cite), False))
     fields.append(("title", _title_tex(cite.title, names), False))
     container = _tex(cite.container) if cite.container else ""
@@ -610,7 +619,7 @@ def bib_source(record: Record) -> BibSource | None:
     pairs = tuple(
         (str(pair[0]), str(pair[1]))
         for pair in raw.value
-        if isinstance(pair, list | tuple) and len(pair) == 2
+        if isinstance(pair, (list, tuple)) and len(pair) == 2
     )
     preamble = record.fields.get("bib_preamble")
     preambles = (
@@ -652,7 +661,7 @@ def _bib_pairs(cite: Citation, bib: BibSource, names: Collection[str]) -> list[t
     replaced = {}
     if not bib.own_title:
         replaced["title"] = _title_tex(cite.title, names)
-    if not bib.own_authors and cite.authors:
+    if not bib.own_authors and cite.names:
         replaced["author"] = _authors_tex(cite)
     if not bib.own_year and cite.year:
         replaced["year"] = cite.year
@@ -732,45 +741,41 @@ def crossref_targets_last(citations: Sequence[Citation]) -> list[Citation]:
     ]
 
 
+#: An entry for :func:`bibtex_layout`: its type, its key and its fields.
+BibEntry = tuple[str, str, FieldList]
+
+
 def _bib_text(
     citations: Sequence[Citation],
     names: Collection[str],
     fields_of: Callable[[Citation, Collection[str]], tuple[str, FieldList]],
     copies: bool = False,
 ) -> str:
-    from bibtexparser.entrypoint import write_string
-    from bibtexparser.library import Library
-    from bibtexparser.middlewares.enclosing import AddEnclosingMiddleware
-    from bibtexparser.model import Entry, Field, Preamble
-    from bibtexparser.writer import BibtexFormat
-
-    library = Library()
     preambles = dict.fromkeys(text for cite in citations if cite.bib for text in cite.bib.preambles)
-    for text in preambles:
-        library.add(Preamble("{" + text + "}"))
+    entries: list[BibEntry] = []
     # bibtex has no ``ids``: with ``copies`` an old key is written as a copy of its entry, so
     # \cite{old} still works.
     for cite in crossref_targets_last(citations):
         entry_type, pairs = fields_of(cite, names)
-        for key in (cite.key, *(cite.aliases if copies else ())):
-            entry_fields = []
-            for name, value, bare in pairs:
-                entry_field = Field(name, value)
-                if bare:
-                    entry_field.enclosing = "no-enclosing"
-                entry_fields.append(entry_field)
-            library.add(Entry(entry_type, key, entry_fields))
-    layout = BibtexFormat()  # type: ignore[no-untyped-call]
-    layout.indent = "  "
-    layout.block_separator = "\n"
-    layout.trailing_comma = True
-    enclose = AddEnclosingMiddleware(
-        reuse_previous_enclosing=False,
-        enclose_integers=True,
-        default_enclosing="{",
-        allow_inplace_modification=True,
-    )
-    return str(write_string(library, unparse_stack=[enclose], bibtex_format=layout))
+        entries.extend((entry_type, key, pairs) for key in (cite.key, *(cite.aliases if copies else ())))
+    return bibtex_layout(preambles, entries)
+
+
+def bibtex_layout(preambles: Iterable[str], entries: Iterable[BibEntry]) -> str:
+    """Preambles and entries as BibTeX, laid out as bibtexparser's writer lays them out (tested against it).
+
+    ``@type{key,``, each field on its own line as ``  name = {value},`` (a macro
+    bare), ``}``, and a blank line between blocks.  Written directly: building
+    bibtexparser's objects and running its middleware and writer over them took
+    half of exporting a large file.
+    """
+    blocks = [f"@preamble{{{{{text}}}}}\n" for text in preambles]
+    for entry_type, key, pairs in entries:
+        body = "".join(
+            f"  {name} = {value},\n" if bare else f"  {name} = {{{value}}},\n" for name, value, bare in pairs
+        )
+        blocks.append(f"@{entry_type}{{{key},\n{body}}}\n")
+    return "\n".join(blocks)
 
 
 def _csl_name(who: Person) -> dict[str, str]:
@@ -868,7 +873,7 @@ def _csl_item(cite: Citation) -> dict[str, object]:
         return bib_csl_item(cite, cite.bib)
     item: dict[str, object] = {"id": cite.key, "citation-key": cite.key, "type": _CSL_TYPES[cite.kind]}
     item["title"] = cite.title.plain()
-    if cite.authors:
+    if cite.names:
         item["author"] = [_csl_name(who.person) for who in cite.authors]
     if cite.year:
         date_parts = [int(part) for part in _biblatex_date(cite).split("-")]
