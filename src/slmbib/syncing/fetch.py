@@ -115,7 +115,7 @@ def store_answers(cache: Cache, service: str, answers: Mapping[str, Any]) -> lis
     papers = [p for answer in answers.values() for p in (answer if isinstance(answer, list) else [answer])]
     by_service = {service: dict(answers)}
     if service in (s2.SERVICE, s2.SEARCH):
-        by_service.setdefault(s2.SERVICE, {}).update(s2.by_keys(p for p in papers if isinstance(p, Paper)))
+        by_service.setdefault(s2.SERVICE, {}).update(s2.by_keys([p for p in papers if isinstance(p, Paper)]))
     now = time.time()
     for where, stored in by_service.items():
         cache.put(where, stored, now)
