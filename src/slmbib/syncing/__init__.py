@@ -30,11 +30,19 @@ kept, and :attr:`SyncResult.errors` says what failed, naming the service and
 the records.  Cache ages: answers for published papers are reused for
 ``max_age``, those for preprints and papers not found (which change: they get
 published, they get indexed) for the shorter ``preprint_max_age``.
+
+The parts, each called from here and calling only downwards: ``plan`` (pure:
+where each record's lookups stand given the cache, and what is still to ask),
+``fetch`` (the clients, the arXiv worker thread, the cache answers are
+committed to) and ``apply`` (answers into records, saving, merging, the
+summary).  :func:`sync` takes the S2 and arXiv clients to ask, so that a
+caller can send their requests through any ``httpx`` transport.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -51,6 +59,8 @@ from .apply import SyncResult
 from .plan import SyncOptions
 
 __all__ = ["Progress", "SyncOptions", "SyncResult", "sync"]
+
+log = logging.getLogger(__name__)
 
 #: ``progress(done, total, message)``: records settled so far, records to sync, what just happened.
 Progress = Callable[[int, int, str], None]
@@ -105,8 +115,8 @@ class _Run:
         """Commit answers to the cache as they arrive and update the records that read them; or
         give a failed service up."""
         if isinstance(message, fetch.Failure):
-            self.state.gave_up[message.service] = plan.unavailable_reason(message.error)
             self.state.failures[message.service] = message.error
+            log.debug("%s failed: %s", message.service, message.error)
             return
         stored = fetch.store_answers(self.cache, message.service, message.answers)
         readers = self.state.readers

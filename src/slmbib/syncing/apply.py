@@ -21,7 +21,7 @@ from ..models import Record
 from ..resolve import apply
 from ..store import dump_record, record_path, save_records
 from ..survey import own_path, save_own
-from .plan import Plan, Slot, Standing
+from .plan import Plan, Slot, Standing, unavailable_reason
 
 
 @dataclass
@@ -80,11 +80,15 @@ class State:
     hits: set[Slot] = field(default_factory=set)
     #: Per record: values kept against a differing remote one.
     conflicts: dict[str, list[str]] = field(default_factory=dict)
-    #: Per service given up on: the reason its records give, and the error that ended it.
-    gave_up: dict[str, str] = field(default_factory=dict)
+    #: Per service given up on: the error that ended it.
     failures: dict[str, ApiError] = field(default_factory=dict)
     #: Ids of the record files written.
     written: set[str] = field(default_factory=set)
+
+    @property
+    def gave_up(self) -> dict[str, str]:
+        """Per service given up on: the reason its records give."""
+        return {service: unavailable_reason(error) for service, error in self.failures.items()}
 
     def note_reads(self, record_id: str, reads: Iterable[Slot], hits: Iterable[Slot]) -> None:
         """Remember that ``record_id`` read these cache entries (``hits`` from an earlier run)."""
