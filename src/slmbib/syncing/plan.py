@@ -104,9 +104,7 @@ class Standing:
 
     s2: Lookup
     arxiv: Lookup
-    #: The S2 keys still to ask (ids, or one title or name key).
-    s2_missing: tuple[str, ...]
-    #: The arXiv id still to ask, if any.
+    #: The arXiv id still to ask, if any (the S2 keys still to ask are :func:`s2_missing`'s).
     arxiv_missing: str | None
     #: Every cache entry read; an answer stored in one of them changes this standing.
     reads: frozenset[Slot]
@@ -247,7 +245,7 @@ def standing(
     """Where ``record``'s lookups stand; ``gave_up`` gives the reason of each service given up on,
     and once the run is ``finished`` what was not asked is unavailable."""
     cache = _Reading(read, plan)
-    s2_lookup, s2_missing = _s2_lookup(record, cache, _waiting(s2.SERVICE, gave_up, finished))
+    s2_lookup, _ = _s2_lookup(record, cache, _waiting(s2.SERVICE, gave_up, finished))
     known = record.identifiers.get("arxiv")
     if not known and s2_lookup.state == "found" and isinstance(s2_lookup.answer, Paper):
         known = s2_lookup.answer.identifiers.get("arxiv")
@@ -258,7 +256,6 @@ def standing(
     return Standing(
         s2_lookup,
         arxiv_lookup,
-        tuple(s2_missing),
         arxiv_missing,
         frozenset(cache.reads),
         frozenset(cache.hits),
