@@ -20,13 +20,13 @@ from typing import Any
 import bibtexparser
 import pytest
 
-from slmbib.enrich import sync
 from slmbib.export import export_bibliography
 from slmbib.identity import arxiv_doi
 from slmbib.latex import ascii_fold
 from slmbib.models import Record
 from slmbib.store import load_records
 from slmbib.survey import load_own
+from slmbib.syncing import sync
 
 from .replay_server import ReplayServer
 from .seeds import REPO

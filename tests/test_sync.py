@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from slmbib.cli import main
-from slmbib.enrich import sync
 from slmbib.listimport import import_lists
 from slmbib.models import Value
 from slmbib.store import load_records, locked, save_records
 from slmbib.survey import load_own
+from slmbib.syncing import sync
 
 from .replay_server import ReplayServer, synthetic_corpus
 from .seeds import REPO, SEED_000, SEED_001

@@ -48,14 +48,14 @@ _HOMES = {
     "records_as_json": "listing",
     "rekey_refs": "export",
     "render_readme": "render",
-    "sync": "enrich",
+    "sync": "syncing",
     # the record model
     "Link": "models",
     "Listing": "models",
     "Record": "models",
     "Value": "models",
     # options and results
-    "SyncOptions": "enrich",
+    "SyncOptions": "syncing",
     "AddResult": "add",
     "BibImportSummary": "bibread",
     "CheckResult": "check",
@@ -65,7 +65,7 @@ _HOMES = {
     "OwnWorks": "survey",
     "ReadmeUpdate": "survey",
     "RenderResult": "render",
-    "SyncResult": "enrich",
+    "SyncResult": "syncing",
     # errors
     "ApiError": "errors",
     "InputError": "errors",
@@ -125,7 +125,6 @@ if TYPE_CHECKING:
     from .add import AddResult, add_own, add_paper
     from .bibread import BibImportSummary, import_bib
     from .check import CheckResult, check_lists
-    from .enrich import SyncOptions, SyncResult, sync
     from .errors import (
         ApiError,
         InputError,
@@ -145,6 +144,7 @@ if TYPE_CHECKING:
     from .models import Link, Listing, Record, Value
     from .render import RenderResult, render_readme
     from .survey import OwnWorks, ReadmeUpdate, citation_block, cite_readme
+    from .syncing import SyncOptions, SyncResult, sync
 
 
 def __getattr__(name: str) -> Any:

@@ -57,16 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from . import s2
-from .enrich import (
-    SyncOptions,
-    SyncResult,
-    ask_by_text,
-    is_stale,
-    open_cache,
-    s2_client,
-    store_answers,
-    sync,
-)
+from .answers import Paper
 from .errors import InputErrors, SlmbibError
 from .identify import Identified, column_roles, identify, url_role
 from .identity import clean_doi, normalise_title, parse_arxiv_id
@@ -83,6 +74,9 @@ from .resolve import (
 )
 from .store import load_records, locked, require_refs, save_records
 from .survey import load_own, save_own
+from .syncing import SyncOptions, SyncResult, sync
+from .syncing.fetch import ask_by_text, open_cache, s2_client, store_answers
+from .syncing.plan import is_stale
 
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
 _MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s|$))+\s*")
@@ -307,7 +301,7 @@ class Line:
     #: The paper link a found line is placed by.
     link: Identified | None = None
     #: S2's paper, when found by title or name.
-    paper: s2.Paper | None = None
+    paper: Paper | None = None
     #: The earlier line a repeated one names again.
     repeats: Line | None = None
 
@@ -499,7 +493,7 @@ def _ask(
                 key = s2.name_key(normalise_title(line.query), None)
             service = s2.SERVICE if kind == "title" else s2.SEARCH
             cached = cache.get(service, key)
-            if cached is not None and not is_stale(cached, service, options, started):
+            if cached is not None and not is_stale(cached, options, started):
                 answer = cached.answer
             else:
                 service, answer = ask_by_text(client, key, probe)
@@ -523,7 +517,7 @@ def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> 
         )
     else:
         verdict = judge_name_matches(probe, answer)
-    if verdict.state != "found" or not isinstance(verdict.answer, s2.Paper):
+    if verdict.state != "found" or not isinstance(verdict.answer, Paper):
         line.status, line.detail = verdict.state, verdict.reason
         return
     paper = verdict.answer

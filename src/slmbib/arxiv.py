@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
@@ -42,6 +42,7 @@ import httpx
 from defusedxml.ElementTree import fromstring
 
 from . import remote
+from .answers import ArxivAnswer, Entry, Rejected
 from .errors import RefusedAnswer, UnusableAnswer
 from .identity import parse_arxiv_id
 from .pacing import PacedClient, ServiceClient, check_api_url
@@ -75,33 +76,6 @@ def _text(element: Element | None) -> str:
     return " ".join((element.text or "").split()) if element is not None else ""
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What slmbib reads from an arXiv entry, checked and cleaned (see :func:`entry_from_json`)."""
-
-    id: str
-    version: int | None = None
-    title: str = ""
-    authors: tuple[str, ...] = ()
-    #: ``YYYY-MM-DD`` as the feed gives it (the first ten characters of the timestamp).
-    published: str = ""
-    updated: str = ""
-    primary_class: str = ""
-    journal_ref: str = ""
-    doi: str = ""
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """arXiv's error entry naming one id (``incorrect id format for <id>``): its answer for that id."""
-
-    error: str
-
-
-Answer = Entry | Rejected | None
-
-
 def entry_from_json(data: Any) -> Entry:
     """An entry in :class:`Entry`'s field names as an :class:`Entry`; :class:`UnusableAnswer` if broken."""
     entry = remote.mapping(data, "an entry")
@@ -120,7 +94,7 @@ def entry_from_json(data: Any) -> Entry:
     )
 
 
-def answer_from_json(data: Any) -> Answer:
+def answer_from_json(data: Any) -> ArxivAnswer:
     """A cached answer (entry, ``{"error": ...}`` or ``null``) read back; UnusableAnswer if broken."""
     if data is None:
         return None
@@ -129,7 +103,7 @@ def answer_from_json(data: Any) -> Answer:
     return entry_from_json(data)
 
 
-def answer_to_json(answer: Answer) -> dict[str, Any] | None:
+def answer_to_json(answer: ArxivAnswer) -> dict[str, Any] | None:
     return None if answer is None else asdict(answer)
 
 
@@ -204,16 +178,18 @@ class ArxivClient(ServiceClient):
         interval: float = MIN_INTERVAL,
         timeout: float = 30.0,
         tries: int = 5,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network (an ``httpx.MockTransport`` in tests)."""
         self.api_url = check_api_url(api_url, "the arXiv API URL")
-        self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries)
+        self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries, transport=transport)
 
-    def fetch(self, ids: Sequence[str]) -> dict[str, Answer]:
+    def fetch(self, ids: Sequence[str]) -> dict[str, ArxivAnswer]:
         """Entries for well-formed base ids (at most :data:`IDS_PER_REQUEST`); ``None`` for unknown ones.
 
         An id that arXiv rejects by name is answered :class:`Rejected`.
         """
-        answers: dict[str, Answer] = {}
+        answers: dict[str, ArxivAnswer] = {}
         asking = list(dict.fromkeys(ids))
         doubted = False
         while asking:

@@ -4,7 +4,7 @@ Each row holds a service's answer to one lookup (a JSON document, ``null``
 for "not found") and the time it was fetched.  Rows are written one batch per
 transaction as answers arrive, so a killed run keeps every answer it had
 committed, and the next run asks only for what is missing or too old.
-How old is too old is the caller's decision (see ``enrich``).
+How old is too old is the caller's decision (see ``syncing.plan``).
 
 Answers go in and come out through one :class:`Codec` per service: the
 service module's own converter, so an answer read back (even one stored by an

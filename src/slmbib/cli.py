@@ -25,7 +25,7 @@ from .choices import FORMATS, ORDERS
 from .errors import SlmbibError, printable
 
 if TYPE_CHECKING:
-    from .enrich import SyncOptions
+    from .syncing import SyncOptions
 
 #: Cycle-collector thresholds while a command runs (Python's defaults: 700, 10, 10).  A
 #: command builds one large graph of long-lived records; with the defaults the collector
@@ -322,8 +322,8 @@ def _progress(ctx: click.Context) -> tuple[Callable[[int, int, str], None] | Non
 
 def _sync_options(given: dict[str, Any], only: tuple[str, ...] = ()) -> SyncOptions:
     """The options given on the command line; a value the library refuses is a usage error."""
-    from .enrich import SyncOptions
     from .errors import UsageError
+    from .syncing import SyncOptions
 
     try:
         return SyncOptions(only=only, **{name: value for name, value in given.items() if value is not None})
@@ -403,7 +403,7 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
     could not be reached (after saving what was fetched), and with --dry-run
     when something would change.
     """
-    from .enrich import sync
+    from .syncing import sync
 
     options = _sync_options(given, only=record_ids)
     progress, is_bar = _progress(ctx)

@@ -268,6 +268,7 @@ class PacedClient:
         tries: int = 5,
         backoff: float | None = None,
         max_retry_wait: float = 120.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.service = service
         self.pacer = Pacer(interval)
@@ -281,6 +282,7 @@ class PacedClient:
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
+            transport=transport,
         )
         # httpx has no total timeout: its connection pools (the direct one, and any proxy's from
         # the environment) are given the deadline backend, the one hook httpcore offers.

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from .arxiv import Entry
+from .answers import Entry, Paper
 from .identity import (
     DATE_FIELDS,
     FIELD_GROUPS,
@@ -59,7 +59,6 @@ from .identity import (
 )
 from .latex import ascii_fold
 from .models import Record, Value
-from .s2 import Paper
 
 #: Titles at least this similar (0..1, after normalisation) are the same title.
 SAME_TITLE = 0.9

@@ -29,8 +29,8 @@ Version 0.12 cannot do four things slmbib needs, handled here:
   :class:`~slmbib.pacing.PacedClient` (pacing, Retry-After, bounded retries).
 * ``get_papers`` drops the ``null`` entries of a batch answer, and with them
   the positions that S2 documents ("same size and same order as the requested
-  ids"); the requester keeps the raw answer so that each entry is matched to
-  the id that asked for it.
+  ids"); the requester hands it a stand-in for each ``null`` entry, so that
+  each entry is matched to the id that asked for it.
 * ``search_paper`` pastes the query into the query string unescaped, so ``&``,
   ``#``, ``+``, ``=`` and ``%`` in a title would corrupt the request; they are
   replaced by spaces (the match ignores punctuation anyway).
@@ -41,7 +41,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -51,6 +50,7 @@ from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
 from . import remote
+from .answers import S2_EXTERNAL_IDS, Paper
 from .errors import ApiError, SlmbibError, UnusableAnswer, keep_secret
 from .identity import is_doi, parse_arxiv_id
 from .pacing import PacedClient, ServiceClient, check_api_url
@@ -89,8 +89,6 @@ _WELL_FORMED = {
     "corpus_id": re.compile(r"\d+"),
     "acl": re.compile(r"[\w.-]+"),
 }
-#: S2 ``externalIds`` names of the same kinds.
-_EXTERNAL_IDS = {"CorpusId": "corpus_id", "ArXiv": "arxiv", "DOI": "doi", "ACL": "acl"}
 _QUERY_BREAKERS = re.compile(r"[&#+=%]")
 _API_KEY = re.compile(r"[\x21-\x7e]+")
 
@@ -130,49 +128,6 @@ def name_key(normalised_name: str, year: int | None) -> str:
     return f"name:{normalised_name}@{year or ''}"
 
 
-@dataclass(frozen=True)
-class Paper:
-    """What slmbib reads from an S2 paper, checked and cleaned (see :func:`paper_from_json`)."""
-
-    paper_id: str
-    #: Record identifier kinds S2 reveals (``s2``, ``corpus_id``, ``arxiv``, ``doi``, ``acl``).
-    identifiers: Mapping[str, str] = field(default_factory=dict)
-    title: str = ""
-    authors: tuple[str, ...] = ()
-    venue: str = ""
-    #: ``publicationVenue``'s name and type (``journal``, ``conference``, ...).
-    venue_name: str = ""
-    venue_type: str = ""
-    year: int | None = None
-    #: ``publicationDate``: a real calendar date ``YYYY-MM-DD``, or empty.
-    date: str = ""
-    journal_name: str = ""
-    journal_volume: str = ""
-    journal_pages: str = ""
-    publication_types: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The paper in S2's own shape (what the cache stores, read back by :func:`paper_from_json`)."""
-        ids = self.identifiers
-        external = {name: ids[kind] for name, kind in _EXTERNAL_IDS.items() if kind in ids}
-        return {
-            "paperId": self.paper_id,
-            "externalIds": external,
-            "title": self.title,
-            "authors": [{"name": name} for name in self.authors],
-            "venue": self.venue,
-            "publicationVenue": {"name": self.venue_name, "type": self.venue_type},
-            "year": self.year,
-            "publicationDate": self.date or None,
-            "journal": {
-                "name": self.journal_name,
-                "volume": self.journal_volume,
-                "pages": self.journal_pages,
-            },
-            "publicationTypes": list(self.publication_types),
-        }
-
-
 def paper_from_json(data: Any) -> Paper:
     """An S2 paper object as a :class:`Paper`; :class:`UnusableAnswer` unless it has S2's documented types."""
     paper = remote.mapping(data, "a paper")
@@ -181,7 +136,7 @@ def paper_from_json(data: Any) -> Paper:
         raise UnusableAnswer("paperId is not an S2 paper id")
     identifiers = {"s2": paper_id}
     external = remote.mapping(paper.get("externalIds"), "externalIds")
-    for name, kind in _EXTERNAL_IDS.items():
+    for name, kind in S2_EXTERNAL_IDS.items():
         value = external.get(name)
         value = str(remote.integer(value, name)) if isinstance(value, int) else remote.text(value, name)
         if value:
@@ -252,17 +207,22 @@ def _request_id(lookup_key: str) -> str:
     return _ID_FORMS[kind].format(value)
 
 
+#: What the requester hands the package for a batch position S2 answered ``null``: the package drops
+#: ``None`` entries, and with them the positions that say which id each paper answers.
+_NOT_FOUND: dict[str, Any] = {"paperId": ""}
+
+
 class _Requester(ApiRequester):  # type: ignore[misc]
     """The package's request step, sent through a :class:`PacedClient` (see the module docstring).
 
-    Each answer is converted into :class:`Paper` objects here, and kept in ``last_answer``; the
-    package is handed those papers in S2's shape, so its own parsing never sees what S2 sent.
+    Each answer is checked and converted into :class:`Paper` objects here, inside the paced
+    request (so an unusable answer is retried), and handed to the package in S2's own shape; the
+    package's objects carry it back in ``raw_data``, which :func:`_paper` reads.
     """
 
     def __init__(self, http: PacedClient) -> None:
         super().__init__(timeout=None, retry=False)
         self.http = http
-        self.last_answer: list[Paper | None] = []
 
     async def get_data_async(
         self, url: str, parameters: str, headers: dict[str, str], payload: dict[str, Any] | None = None
@@ -297,10 +257,14 @@ class _Requester(ApiRequester):  # type: ignore[misc]
         )
         if papers is None:
             raise ObjectNotFoundException("not found")
-        self.last_answer = papers
-        # The package builds its own objects from what it is handed: only the checked paper ids.
-        shaped = [None if paper is None else {"paperId": paper.paper_id} for paper in papers]
+        shaped = [_NOT_FOUND if paper is None else paper.to_json() for paper in papers]
         return shaped if expected is not None else {"data": shaped}
+
+
+def _paper(package_paper: Any) -> Paper | None:
+    """The checked paper the requester handed the package, back from the package's object."""
+    data = package_paper.raw_data
+    return paper_from_json(data) if data.get("paperId") else None
 
 
 class S2Client(ServiceClient):
@@ -314,21 +278,22 @@ class S2Client(ServiceClient):
         interval: float = 1.0,
         timeout: float = 30.0,
         tries: int = 5,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network (an ``httpx.MockTransport`` in tests)."""
         if api_key and not _API_KEY.fullmatch(api_key):
             # Never echo the key: the message names the variable only.
             raise SlmbibError("S2_API_KEY is not a valid API key (printable ASCII, no spaces)")
         if api_key:
             keep_secret(api_key)
-        self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries)
+        self.http = PacedClient(SERVICE, interval=interval, timeout=timeout, tries=tries, transport=transport)
         self._api = AsyncSemanticScholar(
             timeout=int(timeout),
             api_key=api_key or None,
             api_url=check_api_url(api_url, "the S2 API URL").rstrip("/"),
             retry=False,
         )
-        self._requester = _Requester(self.http)
-        self._api._requester = self._requester
+        self._api._requester = _Requester(self.http)
         # A loop of its own rather than asyncio.run(): run() installs a SIGINT handler that only
         # cancels the task, which sits in a blocking request or a Retry-After wait, so a first
         # Ctrl-C would be swallowed.  run_until_complete leaves Python's KeyboardInterrupt alone.
@@ -342,14 +307,13 @@ class S2Client(ServiceClient):
         """Look up at most :data:`BATCH_SIZE` id keys in one request; ``None`` for the unknown ones."""
         if not keys:
             return {}
-        self._requester.last_answer = []
         ids = [_request_id(k) for k in keys]
         try:
-            self._loop.run_until_complete(self._api.get_papers(ids, fields=list(FIELDS)))
+            papers = self._loop.run_until_complete(self._api.get_papers(ids, fields=list(FIELDS)))
         except ObjectNotFoundException:
             raise ApiError(SERVICE, self._batch_url, "the batch endpoint answered 404", 404) from None
-        answer = self._requester.last_answer
-        return dict(zip(keys, answer, strict=True))  # the requester checked the length
+        # The requester checked the length, and kept every position (see _NOT_FOUND).
+        return dict(zip(keys, map(_paper, papers), strict=True))
 
     def match(self, title: str) -> Paper | None:
         """S2's best title match for ``title`` (to be verified by the caller), or None."""
@@ -357,27 +321,26 @@ class S2Client(ServiceClient):
         if not query:
             return None
         try:
-            self._loop.run_until_complete(
+            found = self._loop.run_until_complete(
                 self._api.search_paper(query, fields=list(FIELDS), match_title=True)
             )
         except ObjectNotFoundException:
             return None
-        return self._requester.last_answer[0]
+        return _paper(found)
 
     def search(self, name: str, year: int | None = None) -> list[Paper]:
         """S2's most relevant papers for ``name`` (from ``year`` ± 1 when given), best first."""
         query = " ".join(_QUERY_BREAKERS.sub(" ", name).split())
         if not query:
             return []
-        self._requester.last_answer = []
         years = f"{year - 1}-{year + 1}" if year else None
         try:
-            self._loop.run_until_complete(
+            results = self._loop.run_until_complete(
                 self._api.search_paper(query, year=years, fields=list(FIELDS), limit=SEARCH_LIMIT)
             )
         except ObjectNotFoundException:
             return []
-        return [paper for paper in self._requester.last_answer if paper is not None]
+        return [paper for paper in map(_paper, results.items) if paper is not None]
 
     @property
     def _batch_url(self) -> str:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.enrich import sync
 from slmbib.export import export_bibliography
 from slmbib.models import Value
 from slmbib.store import load_records
+from slmbib.syncing import sync
 from slmbib.write import MAX_AUTHORS, MAX_TITLE
 
 from ..replay_server import ReplayServer
