@@ -87,11 +87,11 @@ def test_pinned_keys_of_merged_records_become_aliases_and_are_reported() -> None
 
 def test_a_bib_entry_is_found_again_by_its_key_and_title() -> None:
     listed = _record("name-foo", key="foo2024", title="Foo")
-    again = _record("\0bib1", source="bib", key="foo2024", title="{Foo}", year=2024)
+    again = _record("", source="bib", key="foo2024", title="{Foo}", year=2024)
     (merged,) = merge_records([listed, again], existing={"name-foo"}).records
     assert merged.id == "name-foo" and merged.get("year") == 2024
     # The same key on another paper is two papers (the clash is refused when keys are checked).
-    other = _record("\0bib2", source="bib", key="foo2024", title="Bar")
+    other = _record("", source="bib", key="foo2024", title="Bar")
     assert len(merge_records([listed, other], existing={"name-foo"}).records) == 2
 
 

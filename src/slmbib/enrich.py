@@ -538,10 +538,10 @@ class _Run:
         result.merged = merged.merged
         for record_id in self.targets:
             record = final.get(record_id) or self.records[record_id]
-            status = record.sync.get("status", "")
+            status, reason = (record.sync.status, record.sync.reason) if record.sync else ("", "")
             result.statuses[status] += 1
             if status != "resolved":
-                result.unresolved.append((record_id, status, record.sync.get("reason", "")))
+                result.unresolved.append((record_id, status, reason))
             result.conflicts.extend(f"{record_id}: {line}" for line in self.conflicts.get(record_id, ()))
             result.changed_values.extend(
                 f"{record_id}: {line}" for line in _changed_values(self.original[record_id], record)

@@ -47,6 +47,7 @@ from markdown_it.token import Token
 from .errors import InputError, InputErrors
 from .identify import Identified, badge_text, identify
 from .listitem import Item, Run, links_of, plain, read_item, split_authors
+from .models import LinkRole
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 YEAR_COLUMNS = ("year", "date")
@@ -662,7 +663,7 @@ def _split_at_breaks(runs: list[Run]) -> list[list[Run]]:
 def _names_paper(links: list[RawLink]) -> bool:
     for link in links:
         found = _identified(link.url, link.label, link.column)
-        if found.usable and (found.identifiers or found.role == "paper"):
+        if found.usable and (found.identifiers or found.role == LinkRole.PAPER):
             return True
     return False
 
