@@ -53,9 +53,9 @@ def _moved(before: dict[str, Record], after: dict[str, Record]) -> list[tuple[st
     for key, record in before.items():
         for old, new in zip(record.listings, after[key].listings, strict=True):
             for old_link, new_link in zip(old.links, new.links, strict=True):
-                assert old_link["url"] == new_link["url"]
-                if old_link["column"] != new_link["column"]:
-                    moves.append((old.name, old_link["url"], old_link["column"], new_link["column"]))
+                assert old_link.url == new_link.url
+                if old_link.column != new_link.column:
+                    moves.append((old.name, old_link.url, old_link.column, new_link.column))
     return moves
 
 
