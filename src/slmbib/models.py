@@ -91,18 +91,20 @@ class LinkRole(StrEnum):
 
 
 _Member = TypeVar("_Member", bound=StrEnum)
-_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {
-    kind: {member.value: member for member in kind} for kind in (Provenance, LinkRole)
+#: Each enum of a record file, by the words a message names it with, and its members by their text.
+_MEMBERS: dict[type[StrEnum], tuple[str, dict[str, StrEnum]]] = {
+    Provenance: ("source", {member.value: member for member in Provenance}),
+    LinkRole: ("link role", {member.value: member for member in LinkRole}),
 }
 
 
 def _member(kind: type[_Member], text: Any) -> _Member:
     """The member of ``kind`` a record file names; ValueError naming the valid ones otherwise."""
+    what, members = _MEMBERS[kind]
     # A dict lookup rather than kind(text): loading calls this for every field of every record.
-    found = _MEMBERS[kind].get(str(text))
+    found = members.get(str(text))
     if found is None:
-        valid = ", ".join(_MEMBERS[kind])
-        raise ValueError(f"{str(text)!r} is not a {kind.__name__.lower()}: one of {valid}")
+        raise ValueError(f"{str(text)!r} is no known {what} ({', '.join(members)})")
     return found  # type: ignore[return-value]
 
 
