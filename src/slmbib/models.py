@@ -3,7 +3,11 @@
 Everything outside this module (markdown rows, S2 and arXiv answers, BibTeX
 entries) is converted into these types once, at the edge, and every stage of
 the pipeline works on them.  Records are immutable; a stage that changes one
-returns a new one with :func:`dataclasses.replace`.
+returns a new one with :func:`dataclasses.replace`.  Where a value comes from
+(:class:`Provenance`) and what a link leads to (:class:`LinkRole`) are enums
+whose members are their text, so they compare, hash and format as the strings
+a record file holds.  A record not yet named (a list row or ``.bib`` entry on
+its way in) has the id ``''`` until the import names it.
 
 The on-disk form (``refs/papers/<id>.yaml``) is produced by
 :func:`Record.to_dict` and read back by :func:`Record.from_dict`; both keep a
