@@ -17,7 +17,7 @@ from slmbib.check import check_lists
 from slmbib.cli import main
 from slmbib.errors import SlmbibError
 from slmbib.listimport import import_lists
-from slmbib.models import Value
+from slmbib.models import ListedLink, Value
 from slmbib.render import render_readme
 from slmbib.store import load_records
 from slmbib.syncing import sync
@@ -85,7 +85,7 @@ def test_a_new_paper_is_synced_placed_and_rendered(project: Path, served: Replay
     assert record.fields["title"] == Value(OCTOPUS["title"], "arxiv")  # a preprint: arXiv's own details
     (listing,) = record.listings
     assert (listing.section, listing.name, listing.year) == (MOBILE, "Octopus v2", "2024")
-    assert listing.links == ({"column": "Paper", "url": "https://arxiv.org/abs/2404.01744"},)
+    assert listing.links == (ListedLink("Paper", "https://arxiv.org/abs/2404.01744"),)
 
     rendered = render_readme(refs, readme)
     assert rendered.changed == [MOBILE]
@@ -130,7 +130,7 @@ def test_a_paper_the_services_do_not_know_stays_placed_by_its_identifier(
         "On-device LLMs",
     )
     (listing,) = load_records(refs)[result.record_id].listings
-    assert listing.links == ({"column": "Paper", "url": "https://doi.org/10.1145/3643832.3661878"},)
+    assert listing.links == (ListedLink("Paper", "https://doi.org/10.1145/3643832.3661878"),)
 
 
 def test_a_paper_placed_under_an_unknown_id_is_not_searched_for_by_that_id(
@@ -141,7 +141,7 @@ def test_a_paper_placed_under_an_unknown_id_is_not_searched_for_by_that_id(
     )
     assert (result.status, result.name) == ("not_found", "doi:10.5555/3666122.1")
     assert [r.path.rsplit("/", 1)[-1] for r in served.requests if r.service == "s2"] == ["batch"]
-    assert "no title or name to search by" in load_records(project / "refs")[result.record_id].sync["reason"]
+    assert "no title or name to search by" in load_records(project / "refs")[result.record_id].sync.reason
 
 
 def test_unknown_section_is_refused_before_anything_is_asked(

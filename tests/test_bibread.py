@@ -162,6 +162,17 @@ def test_a_key_already_taken_by_another_paper_is_refused(project: Path) -> None:
     assert err.startswith(f"Error: clash.bib:1: citation key '{pinned}' is also claimed by record")
 
 
+def test_a_key_clash_of_two_entries_made_one_names_the_entry_the_record_was_made_from(project: Path) -> None:
+    """The entries are new records, not yet named: the first given survives and is named in the error."""
+    run("export", "survey.bib")
+    pinned = load_records(project / "refs")["arxiv-2402.14905"].key
+    entry = "title = {A Paper Only This File Has}, eprint = {2501.00001}"
+    (project / "clash.bib").write_text(f"@misc{{zfirst, {entry}}}\n\n@misc{{{pinned}, {entry}}}\n")
+    code, _, err = run("import", "clash.bib")
+    assert code == 1
+    assert err.startswith(f"Error: clash.bib:1: citation key '{pinned}' is also claimed by record"), err
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet=st.sampled_from(list('@{}=,"\\ \n#%abc1')), max_size=120))
 def test_any_bib_text_gives_entries_or_line_numbered_problems(tmp_path: Path, text: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from slmbib.check import CODES, Finding, check_lists
-from slmbib.models import Record, Value
+from slmbib.models import Record, SyncStatus, Value
 from slmbib.store import save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
@@ -435,7 +435,7 @@ def _synced(arxiv: str, title: str, year: int, source: str = "s2", **extra: obje
     fields = {"title": Value(title, source), "year": Value(year, source)}
     fields.update({name: Value(value, source) for name, value in extra.items()})
     return Record(
-        id=f"arxiv-{arxiv}", identifiers={"arxiv": arxiv}, fields=fields, sync={"status": "resolved"}
+        id=f"arxiv-{arxiv}", identifiers={"arxiv": arxiv}, fields=fields, sync=SyncStatus("resolved")
     )
 
 
@@ -468,7 +468,7 @@ def test_after_sync_year_title_and_unknown_identifier(tmp_path: Path) -> None:
             Record(
                 id="arxiv-2499.99999",
                 identifiers={"arxiv": "2499.99999"},
-                sync={"status": "not_found", "reason": "arXiv: no such id"},
+                sync=SyncStatus("not_found", "arXiv: no such id"),
             ),
             # The list itself is no evidence: a readme-provenance title is never compared.
             _synced("2203.02155", "Something Else Entirely", 2019, source="readme"),

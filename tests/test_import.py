@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from slmbib.errors import InputErrors
 from slmbib.listimport import import_lists, new_record_id
-from slmbib.models import Record, Value
+from slmbib.models import ListedLink, Record, Value
 from slmbib.readme import read_list
 from slmbib.store import load_records, save_records
 
@@ -266,7 +266,7 @@ def test_seed_000_placeholder_row_is_kept_and_flagged(project: Path) -> None:
     (record_id,) = _record_named(refs, "MobiLlama")
     record = load_records(refs)[record_id]
     assert record.flags == ("no-paper-link", "placeholder-link")
-    assert record.listings[0].links[1] == {"column": "Paper/Blog Link", "url": "URL"}
+    assert record.listings[0].links[1] == ListedLink("Paper/Blog Link", "URL")
 
 
 def test_reading_the_committed_refs_works(project: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -87,12 +88,29 @@ def test_pinned_keys_of_merged_records_become_aliases_and_are_reported() -> None
 
 def test_a_bib_entry_is_found_again_by_its_key_and_title() -> None:
     listed = _record("name-foo", key="foo2024", title="Foo")
-    again = _record("\0bib1", source="bib", key="foo2024", title="{Foo}", year=2024)
+    again = _record("", source="bib", key="foo2024", title="{Foo}", year=2024)
     (merged,) = merge_records([listed, again], existing={"name-foo"}).records
     assert merged.id == "name-foo" and merged.get("year") == 2024
     # The same key on another paper is two papers (the clash is refused when keys are checked).
-    other = _record("\0bib2", source="bib", key="foo2024", title="Bar")
+    other = _record("", source="bib", key="foo2024", title="Bar")
     assert len(merge_records([listed, other], existing={"name-foo"}).records) == 2
+
+
+def test_records_not_yet_named_rank_by_their_place_and_the_result_says_where_each_came_from() -> None:
+    """New records have no id yet (''): the merge tells them apart, and ranks them, by position."""
+    listed = _record("name-foo", title="Foo Bar Baz Qux")
+    plain = _record("", title="A Paper Listed Twice Here")
+    keyed = _record("", key="twice2024", title="A paper listed twice here", year=2024)
+    again = _record("", title="Foo Bar Baz Qux", year=2024)
+    result = merge_records([listed, plain, keyed, again], existing={"name-foo"})
+    # The existing record survives its group, then a keyed new one survives an unkeyed one.
+    assert result.origins == [0, 2] and result.united == [(0, 3), (2, 1)]
+    assert result.merged == [("name-foo", ""), ("", "")]
+    assert [r.key for r in result.records] == ["", "twice2024"] and result.records[0].get("year") == 2024
+    # Between new records of equal standing, the first given survives, whichever it is.
+    for order in ([plain, again], [again, plain]):
+        twin = replace(order[1], fields={**order[1].fields, "title": order[0].fields["title"]})
+        assert merge_records([order[0], twin]).origins == [0]
 
 
 def test_same_title_by_other_first_authors_is_two_papers() -> None:
@@ -200,3 +218,40 @@ def test_merging_is_idempotent_and_independent_of_order(
                 and one.identifiers.get("arxiv") == other.identifiers.get("arxiv") is not None
             ):
                 assert {one.identifiers.get("doi"), other.identifiers.get("doi")} >= {"10.1/a", "10.1/b"}
+
+
+# Found by random search: the second pass unites what the first made possible, all records new.
+_UNITED_IN_TWO_PASSES = [
+    {"title": "Quantization of Tiny Models Works", "first": "Ada Lovelace", "arxiv": "", "doi": "10.1/b",
+     "key": "k2", "source": "readme", "venue": ""},
+    {"title": "Small Language Models Are Useful", "first": "", "arxiv": "2401.00001", "doi": "10.1/b",
+     "key": "k1", "source": "readme", "venue": "NeurIPS"},
+    {"title": "Quantization of Tiny Models Works", "first": "Alan Turing", "arxiv": "2401.00001",
+     "doi": "10.48550/arXiv.2401.00001", "key": "", "source": "s2", "venue": "arXiv"},
+    {"title": "Quantization of Tiny Models Works", "first": "Ada Lovelace", "arxiv": "2401.00001",
+     "doi": "10.48550/arXiv.2401.00001", "key": "", "source": "readme", "venue": "NeurIPS"},
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@example(specs=_UNITED_IN_TWO_PASSES, named=0)
+@example(specs=_FIRST_AUTHOR_CHANGES, named=2)
+@given(st.lists(_spec, max_size=10), st.integers(0, 10))
+def test_new_records_merge_as_if_named_before_every_other_in_their_order(
+    specs: list[dict[str, str]], named: int
+) -> None:
+    """A new record (id '') ranks like one whose name sorts first, new records in the order given."""
+    records = [_from_spec(index, spec) for index, spec in enumerate(specs)]
+    old, new = records[:named], records[named:]
+    existing = {record.id for record in old}
+    unnamed = merge_records([*old, *(replace(record, id="") for record in new)], existing=existing)
+    stand_ins = [replace(record, id=f"0new{number:03d}") for number, record in enumerate(new)]
+    assert all(stand_in.id < record.id for stand_in in stand_ins for record in old)
+    given_ids = [record.id for record in old] + [record.id for record in stand_ins]
+    named_result = merge_records([*old, *stand_ins], existing=existing)
+    assert [replace(r, id=given_ids[o]) for r, o in zip(unnamed.records, unnamed.origins, strict=True)] == (
+        named_result.records
+    )
+    assert unnamed.origins == named_result.origins and unnamed.united == named_result.united
+    assert [(given_ids[kept], given_ids[gone]) for kept, gone in unnamed.united] == named_result.merged
+    assert unnamed.rekeyed == named_result.rekeyed

@@ -1152,7 +1152,7 @@ def _as_listed(refs: Path) -> dict[str, object]:
         record.id: (
             record.identifiers,
             sorted(
-                (x.section, x.name, x.year, sorted(x.cells.items()), sorted(y["url"] for y in x.links))
+                (x.section, x.name, x.year, sorted(x.cells.items()), sorted(y.url for y in x.links))
                 for x in record.listings
             ),
         )

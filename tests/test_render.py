@@ -12,7 +12,7 @@ import pytest
 from slmbib.check import check_lists
 from slmbib.errors import InputError, InputErrors
 from slmbib.listimport import import_lists
-from slmbib.models import Listing, Record, Value
+from slmbib.models import ListedLink, Listing, Record, Value
 from slmbib.readme import scan_text, split_cells
 from slmbib.render import render_readme
 from slmbib.store import load_records, save_records
@@ -53,9 +53,9 @@ def _moved(before: dict[str, Record], after: dict[str, Record]) -> list[tuple[st
     for key, record in before.items():
         for old, new in zip(record.listings, after[key].listings, strict=True):
             for old_link, new_link in zip(old.links, new.links, strict=True):
-                assert old_link["url"] == new_link["url"]
-                if old_link["column"] != new_link["column"]:
-                    moves.append((old.name, old_link["url"], old_link["column"], new_link["column"]))
+                assert old_link.url == new_link.url
+                if old_link.column != new_link.column:
+                    moves.append((old.name, old_link.url, old_link.column, new_link.column))
     return moves
 
 
@@ -74,7 +74,7 @@ def test_round_trip_gives_the_same_records(project: Path) -> None:
         key: replace(
             record,
             listings=tuple(
-                replace(x, links=tuple(dict(link, column="") for link in x.links)) for x in record.listings
+                replace(x, links=tuple(replace(link, column="") for link in x.links)) for x in record.listings
             ),
         )
         for key, record in _without_lines(before).items()
@@ -83,7 +83,7 @@ def test_round_trip_gives_the_same_records(project: Path) -> None:
         key: replace(
             record,
             listings=tuple(
-                replace(x, links=tuple(dict(link, column="") for link in x.links)) for x in record.listings
+                replace(x, links=tuple(replace(link, column="") for link in x.links)) for x in record.listings
             ),
         )
         for key, record in _without_lines(after).items()
@@ -173,7 +173,7 @@ def test_cli_check_flags_a_readme_out_of_date(project: Path) -> None:
         mobilellm,
         line=mobilellm.line + 1000,
         name="NewLM",
-        links=({"column": "Code", "url": "https://github.com/new/lm"},),
+        links=(ListedLink("Code", "https://github.com/new/lm"),),
     )
     save_records(refs, [Record(id="name-newlm", listings=(placed,))])
     code, _, err = run("--refs", str(project / "refs"), "render", "--check", str(readme))
@@ -261,7 +261,7 @@ def test_an_empty_region_gets_the_columns_of_its_listings(tmp_path: Path) -> Non
         name="MobileLLM",
         year="2024",
         cells={"Bit": "4-bit"},
-        links=({"column": "Paper", "url": "https://arxiv.org/abs/2402.14905"},),
+        links=(ListedLink("Paper", "https://arxiv.org/abs/2402.14905"),),
     )
     save_records(
         refs, [Record(id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,))]
@@ -317,7 +317,7 @@ def test_a_new_paper_in_a_list_section_takes_the_section_s_form(
         line=99,
         section="Papers",
         name="Tiny Models Think Big",
-        links=({"column": "pdf", "url": "https://arxiv.org/abs/2402.14905"},),
+        links=(ListedLink("pdf", "https://arxiv.org/abs/2402.14905"),),
     )
     fields = {
         "title": Value("Tiny Models Think Big", "s2"),

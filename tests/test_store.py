@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slmbib.errors import InputError, UsageError
-from slmbib.models import Link, Listing, Record, Value
+from slmbib.models import Link, LinkRole, ListedLink, Listing, Provenance, Record, SyncStatus, Value
 from slmbib.store import _WHOLE_SYNC_FILES as LARGE_BATCH
 from slmbib.store import (
     RECORD_CACHE,
@@ -70,6 +70,56 @@ def test_broken_record_names_file_and_line(tmp_path: Path, text: str, line: int,
     assert message in str(caught.value)
     assert str(caught.value).startswith(f"{papers / 'x.yaml'}:{line}: ") or "x.yaml:" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_the_typed_parts_of_a_record_are_written_as_the_plain_data_they_were() -> None:
+    """Sources and roles are enums, listed links and the sync outcome dataclasses: the file keeps its text."""
+    record = Record(
+        id="x",
+        links=(Link("https://github.com/a/b", LinkRole.CODE),),
+        listings=(Listing("a.md", 3, "A", "B", links=(ListedLink("Code", "https://github.com/a/b"),)),),
+        fields={"title": Value("T", Provenance.S2), "year": Value(2024, Provenance.MANUAL)},
+        sync=SyncStatus("resolved", "s2: found"),
+    )
+    plain = {
+        "id": "x",
+        "identifiers": {},
+        "links": [{"url": "https://github.com/a/b", "role": "code"}],
+        "listings": [
+            {
+                "source": "a.md",
+                "line": 3,
+                "section": "A",
+                "name": "B",
+                "links": [{"column": "Code", "url": "https://github.com/a/b"}],
+            }
+        ],
+        "fields": {"title": {"value": "T", "source": "s2"}, "year": {"value": 2024, "source": "manual"}},
+        "sync": {"status": "resolved", "reason": "s2: found"},
+        "override": {},
+    }
+    assert record.to_dict() == plain
+    assert dump_record(record) == yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=100_000)
+    # Whatever hands the dumper an enum member gets its text, never a tagged Python object.
+    assert dump_yaml({"source": Provenance.ARXIV, "role": LinkRole.PAPER}) == "source: arxiv\nrole: paper\n"
+    assert parse_record(dump_record(record), Path("papers/x.yaml")) == record
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("id: x\nfields:\n  title: {value: T, source: s3}\n", 2, "'s3' is no known source (readme, bib, "),
+        ("id: x\nlinks:\n- {url: 'https://a.org', role: homepage}\n", 2, "'homepage' is no known link role"),
+        ("id: x\nsync: {reason: why}\n", 2, "'sync' cannot be read: an entry misses 'status'"),
+    ],
+)
+def test_an_unknown_source_or_role_names_its_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "papers" / "x.yaml"
+    path.parent.mkdir()
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_records(tmp_path)
+    assert caught.value.line == line and message in str(caught.value), str(caught.value)
 
 
 @pytest.mark.parametrize("bad", ["../evil", "/abs", "a/b", "con", "", "UPPER", "x" * 200])

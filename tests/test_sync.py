@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from slmbib.cli import main
 from slmbib.listimport import import_lists
-from slmbib.models import Value
+from slmbib.models import SyncStatus, Value
 from slmbib.store import load_records, locked, save_records
 from slmbib.survey import load_own
 from slmbib.syncing import sync
@@ -56,7 +56,7 @@ def test_every_resolution_path(served: ReplayServer, tmp_path: Path) -> None:
 
     # An arXiv id: one S2 batch and one arXiv query; a published paper keeps its arXiv id.
     mobile = records["arxiv-2402.14905"]
-    assert mobile.sync["status"] == "resolved"
+    assert mobile.sync.status == "resolved"
     assert mobile.identifiers["arxiv"] == "2402.14905" and mobile.identifiers["s2"]
     assert mobile.fields["authors"] == Value(MOBILELLM["authors"], "arxiv")
     assert mobile.fields["title"] == Value(MOBILELLM["title"], "s2")
@@ -80,23 +80,22 @@ def test_every_resolution_path(served: ReplayServer, tmp_path: Path) -> None:
 
     # A real title and nothing else: S2's title match, verified, then arXiv through the id it reveals.
     stories = records["name-tinystories"]
-    assert stories.sync["status"] == "resolved" and stories.identifiers["arxiv"] == "2305.07759"
+    assert stories.sync.status == "resolved" and stories.identifiers["arxiv"] == "2305.07759"
     assert stories.fields["authors"] == Value(["Ronen Eldan", "Yuanzhi Li"], "arxiv")
     attention = records["name-attention"]  # the recorded match; arXiv has no entry for it here
-    assert attention.sync == {"status": "resolved", "reason": "s2: found; arxiv: no entry for 1706.03762"}
+    assert attention.sync == SyncStatus("resolved", "s2: found; arxiv: no entry for 1706.03762")
     assert attention.get("booktitle") == "Neural Information Processing Systems"
 
     # What is not there is not made up.
     flag = records["name-flag"]
-    assert flag.sync["status"] == "not_found" and "Marketing the Maple Leaf" in flag.sync["reason"]
+    assert flag.sync.status == "not_found" and "Marketing the Maple Leaf" in flag.sync.reason
     assert flag.identifiers == {} and set(flag.fields) == {"title"}
     alpaca = records["name-alpaca"]  # a name only: searched by it, and nothing found is taken
-    assert alpaca.sync["status"] == "not_found" and "names 'Alpaca' (2023)" in alpaca.sync["reason"]
+    assert alpaca.sync.status == "not_found" and "names 'Alpaca' (2023)" in alpaca.sync.reason
     ghost = records["arxiv-2401.99999"]
-    assert ghost.sync == {
-        "status": "not_found",
-        "reason": "s2: no paper for arxiv:2401.99999; arxiv: no entry for 2401.99999",
-    }
+    assert ghost.sync == SyncStatus(
+        "not_found", "s2: no paper for arxiv:2401.99999; arxiv: no entry for 2401.99999"
+    )
 
     # One batch for every id, one match per real title, one search per name, one arXiv query for all ids.
     assert sorted(served.ids_requested("s2")) == sorted(
@@ -139,7 +138,7 @@ def test_title_matches_that_may_be_wrong_are_rejected(
     sync(refs, options(served, tmp_path / "cache.sqlite"))
     synced = load_records(refs)["name-x"]
     assert any(r.path.endswith("/search/match") for r in served.requests)
-    assert synced.sync["status"] == status and why in synced.sync["reason"]
+    assert synced.sync.status == status and why in synced.sync.reason
     assert (synced.identifiers, synced.fields) == (original.identifiers, original.fields)
     assert served.count("arxiv") == 0
 
@@ -333,9 +332,9 @@ def test_rows_known_only_by_a_name_are_found_by_it_and_never_by_a_wrong_paper(
     result = sync(make_refs(tmp_path, records), options(replay_server, tmp_path / "cache.sqlite"))
     got = load_records(tmp_path / "refs")
     lamini, qlora = got["name-lamini"], got["doi-qlora"]
-    assert lamini.sync["status"] == "resolved" and lamini.identifiers["arxiv"] == LAMINI["arxiv_id"]
+    assert lamini.sync.status == "resolved" and lamini.identifiers["arxiv"] == LAMINI["arxiv_id"]
     assert lamini.fields["authors"] == Value(LAMINI["authors"], "arxiv")
-    assert qlora.sync["status"] == "resolved" and qlora.identifiers["arxiv"] == QLORA["arxiv_id"]
+    assert qlora.sync.status == "resolved" and qlora.identifiers["arxiv"] == QLORA["arxiv_id"]
     assert qlora.get("title") == QLORA["title"] and qlora.get("booktitle") == QLORA["venue"]
     assert qlora.identifiers["doi"] == "10.5555/3666122.3666563"  # kept: the listed id is not lost
     for wrong, status, why in [
@@ -344,9 +343,9 @@ def test_rows_known_only_by_a_name_are_found_by_it_and_never_by_a_wrong_paper(
         ("name-alpaca", "not_found", "names 'Alpaca' (2023) (plain words"),
         ("name-gravity", "not_found", "S2's first result is 'Explanation of Gravity Hill of Mainpat"),
     ]:
-        assert got[wrong].sync["status"] == status and why in got[wrong].sync["reason"], wrong
+        assert got[wrong].sync.status == status and why in got[wrong].sync.reason, wrong
         assert set(got[wrong].identifiers) <= {"doi"} and "authors" not in got[wrong].fields
-    assert all(t in got["name-orca"].sync["reason"] for t in ("Progressive", "Serving"))  # both named
+    assert all(t in got["name-orca"].sync.reason for t in ("Progressive", "Serving"))  # both named
     # One batch for the two DOIs (404s both), then one search per name, each narrowed to its year ± 1.
     assert sorted(replay_server.ids_requested("s2")) == [
         "DOI:10.5555/3666122.3666563",
@@ -379,7 +378,7 @@ def test_the_seed_rows_lamini_and_qlora_resolve_by_name(replay_server: ReplaySer
     sync(refs, options(replay_server, tmp_path / "cache.sqlite", only=targets))
     got = load_records(refs)
     assert [got[t].get("title") for t in targets[:2]] == [LAMINI["title"], QLORA["title"]]
-    assert [got[t].sync["status"] for t in targets] == ["resolved", "resolved", "not_found", "not_found"]
+    assert [got[t].sync.status for t in targets] == ["resolved", "resolved", "not_found", "not_found"]
 
 
 def test_dry_run_prints_the_diff_writes_nothing_and_exits_1(served: ReplayServer, tmp_path: Path) -> None:
@@ -451,8 +450,8 @@ def test_an_unreachable_service_fails_fast_and_keeps_what_was_fetched(
     assert "records not synced: arxiv-2401.02385, arxiv-2401.99999, arxiv-2402.14905 and 3 more" in error
     records = load_records(refs)
     mobile = records["arxiv-2402.14905"]  # S2's answer is kept; arXiv's part waits for the next run
-    assert mobile.sync["status"] == "unavailable" and mobile.fields["authors"].source == "s2"
-    assert mobile.sync["reason"].startswith("s2: found; arxiv: unavailable: cannot connect")
+    assert mobile.sync.status == "unavailable" and mobile.fields["authors"].source == "s2"
+    assert mobile.sync.reason.startswith("s2: found; arxiv: unavailable: cannot connect")
 
     both = cli_args(served, refs, tmp_path / "c.sqlite", "--refresh", "--s2-api-url", closed)
     started = time.monotonic()
@@ -526,7 +525,7 @@ def test_the_survey_record_is_synced_in_its_own_file(replay_server: ReplayServer
     result = sync(refs, options(replay_server, tmp_path / "cache.sqlite"))
     synced = load_own(refs)["survey"]
     assert synced.identifiers["doi"] == "10.1145/3768165"
-    assert synced.get("arxiv_primary_class") == "cs.CL" and synced.sync["status"] == "resolved"
+    assert synced.get("arxiv_primary_class") == "cs.CL" and synced.sync.status == "resolved"
     # Its hand-entered values stay, with their groups; S2's published version is reported.
     assert synced.fields["entry_type"] == Value("preprint", "manual") and "journal" not in synced.fields
     assert synced.fields["year"] == Value(2024, "manual") and "month" not in synced.fields

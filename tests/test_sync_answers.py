@@ -162,7 +162,7 @@ def test_applying_the_same_answers_twice_changes_nothing() -> None:
     assert once.record == twice.record
     assert once.record.identifiers["arxiv"] == "2304.05376" and "authors_truncated" not in once.record.fields
     kept = apply(once.record, Lookup("unavailable", reason="down"), Lookup("unavailable", reason="down"))
-    assert kept.record.fields == once.record.fields and kept.record.sync["status"] == "unavailable"
+    assert kept.record.fields == once.record.fields and kept.record.sync.status == "unavailable"
 
 
 def test_only_well_formed_ids_go_into_an_s2_batch() -> None:

@@ -97,7 +97,7 @@ def run(tmp_path: Path, s2_handler: Handler, arxiv_handler: Handler) -> tuple[di
 
 def test_records_are_enriched_from_a_recorded_s2_batch_and_arxiv_feed(tmp_path: Path) -> None:
     found, result = run(tmp_path, s2_batch, arxiv_query)
-    assert {rid: r.sync["status"] for rid, r in found.items()} == dict.fromkeys(found, "resolved")
+    assert {rid: r.sync.status for rid, r in found.items()} == dict.fromkeys(found, "resolved")
     # S2 answered null for the arXiv id: the record takes arXiv's entry.
     heat = found["a-heat-bath"]
     assert heat.get("title") == "Heat-bath random walks with Markov bases"
@@ -121,7 +121,7 @@ def test_a_429_is_waited_out_and_asked_again(tmp_path: Path) -> None:
         return httpx.Response(429, stream=Body(S2_TOO_MANY), headers={"Retry-After": "0"})
 
     found, result = run(tmp_path, faulty(too_many, s2_batch), arxiv_query)
-    assert {r.sync["status"] for r in found.values()} == {"resolved"}
+    assert {r.sync.status for r in found.values()} == {"resolved"}
     assert result.requests == {"s2": 2, "arxiv": 1}
 
 
@@ -130,7 +130,7 @@ def test_a_dropped_connection_is_asked_again(tmp_path: Path) -> None:
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
 
     found, result = run(tmp_path, s2_batch, faulty(dropped, arxiv_query))
-    assert found["a-heat-bath"].sync["status"] == "resolved"
+    assert found["a-heat-bath"].sync.status == "resolved"
     assert result.requests == {"s2": 1, "arxiv": 2}
 
 
@@ -140,8 +140,8 @@ def test_a_service_that_keeps_dropping_leaves_its_records_unavailable(tmp_path: 
 
     found, result = run(tmp_path, s2_batch, faulty(dropped, arxiv_query, times=5))
     heat = found["a-heat-bath"]
-    assert heat.sync["status"] == "unavailable" and "gave up after 5 tries" in heat.sync["reason"]
-    assert {found[rid].sync["status"] for rid in ("b-did", "c-microfinance", "d-audits")} == {"resolved"}
+    assert heat.sync.status == "unavailable" and "gave up after 5 tries" in heat.sync.reason
+    assert {found[rid].sync.status for rid in ("b-did", "c-microfinance", "d-audits")} == {"resolved"}
     (failure,) = result.errors
     assert failure.service == "arxiv" and failure.unsynced == ("a-heat-bath",)
 

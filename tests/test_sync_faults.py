@@ -170,7 +170,7 @@ def test_a_lasting_fault_is_one_clear_error_and_keeps_what_was_fetched(
     records = load_records(refs)  # refs/ is whole
     other = "arxiv" if service == "s2" else "s2"
     assert any(v.source == other for r in records.values() for v in r.fields.values())
-    assert {r.sync["status"] for r in records.values()} >= {"unavailable"}
+    assert {r.sync.status for r in records.values()} >= {"unavailable"}
 
     rerun = CliRunner().invoke(main, cli_args(served, refs, cache))  # the service is back
     assert rerun.exit_code == 0, rerun.stderr

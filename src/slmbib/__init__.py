@@ -51,8 +51,12 @@ _HOMES = {
     "sync": "syncing",
     # the record model
     "Link": "models",
+    "LinkRole": "models",
+    "ListedLink": "models",
     "Listing": "models",
+    "Provenance": "models",
     "Record": "models",
+    "SyncStatus": "models",
     "Value": "models",
     # options and results
     "SyncOptions": "syncing",
@@ -91,9 +95,12 @@ __all__ = [
     "KeyChange",
     "KeyClashError",
     "Link",
+    "LinkRole",
+    "ListedLink",
     "Listing",
     "LockedError",
     "OwnWorks",
+    "Provenance",
     "ReadmeUpdate",
     "Record",
     "RenderResult",
@@ -102,6 +109,7 @@ __all__ = [
     "SyncFailure",
     "SyncOptions",
     "SyncResult",
+    "SyncStatus",
     "UnknownRecordError",
     "UsageError",
     "Value",
@@ -141,7 +149,7 @@ if TYPE_CHECKING:
     from .keys import KeyChange
     from .listimport import ImportSummary, import_lists
     from .listing import list_records, records_as_json
-    from .models import Link, Listing, Record, Value
+    from .models import Link, LinkRole, ListedLink, Listing, Provenance, Record, SyncStatus, Value
     from .render import RenderResult, render_readme
     from .survey import OwnWorks, ReadmeUpdate, citation_block, cite_readme
     from .syncing import SyncOptions, SyncResult, sync

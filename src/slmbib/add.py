@@ -63,7 +63,7 @@ from .identify import Identified, column_roles, identify, url_role
 from .identity import clean_doi, normalise_title, parse_arxiv_id
 from .listimport import new_record_id, project_root
 from .merge import identity_keys, listed_name_key
-from .models import Link, Listing, Record, Value
+from .models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
 from .readme import read_document, scan_text
 from .resolve import (
     MIN_TITLE_WORDS,
@@ -113,7 +113,7 @@ def paper_link(text: str) -> Identified:
     else:
         url = written
     found = identify(url)
-    if not (found.usable and found.role == "paper" and found.identifiers):
+    if not (found.usable and found.role == LinkRole.PAPER and found.identifiers):
         raise SlmbibError(
             f"{text!r} is no arXiv id, DOI or paper URL with an identifier"
             " (arXiv, DOI, ACL Anthology, OpenReview, PMLR)"
@@ -152,7 +152,7 @@ def _add(
 ) -> list[AddResult]:
     """Place each ``(link, name, as written)`` in ``section`` (see the module contract), then sync them."""
     probes = [
-        Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+        Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, LinkRole.PAPER),))
         for link, _, _ in papers
     ]
     results = []
@@ -173,7 +173,7 @@ def _add(
                     line=line,
                     section=section,
                     name=result.name,
-                    links=({"column": column, "url": link.url},),
+                    links=(ListedLink(column, link.url),),
                 )
                 links = record.links if probe.links[0] in record.links else (*record.links, *probe.links)
                 record = replace(record, listings=(*record.listings, listing), links=links)
@@ -198,7 +198,7 @@ def add_own(refs: Path, paper: str, options: SyncOptions | None = None) -> tuple
     Returns its record id, whether it was created, and the sync's result.
     """
     link = paper_link(paper)
-    probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+    probe = Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, LinkRole.PAPER),))
     with locked(refs):
         works = load_own(refs)
         existing = _same_paper(probe, works.values())
@@ -236,11 +236,13 @@ def _same_paper(probe: Record, records: Iterable[Record]) -> Record | None:
 def _paper_column(listings: Sequence[Listing]) -> str:
     """Where the section's rows keep their paper links: the column most of them use."""
     columns = Counter(
-        link["column"] for listing in listings for link in listing.links if url_role(link["url"]) == "paper"
+        link.column for listing in listings for link in listing.links if url_role(link.url) == LinkRole.PAPER
     )
     if columns:
         return columns.most_common(1)[0][0]
-    asking = [link["column"] for x in listings for link in x.links if "paper" in column_roles(link["column"])]
+    asking = [
+        link.column for x in listings for link in x.links if LinkRole.PAPER in column_roles(link.column)
+    ]
     return asking[0] if asking else "Paper"
 
 
@@ -263,9 +265,13 @@ def _finish(refs: Path, probe: Record, result: AddResult, *, named: bool, table:
         record = _same_paper(probe, records.values())
         if record is None:
             return
-        result.record_id, result.status = record.id, record.sync.get("status", "")
-        title = str(record.get("title") or "") if record.provenance("title") not in (None, "readme") else ""
-        year = record.get("year") if record.provenance("year") not in (None, "readme") else None
+        result.record_id, result.status = record.id, record.sync.status if record.sync else ""
+        title = (
+            str(record.get("title") or "")
+            if record.provenance("title") not in (None, Provenance.README)
+            else ""
+        )
+        year = record.get("year") if record.provenance("year") not in (None, Provenance.README) else None
         if not result.placed:
             return
         listings = []
@@ -363,11 +369,13 @@ def _probe(line: Line) -> tuple[str, Record]:
         link = None
     if link is not None:
         line.link = link
-        return "id", Record(id="", identifiers=dict(link.identifiers), links=(Link(link.url, "paper"),))
+        return "id", Record(
+            id="", identifiers=dict(link.identifiers), links=(Link(link.url, LinkRole.PAPER),)
+        )
     if re.match(r"https?://", line.query):
         return "url", Record(id="")
     if len(normalise_title(line.query).split()) >= MIN_TITLE_WORDS:
-        return "title", Record(id="", fields={"title": Value(line.query, "readme")})
+        return "title", Record(id="", fields={"title": Value(line.query, Provenance.README)})
     return "name", Record(id="", listings=(Listing(source="", line=0, section="", name=line.query),))
 
 
@@ -455,7 +463,7 @@ def check_papers(
         if line.status == "found" and not line.record_id and line.link is not None:
             # The record it becomes: one refs/ has without a row (from a .bib, say), or a new one.
             probe = Record(
-                id="", identifiers=dict(line.link.identifiers), links=(Link(line.link.url, "paper"),)
+                id="", identifiers=dict(line.link.identifiers), links=(Link(line.link.url, LinkRole.PAPER),)
             )
             existing = _same_paper(probe, records.values())
             line.record_id = existing.id if existing else new_record_id(probe, taken)
@@ -534,7 +542,9 @@ def _judge(line: Line, kind: str, probe: Record, answer: Any, known: _Known) -> 
         line.detail = f"S2's paper {paper.title!r} has no arXiv id, DOI or ACL id to list it by"
         return
     line.paper = paper
-    found = Record(id="", identifiers={**ids, **line.link.identifiers}, links=(Link(line.link.url, "paper"),))
+    found = Record(
+        id="", identifiers={**ids, **line.link.identifiers}, links=(Link(line.link.url, LinkRole.PAPER),)
+    )
     values, _ = s2_fields(paper)
     title = str(values.get("title", ""))
     if known.settle(line, identity_keys(found)):

@@ -3,7 +3,7 @@
 :meth:`ArxivClient.fetch` asks for up to :data:`IDS_PER_REQUEST` ids in one
 ``id_list`` query (with ``max_results`` equal to the number of ids: the API's
 default of 10 would silently cut the answer) and returns, per id without its
-version, the entry as a plain dict or ``None`` when arXiv has no such paper.
+version, the :class:`Entry` or ``None`` when arXiv has no such paper.
 
 What the API does, from its manual and recorded answers (see the fixtures'
 PROVENANCE.md), and how it is handled:

@@ -42,7 +42,7 @@ from .keys import check_key, check_pinned
 from .latex import clean, split_names
 from .listimport import new_record_id
 from .merge import merge_records
-from .models import Link, Record, Value
+from .models import Link, Provenance, Record, Value
 from .store import RecordChanges, load_records, locked, save_records
 from .write import MONTHS, VERBATIM_FIELDS, safe_doi
 
@@ -422,12 +422,12 @@ def _month(value: str) -> int:
 
 
 def entry_record(entry_type: str, key: str, written: Mapping[str, str]) -> Record:
-    """A provisional record (id still to be given) for one entry's fields (name: LaTeX)."""
+    """A provisional record (not yet named: id '') for one entry's fields (name: LaTeX)."""
     values = {name.lower(): value for name, value in written.items()}
     fields: dict[str, Value] = {}
 
     def keep(name: str, value: Any) -> None:
-        fields[name] = Value(value, "bib")
+        fields[name] = Value(value, Provenance.BIB)
 
     for bib_name, name in _TEXT_FIELDS.items():
         value = values.get(bib_name, "")
@@ -475,10 +475,10 @@ def _as_written(
 ) -> Record:
     """``record`` with the entry itself, for the exporter to write back whole."""
     fields = dict(record.fields)
-    fields["bib_type"] = Value(entry.entry_type, "bib")
-    fields["bib_fields"] = Value([[name, value] for name, value in values.items()], "bib")
+    fields["bib_type"] = Value(entry.entry_type, Provenance.BIB)
+    fields["bib_fields"] = Value([[name, value] for name, value in values.items()], Provenance.BIB)
     if preambles:
-        fields["bib_preamble"] = Value(list(preambles), "bib")
+        fields["bib_preamble"] = Value(list(preambles), Provenance.BIB)
     return replace(record, fields=fields)
 
 
@@ -531,7 +531,7 @@ def import_bib(refs: Path, paths: list[Path]) -> BibImportSummary:
                     f"{where}: key {record.key!r} is used twice (first at {first}): skipped"
                 )
                 continue
-            incoming.append((where, replace(record, id=f"\0bib{len(incoming):06d}")))
+            incoming.append((where, record))
     if problems:
         raise InputErrors(problems)
 
@@ -540,17 +540,21 @@ def import_bib(refs: Path, paths: list[Path]) -> BibImportSummary:
         result = merge_records(
             [*before.values(), *(record for _, record in incoming)], existing=before.keys()
         )
-        where_of = {record.id: where for where, record in incoming}
-        # Where each resulting record came from in the files, to name it in a key clash.
-        origin = {kept: where_of[removed] for kept, removed in result.merged if removed in where_of}
+        # Entries are new records, not yet named: the merge tells them by their place in its input.
+        where_at = {len(before) + number: where for number, (where, _) in enumerate(incoming)}
+        united_at = {kept: where_at[gone] for kept, gone in result.united if gone in where_at}
+        # Where each resulting record came from in the files, to name it in a key clash: a new
+        # record's own entry, an existing record the last entry united into it.
+        origin: dict[str, str] = {}
         taken = set(before)
         final = []
-        for record in result.records:
-            if record.id.startswith("\0"):
-                provisional = record.id
+        for record, position in zip(result.records, result.origins, strict=True):
+            if not record.id:
                 record = replace(record, id=new_record_id(record, taken))
-                origin.setdefault(record.id, where_of[provisional])
                 taken.add(record.id)
+            entry = where_at.get(position) or united_at.get(position)
+            if entry:
+                origin[record.id] = entry
             final.append(record)
         try:
             check_pinned(final)

@@ -39,7 +39,7 @@ from .identity import arxiv_year, family_name, name_key, normalise_title, year_i
 from .latex import author_list
 from .listimport import record_from_row
 from .merge import conflict, identity_keys, listed_name_key, paper_url_key
-from .models import Record
+from .models import LinkRole, Provenance, Record
 from .readme import Row, nothing_read, read_document, scan_text, split_lines
 from .store import load_records
 
@@ -162,7 +162,7 @@ def _check_file(path: Path, shown: str, index: _RecordIndex) -> list[Finding]:
     if not scan.rows:
         empty = nothing_read(text, shown)
         findings.append(finding(shown, empty.line, "unreadable-line", empty.message))
-    provisional = {row.line: record_from_row(row, "row")[0] for row in scan.rows}
+    provisional = {row.line: record_from_row(row)[0] for row in scan.rows}
     for row in scan.rows:
         findings.extend(_link_findings(row))
         if row.missing:
@@ -231,20 +231,20 @@ def _column_findings(row: Row) -> Iterable[Finding]:
     if not row.columns:
         return
     targets = place_links(row.columns, [(link.column, link.url) for link in row.links], row.cells.keys())
-    paper_columns = [column for column in row.columns[1:] if "paper" in column_roles(column)]
+    paper_columns = [column for column in row.columns[1:] if LinkRole.PAPER in column_roles(column)]
     for link, target in zip(row.links, targets, strict=True):
         role = url_role(link.url)
-        in_paper_column = "paper" in column_roles(link.column)
-        if target != link.column and role == "paper":
+        in_paper_column = LinkRole.PAPER in column_roles(link.column)
+        if target != link.column and role == LinkRole.PAPER:
             message = f"the paper link {link.url} is under {link.column!r}; the {target!r} column is empty"
             yield finding(row.source, row.line, "misplaced-paper-link", message)
         elif target != link.column:
             message = f"{role} link {link.url} is under {link.column!r}; its column {target!r} is empty"
             yield finding(row.source, row.line, "misplaced-link", message)
-        elif role == "paper" and paper_columns and not in_paper_column:
+        elif role == LinkRole.PAPER and paper_columns and not in_paper_column:
             message = f"paper link {link.url} is under {link.column!r}, not under {paper_columns[0]!r}"
             yield finding(row.source, row.line, "stray-paper-link", message)
-        elif role in ("code", "model", "data") and in_paper_column:
+        elif role in (LinkRole.CODE, LinkRole.MODEL, LinkRole.DATA) and in_paper_column:
             message = f"{role} link {link.url} is under {link.column!r}: it is not a paper"
             yield finding(row.source, row.line, "not-a-paper-link", message)
 
@@ -327,7 +327,7 @@ def _copy_findings(rows: Sequence[Row]) -> Iterable[Finding]:
             )
             yield finding(copy.source, copy.line, "copied-links", message)
         elif urls[first_line].keys() == urls[second_line].keys() or any(
-            url_role(url) in ("paper", "model") for url in shared_urls
+            url_role(url) in (LinkRole.PAPER, LinkRole.MODEL) for url in shared_urls
         ):
             message = (
                 f"{second.name!r} shares {', '.join(shared_urls)} with {first.name!r} (line {first.line})"
@@ -409,14 +409,14 @@ class _RecordIndex:
 
 
 def _synced_findings(row: Row, provisional: Record, record: Record) -> Iterable[Finding]:
-    if record.sync.get("status") == "not_found" and provisional.identifiers:
+    if record.sync is not None and record.sync.status == "not_found" and provisional.identifiers:
         ids = ", ".join(f"{kind} {value}" for kind, value in provisional.identifiers.items())
-        reason = record.sync.get("reason", "")
+        reason = record.sync.reason
         message = f"no service knows {ids}" + (f" ({reason})" if reason else "")
         yield finding(row.source, row.line, "unknown-identifier", message)
     year_source = record.provenance("year")
     written = year_in(row.year)
-    if written is not None and year_source not in (None, "readme"):
+    if written is not None and year_source not in (None, Provenance.README):
         paper_year = str(record.get("year"))
         accepted = {paper_year, str(arxiv_year(record.identifiers.get("arxiv", "")))}
         if str(written) not in accepted:
@@ -424,7 +424,7 @@ def _synced_findings(row: Row, provisional: Record, record: Record) -> Iterable[
             yield finding(row.source, row.line, "year-mismatch", message)
     title_source = record.provenance("title")
     title = str(record.get("title") or "")
-    if title and title_source not in (None, "readme") and not _close_to_title(row, title, record):
+    if title and title_source not in (None, Provenance.README) and not _close_to_title(row, title, record):
         message = f"{row.name!r} is far from the paper's title {title!r} ({title_source}): is the link right?"
         yield finding(row.source, row.line, "title-mismatch", message)
 
@@ -441,7 +441,7 @@ def _close_to_title(row: Row, title: str, record: Record) -> bool:
         return SequenceMatcher(None, " ".join(_words(row.name)), " ".join(_words(title))).ratio() >= 0.7
     words = _name_words(row.name)
     if "et" in _words(row.name) and "al" in _words(row.name):
-        latex = record.provenance("authors") == "bib"
+        latex = record.provenance("authors") == Provenance.BIB
         surnames = {
             name_key(family_name(str(author), latex=latex)) for author in author_list(record.get("authors"))
         }

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
-from .models import is_usable_url
+from .models import LinkRole, is_usable_url
 
 #: Query parameters that only track where a click came from.
 _TRACKING = re.compile(r"^(utm_.*|tab|ref|ref_src|source|fbclid|gclid|s|sharing)$")
@@ -53,7 +53,7 @@ _ACL_OLD_JOURNALS = {"Q", "J"}
 @dataclass(frozen=True)
 class Identified:
     url: str
-    role: str
+    role: LinkRole
     identifiers: dict[str, str] = field(default_factory=dict)
     #: arXiv version pinned in the link (3 for ``.../2306.17256v3``), if any.
     arxiv_version: int | None = None
@@ -125,26 +125,26 @@ def _without_tracking(parts: SplitResult) -> str:
 
 #: Words of a label or column header that name a role, strongest first.
 _ROLE_HINTS = (
-    ("code", ("code", "github")),
-    ("data", ("data",)),
-    ("model", ("model", "hf", "huggingface", "checkpoint")),
-    ("blog", ("blog",)),
-    ("project", ("website", "project", "homepage", "page", "demo")),
-    ("paper", ("paper", "pdf", "link")),
+    (LinkRole.CODE, ("code", "github")),
+    (LinkRole.DATA, ("data",)),
+    (LinkRole.MODEL, ("model", "hf", "huggingface", "checkpoint")),
+    (LinkRole.BLOG, ("blog",)),
+    (LinkRole.PROJECT, ("website", "project", "homepage", "page", "demo")),
+    (LinkRole.PAPER, ("paper", "pdf", "link")),
 )
 #: Roles a URL's host decides alone, and which a table keeps in a column of their own.
-_COLUMN_ROLES = ("paper", "code", "model", "data")
+_COLUMN_ROLES = (LinkRole.PAPER, LinkRole.CODE, LinkRole.MODEL, LinkRole.DATA)
 
 
-def _role_from_words(*words: str) -> str:
+def _role_from_words(*words: str) -> LinkRole:
     text = " ".join(words).lower()
     for role, hints in _ROLE_HINTS:
         if any(hint in text for hint in hints):
             return role
-    return "other"
+    return LinkRole.OTHER
 
 
-def column_roles(column: str) -> frozenset[str]:
+def column_roles(column: str) -> frozenset[LinkRole]:
     """The roles a column header asks for: ``Paper/Blog Link`` -> paper and blog.
 
     "link" alone names no role here: ``Code Link`` is a code column.
@@ -157,10 +157,10 @@ def column_roles(column: str) -> frozenset[str]:
     )
 
 
-def url_role(url: str) -> str:
-    """The role ``url`` has whatever column it sits in; '' when only its column could tell."""
+def url_role(url: str) -> LinkRole | None:
+    """The role ``url`` has whatever column it sits in; None when only its column could tell."""
     found = identify(url)
-    return found.role if found.usable and found.role != "other" else ""
+    return found.role if found.usable and found.role != LinkRole.OTHER else None
 
 
 def place_links(
@@ -176,7 +176,7 @@ def place_links(
     asks = {column: column_roles(column) for column in header[1:]}
     roles = [url_role(url) for _, url in links]
 
-    def home(role: str) -> str:
+    def home(role: LinkRole | None) -> str:
         if role not in _COLUMN_ROLES:
             return ""
         return next((column for column in asks if role in asks[column]), "")
@@ -201,19 +201,23 @@ def identify(url: str, label: str = "", column: str = "") -> Identified:
 
     The result is shared between calls with the same URL: never change its ``identifiers``.
     """
-    found = _identify_url(url.strip())
-    return found if found.role else replace(found, role=_role_from_words(label, column))
+    found, told = _identify_url(url.strip())
+    return found if told else replace(found, role=_role_from_words(label, column))
+
+
+#: What a URL alone says, and whether that tells its role.
+_Told = tuple[Identified, bool]
 
 
 @functools.lru_cache(maxsize=16384)
-def _identify_url(written: str) -> Identified:
-    """What the URL alone says; role '' where only a label or column can tell.
+def _identify_url(written: str) -> _Told:
+    """What the URL alone says, and whether that tells its role (else a label or column may).
 
     Cached: a list repeats its code and model links, and every stage of an import identifies
     the same links again.
     """
     if not is_usable_url(written):
-        return Identified(url=written, role="", usable=False)
+        return Identified(url=written, role=LinkRole.OTHER, usable=False), False
     written_parts = urlsplit(written)
     clean = _without_tracking(written_parts)
     parts = written_parts if clean == written else urlsplit(clean)
@@ -221,57 +225,58 @@ def _identify_url(written: str) -> Identified:
     path = parts.path
     original = written if clean != written else ""
 
-    def found(role: str, arxiv_version: int | None = None, **identifiers: str) -> Identified:
-        return Identified(clean, role, dict(identifiers), arxiv_version, True, original)
+    def found(role: LinkRole | None, version: int | None = None, **identifiers: str) -> _Told:
+        identified = Identified(clean, role or LinkRole.OTHER, dict(identifiers), version, True, original)
+        return identified, role is not None
 
     if host in ("arxiv.org", "export.arxiv.org"):
         match = _ARXIV_PATH.match(path)
         if match:
             arxiv = arxiv_id_from_match(match)
-            return found("paper", arxiv.version, arxiv=arxiv.id)
-        return found("paper")
+            return found(LinkRole.PAPER, arxiv.version, arxiv=arxiv.id)
+        return found(LinkRole.PAPER)
     if host == "huggingface.co":
         match = _HF_PAPER.match(path)
         if match:
-            return found("paper", arxiv=match.group("id"))
+            return found(LinkRole.PAPER, arxiv=match.group("id"))
         if path.startswith("/datasets/"):
-            return found("data")
+            return found(LinkRole.DATA)
         if path.startswith("/spaces/"):
-            return found("project")
+            return found(LinkRole.PROJECT)
         if path.startswith(("/docs/", "/blog/")):
-            return found("blog")
-        return found("model")
+            return found(LinkRole.BLOG)
+        return found(LinkRole.MODEL)
     if host == "aclanthology.org":
         acl_id = path.strip("/").removesuffix(".pdf")
         if _ACL_NEW.match(acl_id) or _ACL_OLD.match(acl_id):
             doi = acl_doi(acl_id)
-            return found("paper", None, acl=acl_id, **({"doi": doi} if doi else {}))
-        return found("paper")
+            return found(LinkRole.PAPER, None, acl=acl_id, **({"doi": doi} if doi else {}))
+        return found(LinkRole.PAPER)
     if host == "dl.acm.org":
         doi = re.sub(r"^/doi/(?:abs/|pdf/|full/|epdf/)?", "", path)
         if doi != path and is_doi(doi):
-            return found("paper", doi=doi)
-        return found("paper")
+            return found(LinkRole.PAPER, doi=doi)
+        return found(LinkRole.PAPER)
     if host in ("doi.org", "dx.doi.org"):
         doi = path.lstrip("/")
-        return found("paper", doi=doi) if is_doi(doi) else found("paper")
+        return found(LinkRole.PAPER, doi=doi) if is_doi(doi) else found(LinkRole.PAPER)
     if host == "openreview.net":
         forum = dict(parse_qsl(parts.query)).get("id", "")
-        return found("paper", openreview=forum) if forum else found("paper")
+        return found(LinkRole.PAPER, openreview=forum) if forum else found(LinkRole.PAPER)
     if host == "proceedings.mlr.press":
         match = _PMLR.match(path)
         if match:
-            return found("paper", pmlr=f"{match.group('volume')}/{match.group('name')}")
-        return found("paper")
+            return found(LinkRole.PAPER, pmlr=f"{match.group('volume')}/{match.group('name')}")
+        return found(LinkRole.PAPER)
     if host == "zenodo.org":
         match = _ZENODO.match(path)
         if match:
-            return found("paper", doi=f"10.5281/zenodo.{match.group('id')}")
-        return found("paper")
+            return found(LinkRole.PAPER, doi=f"10.5281/zenodo.{match.group('id')}")
+        return found(LinkRole.PAPER)
     if host in ("github.com", "gitlab.com", "bitbucket.org", "anonymous.4open.science"):
-        return found("code")
+        return found(LinkRole.CODE)
     if host.endswith(".github.io"):
-        return found("project")
+        return found(LinkRole.PROJECT)
     if "blog" in host.split(".") or "/blog" in path or _DATED_POST.search(path):
-        return found("blog")
-    return found("")
+        return found(LinkRole.BLOG)
+    return found(None)

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 
 from .latex import ascii_fold, first_author, person, to_text
-from .models import Record
+from .models import Provenance, Record
 
 # -- arXiv ids ----------------------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ def normalise_title(text: str, *, latex: bool = False) -> str:
 
 def plain_title(record: Record) -> str:
     """The record's best title (see :attr:`Record.title`) as plain text, whatever its source wrote."""
-    if record.provenance("title") == "bib":
+    if record.provenance("title") == Provenance.BIB:
         return to_text(str(record.get("title")))
     return record.title
 
@@ -162,7 +162,7 @@ def first_author_family(record: Record) -> str:
     first = first_author(record.get("authors"))
     if not first:
         return ""
-    return family_name(first, latex=record.provenance("authors") == "bib")
+    return family_name(first, latex=record.provenance("authors") == Provenance.BIB)
 
 
 # -- years --------------------------------------------------------------------------------------
@@ -220,8 +220,14 @@ FIELD_GROUPS = (AUTHOR_FIELDS, DATE_FIELDS, VENUE_FIELDS)
 
 #: Whose value wins when two sources give one field: the maintainer's, then a .bib's, then the
 #: services', then the paper list's.
-SOURCE_RANK = {"manual": 4, "bib": 3, "s2": 2, "arxiv": 2, "readme": 1}
+SOURCE_RANK = {
+    Provenance.MANUAL: 4,
+    Provenance.BIB: 3,
+    Provenance.S2: 2,
+    Provenance.ARXIV: 2,
+    Provenance.README: 1,
+}
 #: The services a sync asks.
-REMOTE_SOURCES = ("s2", "arxiv")
+REMOTE_SOURCES = (Provenance.S2, Provenance.ARXIV)
 #: Sources that outrank the services: a sync never overwrites their values (it reports them).
-KEPT_SOURCES = tuple(source for source, rank in SOURCE_RANK.items() if rank > SOURCE_RANK["s2"])
+KEPT_SOURCES = tuple(source for source, rank in SOURCE_RANK.items() if rank > SOURCE_RANK[Provenance.S2])

@@ -33,7 +33,7 @@ from .errors import InputErrors
 from .identify import identify
 from .identity import year_in
 from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
-from .models import IDENTIFIER_KINDS, Link, Listing, Record, Value
+from .models import IDENTIFIER_KINDS, Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
 from .readme import Row, read_document, read_scan
 from .store import RecordChanges, load_records, locked, save_records
 
@@ -84,7 +84,7 @@ def new_record_id(record: Record, taken: set[str]) -> str:
                 base += "-" + hashlib.sha1(value.encode()).hexdigest()[:6]
             break
     else:
-        papers = record.links_with_role("paper")
+        papers = record.links_with_role(LinkRole.PAPER)
         base = (
             f"url-{_slug(paper_url_key(papers[0]))}"
             if papers
@@ -121,7 +121,7 @@ def identify_listing(listing: Listing) -> tuple[dict[str, str], list[Link]]:
     identifiers: dict[str, str] = {}
     links: list[Link] = []
     for raw in listing.links:
-        found = identify(raw["url"], "", raw["column"])
+        found = identify(raw.url, "", raw.column)
         if not found.usable:
             continue
         for kind, value in found.identifiers.items():
@@ -139,8 +139,8 @@ def links_of(listings: Iterable[Listing]) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def record_from_row(row: Row, record_id: str) -> tuple[Record, list[str]]:
-    """A provisional record for one row, and the notes to report for it."""
+def record_from_row(row: Row) -> tuple[Record, list[str]]:
+    """A provisional record for one row, not yet named (its id is ''), and the notes to report for it."""
     notes = [f"{row.source}:{row.line}: {note}" for note in row.notes]
     listing = Listing(
         source=row.source,
@@ -149,7 +149,7 @@ def record_from_row(row: Row, record_id: str) -> tuple[Record, list[str]]:
         name=row.name,
         year=row.year,
         cells=dict(row.cells),
-        links=tuple({"column": raw.column or raw.label, "url": raw.url} for raw in row.links),
+        links=tuple(ListedLink(raw.column or raw.label, raw.url) for raw in row.links),
     )
     identifiers, links = identify_listing(listing)
     for raw in row.links:
@@ -157,12 +157,12 @@ def record_from_row(row: Row, record_id: str) -> tuple[Record, list[str]]:
             notes.append(
                 f"{row.source}:{row.line}: placeholder link {raw.url!r} under {raw.column or raw.label!r}"
             )
-    if not any(link.role == "paper" for link in links) and not identifiers:
+    if not any(link.role == LinkRole.PAPER for link in links) and not identifiers:
         notes.append(f"{row.source}:{row.line}: no paper link for {row.name!r}")
     if "title" in row.missing:
         notes.append(f"{row.source}:{row.line}: no title told apart in {row.name!r}")
     record = Record(
-        id=record_id,
+        id="",
         identifiers=identifiers,
         links=tuple(links),
         listings=(listing,),
@@ -177,19 +177,19 @@ def readme_fields(rows: Iterable[Row]) -> dict[str, Value]:
     years = []
     for row in rows:
         if row.title and "title" not in fields:
-            fields["title"] = Value(row.title, "readme")
+            fields["title"] = Value(row.title, Provenance.README)
         if row.authors and "authors" not in fields:
-            fields["authors"] = Value(list(row.authors), "readme")
+            fields["authors"] = Value(list(row.authors), Provenance.README)
             if row.authors_truncated:
-                fields["authors_truncated"] = Value(True, "readme")
+                fields["authors_truncated"] = Value(True, Provenance.README)
         if row.venue and "venue" not in fields:
-            fields["venue"] = Value(row.venue, "readme")
+            fields["venue"] = Value(row.venue, Provenance.README)
         year = year_in(row.year)
         if year is not None:
             years.append(year)
     if years:
         # Lists give a model's release date, often after the paper: the earliest is the paper's.
-        fields["year"] = Value(min(years), "readme")
+        fields["year"] = Value(min(years), Provenance.README)
     return fields
 
 
@@ -220,8 +220,8 @@ def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
     with locked(refs, create=True):
         before = load_records(refs)
         provisional = []
-        for number, row in enumerate(rows):
-            record, notes = record_from_row(row, f"\0row{number:06d}")
+        for row in rows:
+            record, notes = record_from_row(row)
             summary.flagged.extend(notes)
             provisional.append(record)
         provisional = _attach_by_name(provisional, list(before.values()))
@@ -235,7 +235,7 @@ def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
         for record in result.records:
             fresh = tuple(x for x in record.listings if x.source not in sources or x in current)
             record = replace(record, listings=fresh)
-            if record.id.startswith("\0"):
+            if not record.id:
                 record = replace(record, id=new_record_id(record, taken))
                 taken.add(record.id)
             mine = [
@@ -244,7 +244,7 @@ def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
                 if (x.source, x.line) in rows_by_listing
             ]
             if mine:
-                others = {k: v for k, v in record.fields.items() if v.source != "readme"}
+                others = {k: v for k, v in record.fields.items() if v.source != Provenance.README}
                 listed = readme_fields(mine)
                 if "authors" in others:
                     # The truncation mark belongs to the list's authors, which other sources replaced.
@@ -254,9 +254,7 @@ def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
                 # Links are re-read from the listings, so a link fixed in the list is fixed here.
                 record = replace(record, links=links_of(record.listings))
             final.append(record)
-        summary.merged = [
-            (k, r) for k, r in result.merged if not k.startswith("\0") and not r.startswith("\0")
-        ]
+        summary.merged = [(kept, gone) for kept, gone in result.merged if kept and gone]
         summary.count(before, final)
         for record in final:
             old = before.get(record.id)
@@ -270,7 +268,7 @@ def import_lists(refs: Path, paths: list[Path]) -> ImportSummary:
 
 
 def _names_a_paper(record: Record) -> bool:
-    return bool(record.identifiers or record.links_with_role("paper"))
+    return bool(record.identifiers or record.links_with_role(LinkRole.PAPER))
 
 
 def _attach_by_name(provisional: list[Record], existing: list[Record]) -> list[Record]:

@@ -55,7 +55,7 @@ from .identity import (
     year_in,
 )
 from .latex import ascii_fold, author_list
-from .models import Link, Listing, Record, Value
+from .models import Link, LinkRole, Listing, Record, Value
 
 
 def paper_url_key(url: str) -> str:
@@ -104,7 +104,7 @@ def identity_keys(record: Record) -> set[str]:
             keys.add(f"arxiv:{arxiv}" if arxiv else f"doi:{value.lower()}")
         else:
             keys.add(f"{kind}:{value}")
-    papers = record.links_with_role("paper")
+    papers = record.links_with_role(LinkRole.PAPER)
     keys.update(f"url:{paper_url_key(url)}" for url in papers)
     if not papers and not record.identifiers:
         names = {listed_name_key(listing.name) for listing in record.listings} - {""}
@@ -347,45 +347,66 @@ def _candidates(by_key: dict[str, list[int]], key: str, record: Record) -> list[
 @dataclass
 class MergeResult:
     records: list[Record]
-    #: (kept id, removed id) for every record that was united into another.
+    #: (kept id, removed id) for every record that was united into another; '' names a new record.
     merged: list[tuple[str, str]] = field(default_factory=list)
     #: (old key, kept key) for every pinned key that became an alias.
     rekeyed: list[tuple[str, str]] = field(default_factory=list)
+    #: Where each of ``records`` (its survivor) stood in the input: new records have no id to tell them.
+    origins: list[int] = field(default_factory=list)
+    #: ``merged`` as (kept, removed) positions in the input, in the same order.
+    united: list[tuple[int, int]] = field(default_factory=list)
 
 
 def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> MergeResult:
     """Unite the records that are one paper; ``existing`` names ids already in refs/.
 
-    A united record can match what none of its parts matched (the years of a title
-    are the group's best date): passes repeat until one unites nothing, so merging
-    a merged set changes nothing.
+    Records not yet named (id ``''``) rank after named ones of the same standing, among
+    themselves in input order.  A united record can match what none of its parts matched
+    (the years of a title are the group's best date): passes repeat until one unites
+    nothing, so merging a merged set changes nothing.
     """
-    result = _merge_pass(records, existing)
+    given = list(records)
+
+    def order(pair: tuple[int, int]) -> tuple[str, int, str, int]:
+        kept, gone = pair
+        return (given[kept].id, kept, given[gone].id, gone)
+
+    survivors, origins, united, rekeyed = _merge_pass(given, list(range(len(given))), existing)
     # A pass that unites nothing leaves the records as they were: another would unite nothing
     # either (an export of a merged refs/ paid for two passes).
-    while result.merged:
-        again = _merge_pass(result.records, existing)
-        if not again.merged:
+    while united:
+        again_survivors, again_origins, again, more = _merge_pass(survivors, origins, existing)
+        if not again:
             break
-        survivor = {gone: kept for kept, gone in again.merged}
-        result = MergeResult(
-            records=again.records,
-            merged=sorted([(survivor.get(kept, kept), gone) for kept, gone in result.merged] + again.merged),
-            rekeyed=result.rekeyed + again.rekeyed,
-        )
-    return result
+        survivor = {gone: kept for kept, gone in again}
+        united = sorted([(survivor.get(kept, kept), gone) for kept, gone in united] + again, key=order)
+        survivors, origins = again_survivors, again_origins
+        rekeyed += more
+    return MergeResult(
+        records=survivors,
+        merged=[(given[kept].id, given[gone].id) for kept, gone in united],
+        rekeyed=rekeyed,
+        origins=origins,
+        united=united,
+    )
 
 
-def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> MergeResult:
+def _merge_pass(
+    records: list[Record], origins: list[int], existing: Collection[str]
+) -> tuple[list[Record], list[int], list[tuple[int, int]], list[tuple[str, str]]]:
+    """One pass: the survivors and their origins, the (kept, removed) origins united, the aliased keys."""
 
-    def rank(record: Record) -> tuple[bool, bool, str]:
+    def rank(index: int) -> tuple[bool, bool, str, int]:
         # A record already in refs/ survives (its file keeps its name), then one with a key.
-        return (record.id not in existing, not record.key, record.id)
+        record = records[index]
+        return (record.id not in existing, not record.key, record.id, origins[index])
 
-    ordered = sorted(records, key=rank)
+    order = sorted(range(len(records)), key=rank)
+    ordered = [records[index] for index in order]
+    ordered_origins = [origins[index] for index in order]
     parent = list(range(len(ordered)))
     group = list(ordered)
-    members = [[record.id] for record in ordered]
+    members = [[index] for index in range(len(ordered))]
     # Every record holding a key, not just the first: when the first holder cannot be
     # united with a later one (two arXiv ids), two later holders may still be one paper.
     by_key: dict[str, list[int]] = {}
@@ -410,12 +431,19 @@ def _merge_pass(records: Iterable[Record], existing: Collection[str]) -> MergeRe
             for block in _blocks(key, record):
                 by_key.setdefault(block, []).append(index)
     roots = [index for index in range(len(ordered)) if find(index) == index]
-    merged = [(members[root][0], other) for root in roots for other in sorted(members[root][1:])]
-    keys = {record.id: record.key for record in ordered}
-    rekeyed = [
-        (keys[other], group[root].key)
+
+    def removed(root: int) -> list[int]:
+        return sorted(members[root][1:], key=lambda index: (ordered[index].id, ordered_origins[index]))
+
+    united = [
+        (ordered_origins[members[root][0]], ordered_origins[other])
         for root in roots
-        for other in sorted(members[root][1:])
-        if keys[other] and keys[other] != group[root].key
+        for other in removed(root)
     ]
-    return MergeResult(records=[group[root] for root in roots], merged=merged, rekeyed=rekeyed)
+    rekeyed = [
+        (ordered[other].key, group[root].key)
+        for root in roots
+        for other in removed(root)
+        if ordered[other].key and ordered[other].key != group[root].key
+    ]
+    return [group[root] for root in roots], [ordered_origins[root] for root in roots], united, rekeyed

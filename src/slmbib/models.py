@@ -3,7 +3,11 @@
 Everything outside this module (markdown rows, S2 and arXiv answers, BibTeX
 entries) is converted into these types once, at the edge, and every stage of
 the pipeline works on them.  Records are immutable; a stage that changes one
-returns a new one with :func:`dataclasses.replace`.
+returns a new one with :func:`dataclasses.replace`.  Where a value comes from
+(:class:`Provenance`) and what a link leads to (:class:`LinkRole`) are enums
+whose members are their text, so they compare, hash and format as the strings
+a record file holds.  A record not yet named (a list row or ``.bib`` entry on
+its way in) has the id ``''`` until the import names it.
 
 The on-disk form (``refs/papers/<id>.yaml``) is produced by
 :func:`Record.to_dict` and read back by :func:`Record.from_dict`; both keep a
@@ -12,10 +16,23 @@ fixed key order so that the files are byte-stable.
 
 from __future__ import annotations
 
+import enum
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # pragma: no cover - Python 3.10 has no StrEnum
+
+    class StrEnum(str, enum.Enum):
+        """Members are their text: equal to it, hashed and formatted like it."""
+
+        def __str__(self) -> str:
+            return str(self.value)
+
 
 #: Identifier kinds, in the order they are written and preferred for record ids.
 IDENTIFIER_KINDS: tuple[str, ...] = (
@@ -55,19 +72,74 @@ FIELD_ORDER: tuple[str, ...] = (
 )
 
 
+class Provenance(StrEnum):
+    """Where a field's value came from; the text is what a record file says."""
+
+    README = "readme"
+    BIB = "bib"
+    S2 = "s2"
+    ARXIV = "arxiv"
+    MANUAL = "manual"
+
+
+class LinkRole(StrEnum):
+    """What a link leads to, as its URL (or, failing that, its label or column) tells."""
+
+    PAPER = "paper"
+    CODE = "code"
+    DATA = "data"
+    MODEL = "model"
+    BLOG = "blog"
+    PROJECT = "project"
+    OTHER = "other"
+
+
+_Member = TypeVar("_Member", bound=StrEnum)
+#: Each enum of a record file, by the words a message names it with, and its members by their text.
+_MEMBERS: dict[type[StrEnum], tuple[str, dict[str, StrEnum]]] = {
+    Provenance: ("source", {member.value: member for member in Provenance}),
+    LinkRole: ("link role", {member.value: member for member in LinkRole}),
+}
+
+
+def _member(kind: type[_Member], text: Any) -> _Member:
+    """The member of ``kind`` a record file names; ValueError naming the valid ones otherwise."""
+    what, members = _MEMBERS[kind]
+    # A dict lookup rather than kind(text): loading calls this for every field of every record.
+    found = members.get(str(text))
+    if found is None:
+        raise ValueError(f"{str(text)!r} is no known {what} ({', '.join(members)})")
+    return found  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Link:
     """A URL as the list gave it (normalised), with the role its URL implies."""
 
     url: str
-    role: str
+    role: LinkRole
 
     def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "role": self.role}
+        return {"url": self.url, "role": str(self.role)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Link:
-        return cls(url=str(data["url"]), role=str(data["role"]))
+        return cls(url=str(data["url"]), role=_member(LinkRole, data["role"]))
+
+
+@dataclass(frozen=True)
+class ListedLink:
+    """A link as a list row wrote it: ``column`` is the header (or list label) it sat under."""
+
+    column: str
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "url": self.url}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ListedLink:
+        return cls(column=str(data.get("column", "")), url=str(data["url"]))
 
 
 @dataclass(frozen=True)
@@ -81,14 +153,14 @@ class Listing:
     year: str = ""
     #: The row's other cells (``#Params``, ``Bit``, ``Type``, ...) by column header.
     cells: Mapping[str, str] = field(default_factory=dict)
-    #: The row's links as written: ``column`` is the header (or list label) it sat under.
-    links: tuple[Mapping[str, str], ...] = ()
+    #: The row's links as written.
+    links: tuple[ListedLink, ...] = ()
 
     def sort_key(self) -> tuple[str, int, str]:
         return (self.source, self.line, self.name)
 
     def __hash__(self) -> int:
-        # cells and links are mappings; equal listings agree on these, which is all a hash needs.
+        # cells is a mapping; equal listings agree on these, which is all a hash needs.
         return hash((self.source, self.line, self.section, self.name, self.year))
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +175,7 @@ class Listing:
         if self.cells:
             data["cells"] = dict(self.cells)
         if self.links:
-            data["links"] = [dict(link) for link in self.links]
+            data["links"] = [link.to_dict() for link in self.links]
         return data
 
     @classmethod
@@ -115,10 +187,7 @@ class Listing:
             name=str(data.get("name", "")),
             year=str(data.get("year", "")),
             cells={str(k): str(v) for k, v in (data.get("cells") or {}).items()},
-            links=tuple(
-                {"column": str(link.get("column", "")), "url": str(link["url"])}
-                for link in (data.get("links") or ())
-            ),
+            links=tuple(ListedLink.from_dict(link) for link in data.get("links") or ()),
         )
 
 
@@ -127,14 +196,29 @@ class Value:
     """An enrichment value and where it came from."""
 
     value: Any
-    source: str
+    source: Provenance
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "source": self.source}
+        return {"value": self.value, "source": str(self.source)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Value:
-        return cls(value=data["value"], source=str(data["source"]))
+        return cls(value=data["value"], source=_member(Provenance, data["source"]))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """The outcome of a record's last sync: ``resolved``, ``not_found``, ``ambiguous`` or ``unavailable``."""
+
+    status: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SyncStatus:
+        return cls(status=str(data["status"]), reason=str(data.get("reason", "")))
 
 
 def is_usable_url(url: str) -> bool:
@@ -165,8 +249,8 @@ class Record:
     override: Mapping[str, Any] = field(default_factory=dict)
     key: str = ""
     aliases: tuple[str, ...] = ()
-    #: Outcome of the last sync: ``{"status": ..., "reason": ...}``.
-    sync: Mapping[str, str] = field(default_factory=dict)
+    #: Outcome of the last sync; None before the first.
+    sync: SyncStatus | None = None
 
     def get(self, name: str, default: Any = None) -> Any:
         """The effective value of a field: the override if there is one."""
@@ -175,9 +259,9 @@ class Record:
         found = self.fields.get(name)
         return default if found is None else found.value
 
-    def provenance(self, name: str) -> str | None:
+    def provenance(self, name: str) -> Provenance | None:
         if name in self.override:
-            return "manual"
+            return Provenance.MANUAL
         found = self.fields.get(name)
         return None if found is None else found.source
 
@@ -189,7 +273,7 @@ class Record:
             return str(title)
         return self.listings[0].name if self.listings else ""
 
-    def links_with_role(self, role: str) -> list[str]:
+    def links_with_role(self, role: LinkRole) -> list[str]:
         return [link.url for link in self.links if link.role == role]
 
     @property
@@ -198,9 +282,9 @@ class Record:
         flags = []
         if not self.listings:
             flags.append("unlisted")
-        if not self.links_with_role("paper") and not self.identifiers:
+        if not self.links_with_role(LinkRole.PAPER) and not self.identifiers:
             flags.append("no-paper-link")
-        if any(not is_usable_url(link["url"]) for listing in self.listings for link in listing.links):
+        if any(not is_usable_url(link.url) for listing in self.listings for link in listing.links):
             flags.append("placeholder-link")
         return tuple(flags)
 
@@ -215,8 +299,8 @@ class Record:
         data["links"] = [link.to_dict() for link in self.links]
         data["listings"] = [listing.to_dict() for listing in self.listings]
         data["fields"] = {k: self.fields[k].to_dict() for k in _ordered(self.fields, FIELD_ORDER)}
-        if self.sync:
-            data["sync"] = dict(self.sync)
+        if self.sync is not None:
+            data["sync"] = self.sync.to_dict()
         data["override"] = dict(self.override)
         return data
 
@@ -230,6 +314,6 @@ class Record:
             links=tuple(Link.from_dict(link) for link in data.get("links") or ()),
             listings=tuple(Listing.from_dict(listing) for listing in data.get("listings") or ()),
             fields={str(k): Value.from_dict(v) for k, v in (data.get("fields") or {}).items()},
-            sync={str(k): str(v) for k, v in (data.get("sync") or {}).items()},
+            sync=SyncStatus.from_dict(data["sync"]) if data.get("sync") else None,
             override=dict(data.get("override") or {}),
         )

@@ -49,6 +49,7 @@ from markdown_it.token import Token
 from .errors import InputError, InputErrors
 from .identify import badge_text, identify
 from .listitem import NEWLINE_RUN, Item, Run, links_of, plain, read_item, split_authors
+from .models import LinkRole
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 YEAR_COLUMNS = ("year", "date")
@@ -663,7 +664,7 @@ def _split_at_breaks(runs: list[Run]) -> list[list[Run]]:
 def _names_paper(links: list[RawLink]) -> bool:
     for link in links:
         found = identify(link.url, link.label, link.column)
-        if found.usable and (found.identifiers or found.role == "paper"):
+        if found.usable and (found.identifiers or found.role == LinkRole.PAPER):
             return True
     return False
 

@@ -40,7 +40,7 @@ from .errors import InputError, InputErrors
 from .identify import identify, place_links
 from .latex import author_list
 from .listimport import source_name
-from .models import Listing, Record
+from .models import LinkRole, Listing, Record
 from .readme import (
     FENCE,
     YEAR_COLUMNS,
@@ -59,12 +59,12 @@ BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
 END = re.compile(r"^\s*<!--\s*slmbib:end\s*-->\s*$")
 _COMMENTS = re.compile(r"<!--.*?-->")
 _LABELS = {
-    "paper": "Paper",
-    "code": "Code",
-    "model": "Model",
-    "data": "Data",
-    "blog": "Blog",
-    "project": "Project",
+    LinkRole.PAPER: "Paper",
+    LinkRole.CODE: "Code",
+    LinkRole.MODEL: "Model",
+    LinkRole.DATA: "Data",
+    LinkRole.BLOG: "Blog",
+    LinkRole.PROJECT: "Project",
 }
 _BOM = "\ufeff"
 
@@ -303,7 +303,7 @@ def _render_region(
         return ""
     body = [head, separator or _cells_line(alignments)]
     for listing, row in shown:
-        written = [(link["column"], link["url"]) for link in listing.links]
+        written = [(link.column, link.url) for link in listing.links]
         if row is not None and [c for c, _ in written] == place_links(header, written, listing.cells.keys()):
             body.append(lines[row.line - 1].rstrip("\r\n"))  # as the maintainer wrote it
             continue
@@ -333,7 +333,7 @@ def _match_rows(
     """
     free: dict[tuple[object, ...], list[int]] = {}
     for number, listing in enumerate(listings):
-        key = _signature(listing.name, listing.year, listing.cells, (link["url"] for link in listing.links))
+        key = _signature(listing.name, listing.year, listing.cells, (link.url for link in listing.links))
         free.setdefault(key, []).append(number)
     matched: dict[int, Row | None] = {}
     for row in rows:
@@ -373,7 +373,7 @@ def _new_item(
     authors = author_list(record.get("authors")) if record is not None else []
     venue = str(record.get("venue") or "") if record is not None else ""
     links = [
-        (labels.get(link["url"]) or labels.get(f"role:{identify(link['url']).role}") or "link", link["url"])
+        (labels.get(link.url) or labels.get(f"role:{identify(link.url).role}") or "link", link.url)
         for link in listing.links
     ]
     template = rows[0] if rows else None
@@ -395,7 +395,7 @@ def _new_item(
     )
     markup = " ".join(f"[{_link_markup(label, url)}]" for label, url in links)
     candidates.append([f"{indent}{bullet} {plain} {markup}".rstrip()])
-    urls = sorted(link["url"] for link in listing.links)
+    urls = sorted(link.url for link in listing.links)
     for candidate in candidates:
         read = scan_text("\n".join(candidate) + "\n", "item").rows
         # A form that shows no authors (``Name: Title, <ins>Venue</ins>``) is kept without them.
@@ -473,7 +473,7 @@ def _header_for(listings: Sequence[Listing]) -> tuple[str, ...]:
     if any(listing.year for listing in listings):
         columns.append("Year")
     for listing in listings:
-        for column in [*listing.cells, *(link["column"] for link in listing.links)]:
+        for column in [*listing.cells, *(link.column for link in listing.links)]:
             if column not in columns:
                 columns.append(column)
     return tuple(columns)
@@ -486,7 +486,7 @@ def _cells_line(cells: Iterable[str]) -> str:
 def _labels(rows: Iterable[Row]) -> dict[str, str]:
     """The label each link of the file is written with, by URL, and by role for links new to the file."""
     by_url: dict[str, str] = {}
-    by_role: dict[str, Counter[str]] = {}
+    by_role: dict[LinkRole, Counter[str]] = {}
     for row in rows:
         for link in row.links:
             if link.label and link.label != "text":
@@ -534,7 +534,7 @@ def _table_row(
             cells[column] = text
         else:
             missing(column)
-    written = [(link["column"], link["url"]) for link in listing.links]
+    written = [(link.column, link.url) for link in listing.links]
     placed: dict[str, list[str]] = {}
     first_links: list[str] = []
     for (_, url), column in zip(written, place_links(header, written, listing.cells.keys()), strict=True):

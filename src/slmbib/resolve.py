@@ -58,7 +58,7 @@ from .identity import (
     record_year,
 )
 from .latex import ascii_fold
-from .models import Record, Value
+from .models import Provenance, Record, SyncStatus, Value
 
 #: Titles at least this similar (0..1, after normalisation) are the same title.
 SAME_TITLE = 0.9
@@ -279,11 +279,12 @@ def remote_fields(
     from_s2, published = s2_fields(s2) if s2 is not None else ({}, False)
     published = published and not preprint
     from_arxiv = arxiv_fields(arxiv) if arxiv is not None else {}
-    sources = {"s2": from_s2, "arxiv": from_arxiv}
-    first = ("s2", "arxiv") if published else ("arxiv", "s2")
+    s2_source, arxiv_source = Provenance.S2, Provenance.ARXIV
+    sources = {s2_source: from_s2, arxiv_source: from_arxiv}
+    first = (s2_source, arxiv_source) if published else (arxiv_source, s2_source)
     fields: dict[str, Value] = {}
 
-    def take(names: tuple[str, ...], order: tuple[str, ...]) -> None:
+    def take(names: tuple[str, ...], order: tuple[Provenance, ...]) -> None:
         # A group comes whole from one source, so that year and date never disagree.
         for source in order:
             if names[0] in sources[source]:
@@ -293,17 +294,17 @@ def remote_fields(
                 return
 
     take(("title",), first)
-    take(("authors",), ("arxiv", "s2"))
+    take(("authors",), (arxiv_source, s2_source))
     take(DATE_FIELDS, first)
-    take(("doi",), ("s2", "arxiv"))
+    take(("doi",), (s2_source, arxiv_source))
     for name in ("venue", "venue_type", "entry_type", "journal", "booktitle", "volume", "pages"):
-        take((name,), ("s2",))
-    take(("publication_types",), ("s2",))
+        take((name,), (s2_source,))
+    take(("publication_types",), (s2_source,))
     for name in ("url", "arxiv_version", "arxiv_primary_class", "journal_ref"):
-        take((name,), ("arxiv",))
+        take((name,), (arxiv_source,))
     if "entry_type" not in fields and (s2 is not None or arxiv is not None):
         kind = "preprint" if has_arxiv else "misc"
-        fields["entry_type"] = Value(kind, "arxiv" if arxiv is not None else "s2")
+        fields["entry_type"] = Value(kind, arxiv_source if arxiv is not None else s2_source)
     return fields
 
 
@@ -327,9 +328,10 @@ def _learn_identifiers(record: Record, paper: Paper, conflicts: list[str]) -> di
     return identifiers
 
 
-def status(s2: Lookup, arxiv: Lookup) -> dict[str, str]:
+def status(s2: Lookup, arxiv: Lookup) -> SyncStatus:
     """The record's ``sync`` entry: resolved, not_found, ambiguous or unavailable, and why."""
-    asked = [(name, lookup) for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.state != "none"]
+    services = ((Provenance.S2, s2), (Provenance.ARXIV, arxiv))
+    asked = [(name, lookup) for name, lookup in services if lookup.state != "none"]
     states = {lookup.state for _, lookup in asked}
     if states & {"unavailable", "pending"}:
         outcome = "unavailable"
@@ -340,7 +342,7 @@ def status(s2: Lookup, arxiv: Lookup) -> dict[str, str]:
     else:
         outcome = "not_found"
     reason = "; ".join(f"{name}: {lookup.reason}" for name, lookup in asked if lookup.reason)
-    return {"status": outcome, "reason": reason}
+    return SyncStatus(outcome, reason)
 
 
 def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
@@ -361,7 +363,7 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
     # A venue kept as a preprint's makes the entry the preprint: its date is the preprint's too.
     kept_preprint = "entry_type" in kept_groups and not is_published(record)
     remote = remote_fields(paper, entry, bool(identifiers.get("arxiv")), preprint=kept_preprint)
-    settled = {name for name, lookup in (("s2", s2), ("arxiv", arxiv)) if lookup.settled}
+    settled = {name for name, lookup in ((Provenance.S2, s2), (Provenance.ARXIV, arxiv)) if lookup.settled}
     for name in sorted(set(remote) | {n for n, v in fields.items() if v.source in REMOTE_SOURCES}):
         new, old = remote.get(name), fields.get(name)
         if name in record.override:
@@ -379,7 +381,7 @@ def apply(record: Record, s2: Lookup, arxiv: Lookup) -> Applied:
         else:
             fields[name] = new
     truncated, authors = fields.get("authors_truncated"), fields.get("authors")
-    if truncated and truncated.source == "readme" and authors and authors.source in REMOTE_SOURCES:
+    if truncated and truncated.source == Provenance.README and authors and authors.source in REMOTE_SOURCES:
         del fields["authors_truncated"]  # the services give the whole author list
     updated = replace(record, identifiers=identifiers, fields=fields, sync=status(s2, arxiv))
     return Applied(updated, conflicts)

@@ -285,6 +285,10 @@ def _node(data: Any, dumper: Any) -> yaml.Node:
         return yaml.MappingNode(_MAP_TAG, pairs, flow_style=False)
     if kind is list:
         return yaml.SequenceNode(_SEQ_TAG, [_node(item, dumper) for item in data], flow_style=False)
+    if isinstance(data, str):
+        # An enum member of the record model (Provenance, LinkRole) is written as its text, never as
+        # an object that safe loading would refuse.
+        return yaml.ScalarNode(_STR_TAG, str(data))
     node: yaml.Node = dumper.represent_data(data)
     return node
 

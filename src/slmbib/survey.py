@@ -37,7 +37,7 @@ from .identify import identify
 from .keys import assign_keys, check_pinned, taken_keys
 from .latex import to_text
 from .merge import identity_keys
-from .models import Link, Listing, Record, Value
+from .models import Link, LinkRole, Listing, Provenance, Record, Value
 from .write import render
 
 #: The id the survey's record had in ``refs/survey.yaml``; it keeps it in ``refs/own/``.
@@ -191,7 +191,7 @@ def _plain_fields(record: Record) -> dict[str, Value]:
             plain = [to_text(str(item)) for item in value.value]
         else:
             plain = value.value
-        fields[name] = Value(plain, "readme")
+        fields[name] = Value(plain, Provenance.README)
     return fields
 
 
@@ -232,9 +232,9 @@ def read_own_works(refs: Path, readme: Path, text: str) -> OwnWorks:
     candidates = [record for fence in _hand_pasted(text) for record in _entries(fence, shown)]
     for line, url in _citation_section(text)[1]:
         found = identify(url)
-        if found.usable and found.role == "paper" and found.identifiers:
+        if found.usable and found.role == LinkRole.PAPER and found.identifiers:
             listing = Listing(source=shown, line=line + 1, section="", name="")
-            link = Link(found.url, "paper")
+            link = Link(found.url, LinkRole.PAPER)
             candidates.append(
                 Record(id="", identifiers=dict(found.identifiers), links=(link,), listings=(listing,))
             )

@@ -71,7 +71,7 @@ from .latex import (
     to_text,
     written_bibtex_name,
 )
-from .models import Record
+from .models import LinkRole, Provenance, Record
 
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
 
@@ -207,7 +207,7 @@ def _text(record: Record, name: str) -> Text | None:
     value = record.get(name)
     if value is None or str(value).strip() == "":
         return None
-    return Text(str(value), latex=record.provenance(name) == "bib")
+    return Text(str(value), latex=record.provenance(name) == Provenance.BIB)
 
 
 def arxiv_id(record: Record) -> str:
@@ -287,8 +287,8 @@ def entry_kind(record: Record) -> str:
         return "article"
     if arxiv_id(record):
         return "preprint"
-    if not record.links_with_role("paper") and any(
-        record.links_with_role(role) for role in ("blog", "model", "project")
+    if not record.links_with_role(LinkRole.PAPER) and any(
+        record.links_with_role(role) for role in (LinkRole.BLOG, LinkRole.MODEL, LinkRole.PROJECT)
     ):
         return "online"
     return "misc"
@@ -310,7 +310,11 @@ def _url(record: Record, kind: str, doi: str, eprint: str) -> str:
     if kind == "preprint" or doi or (eprint and kind != "online"):
         return ""
     candidates = [str(record.get("url") or "")]
-    roles = ("paper", "blog", "model", "project", "other") if kind == "online" else ("paper",)
+    roles = (
+        (LinkRole.PAPER, LinkRole.BLOG, LinkRole.MODEL, LinkRole.PROJECT, LinkRole.OTHER)
+        if kind == "online"
+        else (LinkRole.PAPER,)
+    )
     for role in roles:
         candidates.extend(record.links_with_role(role))
     for candidate in candidates:
@@ -343,7 +347,7 @@ def _year_from_page(record: Record, kind: str) -> str:
     """A web page's year when it has none: from a date in its URL, else the day it was read."""
     if kind not in ("online", "misc"):
         return ""
-    links = [link.url for link in record.links if link.role in ("blog", "project")]
+    links = [link.url for link in record.links if link.role in (LinkRole.BLOG, LinkRole.PROJECT)]
     for url in [str(record.get("url") or ""), *links]:
         found = re.search(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])/", url)
         if found:
@@ -359,7 +363,7 @@ def citation(record: Record) -> Citation:
     raw_authors = author_list(record.get("authors"))
     authors_cut = len(raw_authors) > MAX_AUTHORS
     raw_authors = raw_authors[:MAX_AUTHORS]
-    authors_latex = record.provenance("authors") == "bib"
+    authors_latex = record.provenance("authors") == Provenance.BIB
     year = str(record_year(record) or "") or _year_from_page(record, kind)
     month = _month(record) if year else 0
     eprint = arxiv_id(record)
@@ -614,7 +618,7 @@ def bib_source(record: Record) -> BibSource | None:
     """The .bib entry a record was read from, if it was (see :mod:`slmbib.bibread`)."""
     raw = record.fields.get("bib_fields")
     entry_type = record.fields.get("bib_type")
-    if raw is None or entry_type is None or raw.source != "bib" or not isinstance(raw.value, list):
+    if raw is None or entry_type is None or raw.source != Provenance.BIB or not isinstance(raw.value, list):
         return None
     pairs = tuple(
         (str(pair[0]), str(pair[1]))
@@ -629,11 +633,11 @@ def bib_source(record: Record) -> BibSource | None:
         entry_type=str(entry_type.value).lower(),
         fields=pairs,
         preambles=preambles,
-        own_title=record.provenance("title") in ("bib", None),
-        own_authors=record.provenance("authors") in ("bib", None),
-        own_year=record.provenance("year") in ("bib", None),
+        own_title=record.provenance("title") in (Provenance.BIB, None),
+        own_authors=record.provenance("authors") in (Provenance.BIB, None),
+        own_year=record.provenance("year") in (Provenance.BIB, None),
         synced_doi=latex_safe_doi(safe_doi(str(record.get("doi") or "")))
-        if record.provenance("doi") not in ("bib", None)
+        if record.provenance("doi") not in (Provenance.BIB, None)
         else "",
     )
 

@@ -14,7 +14,7 @@ import pytest
 from slmbib.check import check_lists
 from slmbib.errors import InputErrors
 from slmbib.listimport import import_lists
-from slmbib.models import Listing, Record
+from slmbib.models import ListedLink, Listing, Record
 from slmbib.readme import read_text, scan_text
 from slmbib.render import render_readme
 from slmbib.store import load_records, save_records
@@ -114,7 +114,7 @@ def test_a_rendered_row_reads_back_as_written(tmp_path: Path, name: str) -> None
         name=name,
         year="2024",
         cells={"Note": "a | b [c](d)"},
-        links=({"column": "Paper", "url": "https://arxiv.org/abs/2402.14905"},),
+        links=(ListedLink("Paper", "https://arxiv.org/abs/2402.14905"),),
     )
     save_records(
         refs, [Record(id="arxiv-2402.14905", identifiers={"arxiv": "2402.14905"}, listings=(listing,))]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from slmbib.errors import InputError
 from slmbib.listing import records_as_json
-from slmbib.models import Link, Listing, Record, Value
+from slmbib.models import Link, Listing, Record, SyncStatus, Value
 from slmbib.store import dump_record, load_records, parse_record, read_record_file, save_records
 
 from .harness import run_slmbib
@@ -33,7 +33,7 @@ _SAMPLE = Record(
     listings=(Listing("refs/lists/a.md", 3, "A > B", "MobileLLM", "2024.2", {"#Params": "125M"}),),
     fields={"title": Value("MobileLLM", "arxiv"), "authors": Value(["Zechun Liu", "Yangyang Shi"], "s2")},
     override={"year": 2024},
-    sync={"status": "ok"},
+    sync=SyncStatus("ok"),
 )
 _VALID = dump_record(_SAMPLE).encode()
 

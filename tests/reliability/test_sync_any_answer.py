@@ -187,7 +187,7 @@ def test_any_answer_gives_records_or_unavailable_and_a_good_server_then_recovers
         assert len(result.errors) <= 2
         synced = load_records(refs)
         for each in synced.values():
-            assert each.sync["status"] in ("resolved", "not_found", "ambiguous", "unavailable")
+            assert each.sync.status in ("resolved", "not_found", "ambiguous", "unavailable")
             assert printable_everywhere(each.to_dict())
         server.clear_faults()
         # A good server now: a plain run never fails on what the bad one left in the cache ...
@@ -200,4 +200,4 @@ def test_any_answer_gives_records_or_unavailable_and_a_good_server_then_recovers
         if all(synced[rid].identifiers == ids for rid, ids in before.items()):
             assert snapshot(refs) == expected
         else:
-            assert {r.sync["status"] for r in final.values()} <= {"resolved", "ambiguous", "not_found"}
+            assert {r.sync.status for r in final.values()} <= {"resolved", "ambiguous", "not_found"}

@@ -138,7 +138,7 @@ def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(
     assert "not followed" in line
     assert len([r for r in served.requests if r.service == "s2"]) == 1  # not retried, not followed
     assert_clean(result.stderr, result.stdout)
-    assert {r.sync["status"] for r in load_records(refs).values()} == {"unavailable"}
+    assert {r.sync.status for r in load_records(refs).values()} == {"unavailable"}
 
 
 # -- items 3 and 4: what a server says is redacted before it is printed or stored --------------------
@@ -222,7 +222,7 @@ def test_wrong_typed_fields_make_s2_unavailable_and_are_never_cached(
     served.inject("s2", "paper_fields", times=TRIES, fields=fields)
     result = run(served, refs, cache)
     assert "unusable answer" in assert_one_line_error(result)
-    assert {r.sync["status"] for r in load_records(refs).values()} == {"unavailable"}
+    assert {r.sync.status for r in load_records(refs).values()} == {"unavailable"}
     with contextlib.closing(sqlite3.connect(cache)) as db:
         assert db.execute("SELECT count(*) FROM answers WHERE service = 's2'").fetchone() == (0,)
     assert run(served, refs, cache).exit_code == 0  # the next run, against a good server, recovers

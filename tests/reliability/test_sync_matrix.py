@@ -159,7 +159,7 @@ def test_a_lasting_fault_mid_run_keeps_what_came_before_it(
     for name in first:  # answered before the fault: exactly what an undisturbed run gives them
         for source in (service, other):
             assert _fields_from(source, state[name]) == _fields_from(source, undisturbed[name]), name
-    assert records[UNKNOWN].sync["status"] == "not_found"
+    assert records[UNKNOWN].sync.status == "not_found"
 
     if fault in ANSWERS:
         # Asked twice and answered the same: arXiv's answer, each record told why.
@@ -174,7 +174,7 @@ def test_a_lasting_fault_mid_run_keeps_what_came_before_it(
         unsynced = [rid for rid, status, _ in result.unresolved if status == "unavailable"]
         assert unsynced and all(rid in error for rid in unsynced[:3])
         assert failure.service == service and set(failure.unsynced) == set(unsynced)
-        assert {records[rid].sync["status"] for rid in unsynced} == {"unavailable"}
+        assert {records[rid].sync.status for rid in unsynced} == {"unavailable"}
 
     with _server() as well:  # the service is well again; answers it gave and slmbib believed are asked again
         rerun = sync(refs, _sync_options(well, cache, refresh=fault in ANSWERS))

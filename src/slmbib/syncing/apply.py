@@ -140,10 +140,10 @@ def finish(plan: Plan, state: State, result: SyncResult) -> SyncResult:
     result.merged = merged.merged
     for record_id in plan.targets:
         record = final.get(record_id) or state.records[record_id]
-        status = record.sync.get("status", "")
+        status, reason = (record.sync.status, record.sync.reason) if record.sync else ("", "")
         result.statuses[status] += 1
         if status != "resolved":
-            result.unresolved.append((record_id, status, record.sync.get("reason", "")))
+            result.unresolved.append((record_id, status, reason))
         result.conflicts.extend(f"{record_id}: {line}" for line in state.conflicts.get(record_id, ()))
         result.changed_values.extend(
             f"{record_id}: {line}" for line in _changed_values(plan.original[record_id], record)
