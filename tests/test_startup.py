@@ -88,5 +88,6 @@ def test_an_export_is_up_to_date_only_with_the_code_of_every_subpackage() -> Non
     from slmbib import uptodate
 
     folders = uptodate._code_folders()
+    assert folders[0] == Path(slmbib.__file__).parent
     assert Path(slmbib.cli.__file__).parent in folders
     assert all(folder.name != "__pycache__" for folder in folders)

@@ -47,7 +47,8 @@ def _stamp(path: Path | str) -> list[int] | None:
 def _code_folders() -> list[Path]:
     """slmbib's folder and its subpackages': a file edited in any of them is a new input."""
     folders = []
-    for path, subfolders, _ in os.walk(Path(__file__).parent):
+    # The package's own folder, however deep in it this module lives.
+    for path, subfolders, _ in os.walk(Path(__file__).parents[__name__.count(".") - 1]):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
         folders.append(Path(path))
     return folders
