@@ -63,8 +63,8 @@ from .resolve import (
     name_query,
     s2_fields,
 )
-from .store import dump_record, load_records, locked, record_path, require_refs, save_records
-from .survey import load_own, own_path, save_own
+from .store import dump_record, load_records, locked, own_path, record_path, require_refs, save_records
+from .survey import load_own, save_own
 
 log = logging.getLogger(__name__)
 

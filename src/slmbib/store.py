@@ -451,6 +451,18 @@ def record_path(refs: Path, record_id: str) -> Path:
     return papers_dir(refs) / f"{check_record_id(record_id)}.yaml"
 
 
+def own_dir(refs: Path) -> Path:
+    return refs / OWN_DIR
+
+
+def own_path(refs: Path, record_id: str) -> Path:
+    return own_dir(refs) / f"{check_record_id(record_id)}.yaml"
+
+
+def lists_dir(refs: Path) -> Path:
+    return refs / LISTS_DIR
+
+
 def load_records(refs: Path) -> dict[str, Record]:
     """Every record under ``refs/papers``, by id.  Raises on the first broken file.
 
@@ -869,8 +881,8 @@ def locked(refs: Path, wait: float = 0.0, create: bool = False) -> Iterator[None
             for folder in (
                 refs,
                 papers_dir(refs),
-                refs / LISTS_DIR,
-                refs / OWN_DIR,
+                lists_dir(refs),
+                own_dir(refs),
                 refs.parent / RECORD_CACHE.parent,
             ):
                 remove_stale_temporaries(folder)
