@@ -24,6 +24,7 @@ Contract:
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,11 +171,17 @@ def init_project(refs: Path, paths: list[Path]) -> InitResult:
         default = refs.parent / DEFAULT_LIST
         paths = [default] if default.is_file() else []
     result = InitResult(refs)
-    result.imported = import_paths(refs, paths) if paths else []
-    result.recorded = record_lists(refs, paths, start=True)
-    # The list's own works (the survey and its companions) are named in its citation section.
-    for path in paths:
-        if not is_bib(path):
-            found = read_own_works(refs, path, read_readme(path))
-            result.own_works += [(source_name(path, refs), work) for work in found.created]
+    try:
+        result.imported = import_paths(refs, paths) if paths else []
+        result.recorded = record_lists(refs, paths, start=True)
+        # The list's own works (the survey and its companions) are named in its citation section.
+        for path in paths:
+            if not is_bib(path):
+                found = read_own_works(refs, path, read_readme(path))
+                result.own_works += [(source_name(path, refs), work) for work in found.created]
+    except BaseException:
+        # refs/ did not exist before this run: a start that fails (a full disk, Ctrl-C) leaves
+        # nothing behind, so that running it again is not refused as "exists already".
+        shutil.rmtree(refs, ignore_errors=True)
+        raise
     return result

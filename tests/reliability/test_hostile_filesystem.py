@@ -24,7 +24,7 @@ import pytest
 
 from slmbib.store import MAX_RECORD_BYTES, load_records
 
-from .harness import run_slmbib
+from .harness import Finished, run_slmbib
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -132,15 +132,27 @@ def test_an_output_edited_by_hand_is_written_again(pinned: Path) -> None:
     assert output.read_bytes() == expected
 
 
-def test_a_full_disk_stops_import_in_one_line_and_leaves_every_record_whole(small_disk: Path) -> None:
-    """Issue 13, item 9: the records of refs/ on a disk that fills up while they are written."""
-    listed = small_disk / "README.md"
+def _import_on_small_disk(disk: Path) -> Finished:
+    listed = disk / "README.md"
     shutil.copyfile(REPO / "refs" / "lists" / "001_b4add92330990902.md", listed)
-    done = run_slmbib(small_disk / "refs", "import", str(listed))
+    done = run_slmbib(disk / "refs", "import", str(listed))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1, done.stderr
     assert "No space left on device" in done.stderr
+    return done
+
+
+def test_a_full_disk_stops_import_in_one_line_and_leaves_every_record_whole(small_disk: Path) -> None:
+    """Issue 13, item 9: the records of refs/ on a disk that fills up while they are written."""
+    assert run_slmbib(small_disk / "refs", "init").returncode == 0
+    _import_on_small_disk(small_disk)
     papers = small_disk / "refs" / "papers"
     if papers.is_dir():  # whatever reached the disk is a whole record: old or new, never half
         load_records(small_disk / "refs")
         assert not [path.name for path in papers.iterdir() if not path.name.endswith(".yaml")]
+
+
+def test_a_first_import_that_fills_the_disk_leaves_no_refs_behind(small_disk: Path) -> None:
+    """refs/ did not exist before: a failed start takes it back, so the next one is not refused."""
+    _import_on_small_disk(small_disk)
+    assert not (small_disk / "refs").exists()
