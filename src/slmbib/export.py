@@ -31,7 +31,7 @@ from .errors import InputError, KeyClashError, SlmbibError, StrictError, UsageEr
 from .keys import KeyChange, assign_keys, rekey, survey_order
 from .merge import merge_records
 from .models import Record
-from .survey import load_own, own_order, own_path, save_own
+from .survey import load_own, own_order, save_own
 from .uptodate import export_settings, remember
 from .write import listed_names, render
 
@@ -124,7 +124,7 @@ def _prepare(
         keyed, pinned = assign_keys(records)
     except KeyClashError as exc:
         is_own = exc.record_id in own
-        path = own_path(refs, exc.record_id) if is_own else store.record_path(refs, exc.record_id)
+        path = store.own_path(refs, exc.record_id) if is_own else store.record_path(refs, exc.record_id)
         raise InputError(str(path), _line_naming(path, exc.key), str(exc)) from None
     keyed_own = {record_id: keyed.pop(record_id) for record_id in own}
     return keyed, keyed_own, pinned, merged.rekeyed

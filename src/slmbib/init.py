@@ -34,8 +34,8 @@ from .bibread import import_bib, import_stoppers
 from .errors import InputError, InputErrors, SlmbibError
 from .listimport import import_lists, source_name
 from .readme import read_list
-from .store import LISTS_DIR, atomic_write, dump_yaml, locked
-from .survey import own_dir, read_own_works, read_readme
+from .store import atomic_write, dump_yaml, lists_dir, locked, own_dir
+from .survey import read_own_works, read_readme
 
 CONFIG_FILE = "config.yaml"
 DEFAULT_LIST = "README.md"
@@ -104,7 +104,7 @@ def project_lists(refs: Path) -> list[Path]:
     recorded = recorded_lists(refs)
     if recorded is not None:
         return recorded
-    return sorted((refs / LISTS_DIR).glob("*.md"))
+    return sorted(lists_dir(refs).glob("*.md"))
 
 
 def project_readme(refs: Path) -> Path:

@@ -456,21 +456,33 @@ def _check_shape(data: dict[str, Any], shown: str, key_lines: dict[str, int]) ->
             raise InputError(shown, key_lines.get("fields", 1), f"field {name!r} needs 'value' and 'source'")
 
 
-def papers_dir(root: Path) -> Path:
-    return root / PAPERS_DIR
+def papers_dir(refs: Path) -> Path:
+    return refs / PAPERS_DIR
 
 
-def record_path(root: Path, record_id: str) -> Path:
-    return papers_dir(root) / f"{check_record_id(record_id)}.yaml"
+def record_path(refs: Path, record_id: str) -> Path:
+    return papers_dir(refs) / f"{check_record_id(record_id)}.yaml"
 
 
-def load_records(root: Path) -> dict[str, Record]:
-    """Every record under ``root/papers``, by id.  Raises on the first broken file.
+def own_dir(refs: Path) -> Path:
+    return refs / OWN_DIR
+
+
+def own_path(refs: Path, record_id: str) -> Path:
+    return own_dir(refs) / f"{check_record_id(record_id)}.yaml"
+
+
+def lists_dir(refs: Path) -> Path:
+    return refs / LISTS_DIR
+
+
+def load_records(refs: Path) -> dict[str, Record]:
+    """Every record under ``refs/papers``, by id.  Raises on the first broken file.
 
     A file whose size, times and inode are those the record cache saw is taken
     from the cache; any other file is read and parsed, and the cache updated.
     """
-    folder = papers_dir(root)
+    folder = papers_dir(refs)
     records: dict[str, Record] = {}
     try:
         entries = sorted(
@@ -478,7 +490,7 @@ def load_records(root: Path) -> dict[str, Record]:
         )
     except (FileNotFoundError, NotADirectoryError):
         return records
-    cache = RecordCache.open(root)
+    cache = RecordCache.open(refs)
     for entry in entries:
         path = folder / entry.name
         try:
@@ -580,9 +592,9 @@ class RecordCache:
         self.changed = False
 
     @classmethod
-    def open(cls, root: Path) -> RecordCache:
-        path = root.parent / RECORD_CACHE
-        folder = str(papers_dir(root).resolve())
+    def open(cls, refs: Path) -> RecordCache:
+        path = refs.parent / RECORD_CACHE
+        folder = str(papers_dir(refs).resolve())
         try:
             data = json.loads(path.read_bytes(), parse_constant=_no_constant)
             if data.get("version") == _CACHE_VERSION and data.get("folder") == folder:
@@ -594,7 +606,7 @@ class RecordCache:
         return cls(path, folder, {})
 
     @staticmethod
-    def worth_updating(root: Path, written: int) -> bool:
+    def worth_updating(refs: Path, written: int) -> bool:
         """Whether ``written`` bytes of records are worth rewriting the whole cache for.
 
         Only when they are a good part of it: a sync saves a few hundred records at a time
@@ -602,7 +614,7 @@ class RecordCache:
         Files left out are parsed, and the cache written, by the next load.
         """
         try:
-            size = (root.parent / RECORD_CACHE).stat().st_size
+            size = (refs.parent / RECORD_CACHE).stat().st_size
         except OSError:
             size = 0
         return written > 0 and written * 4 >= size
@@ -860,7 +872,7 @@ def replace_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = ()) -> list[str]:
+def save_records(refs: Path, records: Iterable[Record], remove: Iterable[str] = ()) -> list[str]:
     """Write the records whose files change, then delete ``remove``; returns the ids written.
 
     Everything is serialised and checked before the first file is touched.
@@ -868,7 +880,7 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
     pending: list[tuple[Path, bytes]] = []
     contents: dict[str, dict[str, Any]] = {}
     for record in records:
-        path = record_path(root, record.id)
+        path = record_path(refs, record.id)
         content = record.to_dict()
         data = dump_yaml(content).encode("utf-8")
         try:
@@ -878,18 +890,18 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
             pass
         pending.append((path, data))
         contents[path.name] = content
-    doomed = [record_path(root, record_id) for record_id in remove]
+    doomed = [record_path(refs, record_id) for record_id in remove]
     try:
         write_files(pending)
         for path in doomed:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     except OSError as exc:
-        where = exc.filename or papers_dir(root)
+        where = exc.filename or papers_dir(refs)
         raise SlmbibError(f"{_display(Path(where))}: cannot write: {exc.strerror}") from None
-    if RecordCache.worth_updating(root, sum(len(data) for _, data in pending)):
+    if RecordCache.worth_updating(refs, sum(len(data) for _, data in pending)):
         # The next load finds what was just written in the cache instead of parsing it again.
-        cache = RecordCache.open(root)
+        cache = RecordCache.open(refs)
         for path, _ in pending:
             with contextlib.suppress(OSError):
                 cache.put(path.name, _stamp(path.stat()), contents[path.name])
@@ -900,19 +912,19 @@ def save_records(root: Path, records: Iterable[Record], remove: Iterable[str] = 
     return [path.stem for path, _ in pending]
 
 
-def require_refs(root: Path) -> None:
-    """Raise :class:`MissingRefsError` unless ``root`` is a folder: only an import starts one."""
-    if not root.is_dir():
+def require_refs(refs: Path) -> None:
+    """Raise :class:`MissingRefsError` unless ``refs`` is a folder: only an import starts one."""
+    if not refs.is_dir():
         raise MissingRefsError(
-            f"{_display(root)}: no reference database here; `slmbib init [LIST.md]` starts one"
+            f"{_display(refs)}: no reference database here; `slmbib init [LIST.md]` starts one"
         )
 
 
 @contextlib.contextmanager
-def locked(root: Path, wait: float = 0.0, create: bool = False) -> Iterator[None]:
-    """Hold the write lock of ``root`` for the block.
+def locked(refs: Path, wait: float = 0.0, create: bool = False) -> Iterator[None]:
+    """Hold the write lock of ``refs`` for the block.
 
-    ``root`` must exist unless ``create`` (an import): a command run in the
+    ``refs`` must exist unless ``create`` (an import): a command run in the
     wrong folder must not leave an empty database behind.  Waits up to
     ``wait`` seconds for another slmbib run to finish, then raises
     :class:`LockedError`.  The lock is an advisory ``flock``, released by the
@@ -922,9 +934,9 @@ def locked(root: Path, wait: float = 0.0, create: bool = False) -> Iterator[None
     every key pinned) works there, and one that would write fails when it writes.
     """
     if create:
-        root.mkdir(parents=True, exist_ok=True)
-    require_refs(root)
-    handle, operation = _open_lock(root / LOCK_FILE)
+        refs.mkdir(parents=True, exist_ok=True)
+    require_refs(refs)
+    handle, operation = _open_lock(refs / LOCK_FILE)
     if handle is None:
         yield  # nobody can have written a lock file here, nor write a record
         return
@@ -939,16 +951,16 @@ def locked(root: Path, wait: float = 0.0, create: bool = False) -> Iterator[None
                     raise
                 if time.monotonic() >= deadline:
                     raise LockedError(
-                        f"{_display(root)} is in use by another slmbib run; try again when it ends"
+                        f"{_display(refs)} is in use by another slmbib run; try again when it ends"
                     ) from None
                 time.sleep(0.1)
         if operation == fcntl.LOCK_EX:
             for folder in (
-                root,
-                papers_dir(root),
-                root / LISTS_DIR,
-                root / OWN_DIR,
-                root.parent / RECORD_CACHE.parent,
+                refs,
+                papers_dir(refs),
+                lists_dir(refs),
+                own_dir(refs),
+                refs.parent / RECORD_CACHE.parent,
             ):
                 remove_stale_temporaries(folder)
         yield

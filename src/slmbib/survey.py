@@ -56,14 +56,6 @@ HOW_TO_CREATE = (
 )
 
 
-def own_dir(refs: Path) -> Path:
-    return refs / store.OWN_DIR
-
-
-def own_path(refs: Path, record_id: str) -> Path:
-    return own_dir(refs) / f"{store.check_record_id(record_id)}.yaml"
-
-
 def legacy_path(refs: Path) -> Path:
     return refs / store.SURVEY_FILE
 
@@ -71,7 +63,7 @@ def legacy_path(refs: Path) -> Path:
 def load_own(refs: Path) -> dict[str, Record]:
     """Every own work of ``refs``, by id: ``refs/own/*.yaml``, and the older ``refs/survey.yaml``."""
     works: dict[str, Record] = {}
-    folder = own_dir(refs)
+    folder = store.own_dir(refs)
     if folder.is_dir():
         for path in sorted(folder.glob("*.yaml")):
             works[path.stem] = store.read_record_file(path)
@@ -90,7 +82,7 @@ def save_own(refs: Path, records: Iterable[Record]) -> list[str]:
     """
     written = []
     for record in records:
-        path = own_path(refs, record.id)
+        path = store.own_path(refs, record.id)
         data = store.dump_record(record).encode("utf-8")
         try:
             unchanged = path.read_bytes() == data
@@ -119,7 +111,7 @@ def own_order(records: Iterable[Record]) -> list[Record]:
 def citation_block(refs: Path) -> str:
     """Every own work's BibTeX entry, pinning their keys in ``refs/`` on first use."""
     if not load_own(refs):  # checked before the lock, which would create refs/
-        raise InputError(str(own_dir(refs)), 0, f"the list has no own works yet: {HOW_TO_CREATE}")
+        raise InputError(str(store.own_dir(refs)), 0, f"the list has no own works yet: {HOW_TO_CREATE}")
     with store.locked(refs):
         works = load_own(refs)
         papers = store.load_records(refs)

@@ -44,10 +44,19 @@ def _stamp(path: Path | str) -> list[int] | None:
     return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
 
 
-def _inputs(root: Path, settings: Sequence[str]) -> str:
+def _code_folders() -> list[Path]:
+    """slmbib's folder and its subpackages': a file edited in any of them is a new input."""
+    folders = []
+    # The package's own folder, however deep in it this module lives.
+    for path, subfolders, _ in os.walk(Path(__file__).parents[__name__.count(".") - 1]):
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        folders.append(Path(path))
+    return folders
+
+
+def _inputs(refs: Path, settings: Sequence[str]) -> str:
     digest = hashlib.sha256(json.dumps([__version__, *settings]).encode())
-    code = Path(__file__).parent
-    for folder in (code, root / _PAPERS, root / _OWN):
+    for folder in (*_code_folders(), refs / _PAPERS, refs / _OWN):
         try:
             names = sorted(os.listdir(folder))
         except OSError:
@@ -56,43 +65,43 @@ def _inputs(root: Path, settings: Sequence[str]) -> str:
         where = str(folder)
         stamps = [(name, _stamp(os.path.join(where, name))) for name in names]
         digest.update(json.dumps([where, stamps]).encode())
-    digest.update(json.dumps(_stamp(root / _SURVEY)).encode())
+    digest.update(json.dumps(_stamp(refs / _SURVEY)).encode())
     return digest.hexdigest()
 
 
-def _memo_path(root: Path) -> Path:
-    return root.parent / EXPORTS_FILE
+def _memo_path(refs: Path) -> Path:
+    return refs.parent / EXPORTS_FILE
 
 
-def _read(root: Path) -> dict[str, Any]:
+def _read(refs: Path) -> dict[str, Any]:
     try:
-        memo = json.loads(_memo_path(root).read_bytes())
+        memo = json.loads(_memo_path(refs).read_bytes())
     except (OSError, ValueError, RecursionError):
         return {}
     return memo if isinstance(memo, dict) else {}
 
 
-def unchanged_export(root: Path, output: Path, settings: Sequence[str]) -> list[str] | None:
+def unchanged_export(refs: Path, output: Path, settings: Sequence[str]) -> list[str] | None:
     """The report of the last export to ``output`` if nothing it depends on changed since; else None."""
-    entry = _read(root).get(os.path.abspath(output))
+    entry = _read(refs).get(os.path.abspath(output))
     if not isinstance(entry, dict) or entry.get("output") != _stamp(output) or entry.get("output") is None:
         return None
-    if entry.get("inputs") != _inputs(root, settings):
+    if entry.get("inputs") != _inputs(refs, settings):
         return None
     lines = entry.get("lines")
     return lines if isinstance(lines, list) and all(isinstance(line, str) for line in lines) else None
 
 
-def remember(root: Path, output: Path, settings: Sequence[str], lines: list[str]) -> None:
+def remember(refs: Path, output: Path, settings: Sequence[str], lines: list[str]) -> None:
     """Note that ``output`` is what ``refs/`` now gives with ``settings``; ``lines`` is a rerun's report."""
     from .store import atomic_write
 
-    memo = _read(root)
+    memo = _read(refs)
     memo[os.path.abspath(output)] = {
-        "inputs": _inputs(root, settings),
+        "inputs": _inputs(refs, settings),
         "output": _stamp(output),
         "lines": lines,
     }
     # A memo that cannot be kept only costs the next export its full run.
     with contextlib.suppress(OSError):
-        atomic_write(_memo_path(root), json.dumps(memo, ensure_ascii=False).encode())
+        atomic_write(_memo_path(refs), json.dumps(memo, ensure_ascii=False).encode())

@@ -19,8 +19,8 @@ from ..errors import ApiError, SyncFailure
 from ..merge import merge_records
 from ..models import Record
 from ..resolve import apply
-from ..store import dump_record, record_path, save_records
-from ..survey import own_path, save_own
+from ..store import dump_record, own_path, record_path, save_records
+from ..survey import save_own
 from .plan import Plan, Slot, Standing, unavailable_reason
 
 
