@@ -374,9 +374,10 @@ _ACCENT_MARKS = {macro: mark for mark, macro in _ACCENTS.items()}
 _SIMPLE_LATEX = re.compile(
     r"""\\(?P<symbol_accent>[`'^~=."])(?:\{(?P<braced>[A-Za-z])\}|(?P<bare>[A-Za-z]))
       | \\(?P<letter_accent>[uvHrdcb])\{(?P<argument>[A-Za-z])\}
-      # A control word ends at a non-letter (any script's) and swallows the spaces after
-      # it, a single line break included (a blank line is a paragraph: it stays a space).
-      | \\(?P<letter>[A-Za-z]+)(?![^\W\d_])[^\S\n]*(?:\n[^\S\n]*)?
+      # A control word ends at a non-letter (any script's) and swallows the white space
+      # after it, unless that holds two line breaks in a row: a paragraph, which stays a
+      # space.  pylatexenc's rule, which decodes the rest: both give the same text.
+      | \\(?P<letter>[A-Za-z]+)(?![^\W\d_])(?:(?:[^\S\n]|\n(?!\n))*(?!\s))?
       | \\(?P<escaped>[&%$#_{}])
       | [{}]""",
     re.VERBOSE,
