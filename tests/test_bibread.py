@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from slmbib.bibread import import_bib, parse_bib
 from slmbib.errors import InputErrors
 from slmbib.export import export_bibliography
-from slmbib.latex import person
+from slmbib.names import person
 from slmbib.store import load_records
 
 from .bibcorpus import bibliography, lost_fields, read_entries

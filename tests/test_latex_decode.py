@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from slmbib import latex
+from slmbib import latex, names
 from slmbib.latex import braces_balanced, clean, to_text
 
 # Pieces of real .bib fields, and the pieces that make LaTeX hard: other commands,
@@ -104,7 +104,7 @@ def test_braces_balanced_equals_its_definition(text: str) -> None:
 @settings(max_examples=2000, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("aAnd \t\n\u00a0\u2003,.\\~"))))
 def test_names_without_braces_split_as_with_the_brace_aware_scan(text: str) -> None:
-    assert text.split() == latex._words_outside_braces(text)
+    assert text.split() == names._words_outside_braces(text)
 
 
 def reference_ascii_fold(text: str) -> str:
@@ -128,7 +128,7 @@ _NAME_WORDS += ["émile", "1st", "-", "J.", "Yu-Xiang", "ß", "Łukasz", "von", 
 # Braces that are not special characters, escapes outside braces, and what is left to bibtexparser.
 _NAME_WORDS += ["{van der Maaten}", "{BERT}", "a{b}c", "{{Nested}}", "{a {b {c {d}}}}", "{", "}", "\\"]
 _NAME_WORDS += ["\\{", "{\\'E}lodie", 'M{\\"u}ller', '{\\"u}ber', '\\"u', "\\L ukasz"]
-names = st.lists(st.sampled_from(_NAME_WORDS), max_size=9).map(" ".join)
+bibtex_names = st.lists(st.sampled_from(_NAME_WORDS), max_size=9).map(" ".join)
 
 
 def _special_inside_plain_group(name: str) -> bool:
@@ -147,7 +147,7 @@ def _special_inside_plain_group(name: str) -> bool:
 
 
 @settings(max_examples=3000, deadline=None)
-@given(names)
+@given(bibtex_names)
 def test_names_split_as_bibtexparser_splits_them(name: str) -> None:
     from bibtexparser.middlewares.names import parse_single_name_into_parts
 
@@ -155,11 +155,11 @@ def test_names_split_as_bibtexparser_splits_them(name: str) -> None:
     # reads no letter at brace level 0 there, so the word has no case (pinned below).
     assume(not _special_inside_plain_group(name))
     parts = parse_single_name_into_parts(name, strict=False)
-    assert latex.name_parts(name) == (parts.first, parts.von, parts.last, parts.jr)
+    assert names.name_parts(name) == (parts.first, parts.von, parts.last, parts.jr)
 
 
 def test_a_plain_brace_group_has_no_case_even_around_a_special_character() -> None:
-    assert latex.name_parts('Ada { M{\\"u}ller } Ada') == (["Ada", '{ M{\\"u}ller }'], [], ["Ada"], [])
+    assert names.name_parts('Ada { M{\\"u}ller } Ada') == (["Ada", '{ M{\\"u}ller }'], [], ["Ada"], [])
 
 
 @pytest.mark.parametrize(
@@ -176,10 +176,10 @@ def test_a_plain_brace_group_has_no_case_even_around_a_special_character() -> No
     ],
 )
 def test_special_characters_take_their_letters_case(name: str, family: str, given: str) -> None:
-    who = latex.person(name, latex=True)
+    who = names.person(name, latex=True)
     assert (who.family, who.given) == (family, given)
 
 
 def test_names_from_plain_text_split_the_same_way() -> None:
-    who = latex.person("Łukasz M. Kaiser")
+    who = names.person("Łukasz M. Kaiser")
     assert (who.family, who.given, who.last) == ("Kaiser", "{\\L}ukasz M.", "Kaiser")

@@ -8,16 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slmbib.latex import (
-    ascii_fold,
-    bibtex_name,
-    braces_balanced,
-    encode,
-    person,
-    protect_title,
-    split_names,
-    to_text,
-)
+from slmbib.latex import ascii_fold, braces_balanced, encode, protect_title, to_text
+from slmbib.names import bibtex_name, person, split_names
 
 # Every command the encoder may write: text symbols, accents, letters, math.  Nothing else
 # (\input, \write18, \def, ...) can come out of it, whatever the input.

@@ -39,10 +39,11 @@ from .errors import BibSyntaxError, InputError, InputErrors, KeyClashError, prin
 from .identify import identify
 from .identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
 from .keys import check_key, check_pinned
-from .latex import clean, split_names
+from .latex import clean
 from .listimport import new_record_id
 from .merge import merge_records
 from .models import Link, Provenance, Record, Value
+from .names import split_names
 from .store import RecordChanges, load_records, locked, save_records
 from .write import MONTHS, VERBATIM_FIELDS, safe_doi
 

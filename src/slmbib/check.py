@@ -36,10 +36,10 @@ from urllib.parse import urlsplit
 from .errors import InputErrors, UsageError
 from .identify import column_roles, identify, place_links, url_role
 from .identity import arxiv_year, family_name, name_key, normalise_title, year_in
-from .latex import author_list
 from .listimport import record_from_row
 from .merge import conflict, identity_keys, listed_name_key, paper_url_key
 from .models import LinkRole, Provenance, Record
+from .names import author_list
 from .readme import Row, nothing_read, read_document, scan_text, split_lines
 from .store import load_records
 

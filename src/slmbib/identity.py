@@ -31,8 +31,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .latex import ascii_fold, first_author, person, to_text
+from .latex import ascii_fold, to_text
 from .models import Provenance, Record
+from .names import first_author, person
 
 # -- arXiv ids ----------------------------------------------------------------------------------
 

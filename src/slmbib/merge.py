@@ -54,8 +54,9 @@ from .identity import (
     plain_title,
     year_in,
 )
-from .latex import ascii_fold, author_list
+from .latex import ascii_fold
 from .models import Link, LinkRole, Listing, Record, Value
+from .names import author_list
 
 
 def paper_url_key(url: str) -> str:

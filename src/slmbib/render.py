@@ -38,9 +38,9 @@ from pathlib import Path
 
 from .errors import InputError, InputErrors
 from .identify import identify, place_links
-from .latex import author_list
 from .listimport import source_name
 from .models import LinkRole, Listing, Record
+from .names import author_list
 from .readme import (
     FENCE,
     YEAR_COLUMNS,

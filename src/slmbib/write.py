@@ -58,20 +58,9 @@ from typing import NamedTuple
 from .choices import FORMATS
 from .errors import UsageError
 from .identity import arxiv_doi, clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
-from .latex import (
-    Person,
-    author_list,
-    bibtex_name,
-    braces_balanced,
-    clean,
-    encode,
-    person,
-    protect_title,
-    split_names,
-    to_text,
-    written_bibtex_name,
-)
+from .latex import braces_balanced, clean, encode, protect_title, to_text
 from .models import LinkRole, Provenance, Record
+from .names import Person, author_list, bibtex_name, person, split_names, written_bibtex_name
 
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
 
