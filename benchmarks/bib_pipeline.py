@@ -21,13 +21,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from slmbib.bibread import parse_bib
 from slmbib.cli import GC_THRESHOLDS
-from slmbib.keys import assign_keys
 from slmbib.merge import merge_records
 from slmbib.models import Record
+from slmbib.reading.bibread import parse_bib
 from slmbib.store import atomic_write
-from slmbib.write import listed_names, render
+from slmbib.writing.keys import assign_keys
+from slmbib.writing.write import listed_names, render
 
 T = TypeVar("T")
 

@@ -44,7 +44,7 @@ def _row(name: str, unit: str, n: int, make: Callable[[int], Callable[[], object
 def bench_hostile_text(n: int, runs: int) -> list[Row]:
     from slmbib.latex import protect_title
     from slmbib.models import Record, Value
-    from slmbib.write import render
+    from slmbib.writing.write import render
 
     def title(size: int) -> Callable[[], object]:
         text = "a" + "!" * size + "a"

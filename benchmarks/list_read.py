@@ -87,8 +87,8 @@ def hostile(kind: str, n: int) -> str:
 
 def main(argv: list[str]) -> int:
     """``python -m benchmarks.list_read read|check FILE``: the CPU seconds it took, as JSON."""
-    from slmbib.check import check_lists
-    from slmbib.readme import read_document, scan_text
+    from slmbib.commands.check import check_lists
+    from slmbib.reading.readme import read_document, scan_text
 
     what, path = argv[0], Path(argv[1])
     # CPU time: on a shared machine the wall clock counts other people's work too.

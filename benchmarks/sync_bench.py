@@ -37,9 +37,9 @@ for path in (REPO / "src", REPO):  # this checkout's slmbib, and the test suite'
 
 from tests.replay_server import ReplayServer  # noqa: E402
 
+from slmbib.enriching.syncing import SyncOptions, sync  # noqa: E402
 from slmbib.models import Listing, Record  # noqa: E402
 from slmbib.store import save_records  # noqa: E402
-from slmbib.syncing import SyncOptions, sync  # noqa: E402
 
 REAL_S2_INTERVAL = 1.0
 REAL_ARXIV_INTERVAL = 3.0

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from slmbib.bibread import parse_bib, read_bibtex, repair_latex
-from slmbib.keys import assign_keys
 from slmbib.latex import clean, to_text
 from slmbib.merge import merge_records
-from slmbib.write import VERBATIM_FIELDS, month_macro, render
+from slmbib.reading.bibread import parse_bib, read_bibtex, repair_latex
+from slmbib.writing.keys import assign_keys
+from slmbib.writing.write import VERBATIM_FIELDS, month_macro, render
 
 from . import texbuild
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from slmbib.enriching.syncing import SyncOptions
 from slmbib.models import Listing, Record, Value
 from slmbib.store import save_records
-from slmbib.syncing import SyncOptions
 
 from . import workspace
 from .replay_server import ReplayServer

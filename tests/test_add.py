@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slmbib.add import add_paper, clean_line, paper_link
-from slmbib.check import check_lists
 from slmbib.cli import main
+from slmbib.commands.add import add_paper, clean_line, paper_link
+from slmbib.commands.check import check_lists
+from slmbib.commands.render import render_readme
+from slmbib.enriching.syncing import sync
 from slmbib.errors import SlmbibError
-from slmbib.listimport import import_lists
 from slmbib.models import ListedLink, Value
-from slmbib.render import render_readme
+from slmbib.reading.listimport import import_lists
 from slmbib.store import load_records
-from slmbib.syncing import sync
 
 from .replay_server import ReplayServer, synthetic_corpus
 from .seeds import SEED_001

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slmbib.bibread import import_bib, parse_bib
 from slmbib.errors import InputErrors
-from slmbib.export import export_bibliography
 from slmbib.names import person
+from slmbib.reading.bibread import import_bib, parse_bib
 from slmbib.store import load_records
+from slmbib.writing.export import export_bibliography
 
 from .bibcorpus import bibliography, lost_fields, read_entries
 from .workspace import run, snapshot

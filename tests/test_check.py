@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.check import CODES, Finding, check_lists
+from slmbib.commands.check import CODES, Finding, check_lists
 from slmbib.models import Record, SyncStatus, Value
 from slmbib.store import save_records
 

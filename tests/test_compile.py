@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.export import export_bibliography
-from slmbib.keys import assign_keys
 from slmbib.models import Record
-from slmbib.write import render
+from slmbib.writing.export import export_bibliography
+from slmbib.writing.keys import assign_keys
+from slmbib.writing.write import render
 
 from .corpus import FULL, HOSTILE, HOSTILE_NAMES, HOSTILE_TITLES
 from .seeds import REPO

@@ -20,13 +20,13 @@ from typing import Any
 import bibtexparser
 import pytest
 
-from slmbib.export import export_bibliography
+from slmbib.enriching.syncing import sync
 from slmbib.identity import arxiv_doi
 from slmbib.latex import ascii_fold
 from slmbib.models import Record
 from slmbib.store import load_records
 from slmbib.survey import load_own
-from slmbib.syncing import sync
+from slmbib.writing.export import export_bibliography
 
 from .replay_server import ReplayServer
 from .seeds import REPO

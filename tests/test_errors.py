@@ -20,8 +20,14 @@ from slmbib.errors import KeyClashError, SlmbibError
 #: Exceptions of other libraries raised as part of their own protocol, and caught again inside
 #: slmbib before a caller could see them (the module named turns each into a SlmbibError).
 _PROTOCOL = {
-    ("slmbib.cache", "DatabaseError"): "an outdated cache is refused like a corrupt one, then rebuilt",
-    ("slmbib.s2", "ObjectNotFoundException"): "the semanticscholar package's 'not found', caught in S2Client",
+    (
+        "slmbib.enriching.cache",
+        "DatabaseError",
+    ): "an outdated cache is refused like a corrupt one, then rebuilt",
+    (
+        "slmbib.enriching.s2",
+        "ObjectNotFoundException",
+    ): "the semanticscholar package's 'not found', caught in S2Client",
     ("slmbib.store", "ConstructorError"): "PyYAML's error with the node's line, turned into an InputError",
     (
         "slmbib.store",

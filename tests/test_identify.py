@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from slmbib.identify import acl_doi, identify
-from slmbib.readme import Row, read_list
+from slmbib.reading.identify import acl_doi, identify
+from slmbib.reading.readme import Row, read_list
 
 from .seeds import SEED_000, SEED_001
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from slmbib import arxiv, s2
-from slmbib.add import paper_link
-from slmbib.bibread import entry_record
-from slmbib.identify import identify
+from slmbib.commands.add import paper_link
+from slmbib.enriching import arxiv, s2
+from slmbib.enriching.resolve import judge_title_match, s2_fields
 from slmbib.identity import (
     KEPT_SOURCES,
     REMOTE_SOURCES,
@@ -37,11 +36,12 @@ from slmbib.identity import (
     record_year,
     year_in,
 )
-from slmbib.keys import base_key
 from slmbib.merge import merge_records
 from slmbib.models import Listing, Record, Value
-from slmbib.resolve import judge_title_match, s2_fields
-from slmbib.write import arxiv_id, citation, entry_kind, safe_doi
+from slmbib.reading.bibread import entry_record
+from slmbib.reading.identify import identify
+from slmbib.writing.keys import base_key
+from slmbib.writing.write import arxiv_id, citation, entry_kind, safe_doi
 
 from .seeds import SEEDS
 

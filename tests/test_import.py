@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slmbib.errors import InputErrors
-from slmbib.listimport import import_lists, new_record_id
 from slmbib.models import ListedLink, Record, Value
-from slmbib.readme import read_list
+from slmbib.reading.listimport import import_lists, new_record_id
+from slmbib.reading.readme import read_list
 from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS

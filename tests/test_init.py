@@ -12,9 +12,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from slmbib.check import CODES
 from slmbib.cli import main
-from slmbib.readme import read_text
+from slmbib.commands.check import CODES
+from slmbib.reading.readme import read_text
 
 from .replay_server import ReplayServer
 from .seeds import REPO

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slmbib.errors import KeyClashError, UnknownRecordError
-from slmbib.keys import assign_keys, base_key, check_key, check_pinned, rekey
 from slmbib.models import Listing, Record, Value
+from slmbib.writing.keys import assign_keys, base_key, check_key, check_pinned, rekey
 
 
 def _paper(

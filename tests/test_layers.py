@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from slmbib.export import export_bibliography
+from slmbib.writing.export import export_bibliography
 
 from .seeds import REPO
 from .test_sync_clients import arxiv_query, run, s2_batch
@@ -77,7 +77,7 @@ def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
 
 def test_no_module_imports_one_that_imports_it() -> None:
     graph = import_graph()
-    assert "slmbib.syncing.plan" in graph  # the walk sees the sub-packages
+    assert "slmbib.enriching.syncing.plan" in graph  # the walk sees the sub-packages
     cycles = sorted(module for module in graph if module in _reaches(graph, module))
     assert cycles == []
 
@@ -86,17 +86,22 @@ def test_sync_goes_down_from_the_command_to_the_services() -> None:
     graph = import_graph()
     # The plan, the fetch loop and the applier do not call up into the run that calls them.
     for part in ("plan", "fetch", "apply"):
-        assert "slmbib.syncing" not in graph[f"slmbib.syncing.{part}"], part
+        assert "slmbib.enriching.syncing" not in graph[f"slmbib.enriching.syncing.{part}"], part
     # What the answers mean is judged from their types alone, never by asking a service.
-    assert not {"slmbib.s2", "slmbib.arxiv", "slmbib.pacing"} & _reaches(graph, "slmbib.resolve")
+    assert not {"slmbib.enriching.s2", "slmbib.enriching.arxiv", "slmbib.enriching.pacing"} & _reaches(
+        graph, "slmbib.enriching.resolve"
+    )
     # The services convert answers into those types; they know nothing of sync.
-    for service in ("slmbib.s2", "slmbib.arxiv"):
+    for service in ("slmbib.enriching.s2", "slmbib.enriching.arxiv"):
         assert not {name for name in _reaches(graph, service) if "syncing" in name or "resolve" in name}
 
 
 #: The one way a module below hands control back up: the response parser a service module gives the
 #: paced client, which calls it inside its retry loop (an unusable answer is worth another try).
-PARSERS = {("slmbib.pacing", "slmbib.s2"), ("slmbib.pacing", "slmbib.arxiv")}
+PARSERS = {
+    ("slmbib.enriching.pacing", "slmbib.enriching.s2"),
+    ("slmbib.enriching.pacing", "slmbib.enriching.arxiv"),
+}
 
 
 def test_a_record_through_sync_and_export_calls_each_module_on_the_way_down(tmp_path: Path) -> None:
@@ -116,6 +121,9 @@ def test_a_record_through_sync_and_export_calls_each_module_on_the_way_down(tmp_
     finally:
         sys.setprofile(None)
         threading.setprofile(None)
-    assert {("slmbib.syncing", "slmbib.syncing.fetch"), ("slmbib.export", "slmbib.write")} <= calls
+    assert {
+        ("slmbib.enriching.syncing", "slmbib.enriching.syncing.fetch"),
+        ("slmbib.writing.export", "slmbib.writing.write"),
+    } <= calls
     both_ways = {(a, b) for a, b in calls if (b, a) in calls and (a, b) not in PARSERS}
     assert both_ways == {(b, a) for a, b in PARSERS}

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.check import check_lists
-from slmbib.identify import identify
-from slmbib.listimport import import_lists
-from slmbib.readme import Row, read_document, scan_text
-from slmbib.render import render_readme
+from slmbib.commands.check import check_lists
+from slmbib.commands.render import render_readme
+from slmbib.reading.identify import identify
+from slmbib.reading.listimport import import_lists
+from slmbib.reading.readme import Row, read_document, scan_text
 from slmbib.store import load_records
 
 from .seeds import SEEDS

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.check import check_lists
+from slmbib.commands.check import check_lists
+from slmbib.commands.render import render_readme
 from slmbib.errors import InputError, InputErrors
-from slmbib.listimport import import_lists
 from slmbib.models import ListedLink, Listing, Record, Value
-from slmbib.readme import scan_text, split_cells
-from slmbib.render import render_readme
+from slmbib.reading.listimport import import_lists
+from slmbib.reading.readme import scan_text, split_cells
 from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS

@@ -74,7 +74,8 @@ def test_an_up_to_date_export_reads_no_record(project: Path) -> None:
 
 
 def test_an_export_is_up_to_date_only_with_the_files_it_reads() -> None:
-    from slmbib import store, uptodate
+    from slmbib import store
+    from slmbib.writing import uptodate
 
     assert (uptodate._PAPERS, uptodate._OWN, uptodate._SURVEY) == (
         store.PAPERS_DIR,
@@ -85,7 +86,7 @@ def test_an_export_is_up_to_date_only_with_the_files_it_reads() -> None:
 
 def test_an_export_is_up_to_date_only_with_the_code_of_every_subpackage() -> None:
     import slmbib.cli
-    from slmbib import uptodate
+    from slmbib.writing import uptodate
 
     folders = uptodate._code_folders()
     assert folders[0] == Path(slmbib.__file__).parent

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from slmbib.cli import main
-from slmbib.listimport import import_lists
+from slmbib.enriching.syncing import sync
 from slmbib.models import SyncStatus, Value
+from slmbib.reading.listimport import import_lists
 from slmbib.store import load_records, locked, save_records
 from slmbib.survey import load_own
-from slmbib.syncing import sync
 
 from .replay_server import ReplayServer, synthetic_corpus
 from .seeds import REPO, SEED_000, SEED_001

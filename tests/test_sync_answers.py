@@ -10,11 +10,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from slmbib.arxiv import Entry, parse_feed
-from slmbib.errors import RefusedAnswer
-from slmbib.models import Value
-from slmbib.pacing import retry_after_seconds
-from slmbib.resolve import (
+from slmbib.enriching.arxiv import Entry, parse_feed
+from slmbib.enriching.pacing import retry_after_seconds
+from slmbib.enriching.resolve import (
     Lookup,
     apply,
     is_plain_word_name,
@@ -23,7 +21,9 @@ from slmbib.resolve import (
     remote_fields,
     s2_fields,
 )
-from slmbib.s2 import Paper, paper_from_json, record_keys
+from slmbib.enriching.s2 import Paper, paper_from_json, record_keys
+from slmbib.errors import RefusedAnswer
+from slmbib.models import Value
 
 from .replay_server import fixtures_dir
 from .sync_corpus import record

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 
-from slmbib.arxiv import ArxivClient
+from slmbib.enriching.arxiv import ArxivClient
+from slmbib.enriching.s2 import S2Client
+from slmbib.enriching.syncing import SyncOptions, SyncResult, sync
 from slmbib.models import Record
-from slmbib.s2 import S2Client
 from slmbib.store import load_records
-from slmbib.syncing import SyncOptions, SyncResult, sync
 
 from .replay_server import S2_TOO_MANY, fixtures_dir
 from .sync_corpus import make_refs, record

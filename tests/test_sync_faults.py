@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from slmbib.cli import main
+from slmbib.enriching.syncing import sync
 from slmbib.models import Value
 from slmbib.store import load_records
-from slmbib.syncing import sync
 
 from .replay_server import ReplayServer, synthetic_corpus
 from .sync_corpus import (

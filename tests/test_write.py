@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slmbib.keys import assign_keys
 from slmbib.latex import ascii_fold, to_text
 from slmbib.models import Link, Record, Value
 from slmbib.names import person, split_names
-from slmbib.write import MONTHS, BibEntry, bibtex_layout, latex_safe_doi, render
+from slmbib.writing.keys import assign_keys
+from slmbib.writing.write import MONTHS, BibEntry, bibtex_layout, latex_safe_doi, render
 
 from .corpus import FULL, HOSTILE, LONG_AUTHORS
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from slmbib.cli import main
 from slmbib.store import LOCK_FILE, RECORD_CACHE
-from slmbib.uptodate import EXPORTS_FILE
+from slmbib.writing.uptodate import EXPORTS_FILE
 
 #: What slmbib keeps beside refs/ to skip work: the files' times and inodes, which differ by run.
 CACHES = {RECORD_CACHE, EXPORTS_FILE}

@@ -36,19 +36,19 @@ __version__ = "0.1.0"
 #: Every public name, and the module that defines it.
 _HOMES = {
     # commands
-    "add_own": "add",
-    "add_paper": "add",
-    "check_lists": "check",
+    "add_own": "commands.add",
+    "add_paper": "commands.add",
+    "check_lists": "commands.check",
     "citation_block": "survey",
     "cite_readme": "survey",
-    "export_bibliography": "export",
-    "import_bib": "bibread",
-    "import_lists": "listimport",
-    "list_records": "listing",
-    "records_as_json": "listing",
-    "rekey_refs": "export",
-    "render_readme": "render",
-    "sync": "syncing",
+    "export_bibliography": "writing.export",
+    "import_bib": "reading.bibread",
+    "import_lists": "reading.listimport",
+    "list_records": "commands.listing",
+    "records_as_json": "commands.listing",
+    "rekey_refs": "writing.export",
+    "render_readme": "commands.render",
+    "sync": "enriching.syncing",
     # the record model
     "Link": "models",
     "LinkRole": "models",
@@ -59,17 +59,17 @@ _HOMES = {
     "SyncStatus": "models",
     "Value": "models",
     # options and results
-    "SyncOptions": "syncing",
-    "AddResult": "add",
-    "BibImportSummary": "bibread",
-    "CheckResult": "check",
-    "ExportResult": "export",
-    "ImportSummary": "listimport",
-    "KeyChange": "keys",
+    "SyncOptions": "enriching.syncing",
+    "AddResult": "commands.add",
+    "BibImportSummary": "reading.bibread",
+    "CheckResult": "commands.check",
+    "ExportResult": "writing.export",
+    "ImportSummary": "reading.listimport",
+    "KeyChange": "writing.keys",
     "OwnWorks": "survey",
     "ReadmeUpdate": "survey",
-    "RenderResult": "render",
-    "SyncResult": "syncing",
+    "RenderResult": "commands.render",
+    "SyncResult": "enriching.syncing",
     # errors
     "ApiError": "errors",
     "InputError": "errors",
@@ -130,9 +130,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .add import AddResult, add_own, add_paper
-    from .bibread import BibImportSummary, import_bib
-    from .check import CheckResult, check_lists
+    from .commands.add import AddResult, add_own, add_paper
+    from .commands.check import CheckResult, check_lists
+    from .commands.listing import list_records, records_as_json
+    from .commands.render import RenderResult, render_readme
+    from .enriching.syncing import SyncOptions, SyncResult, sync
     from .errors import (
         ApiError,
         InputError,
@@ -145,14 +147,12 @@ if TYPE_CHECKING:
         UnknownRecordError,
         UsageError,
     )
-    from .export import ExportResult, export_bibliography, rekey_refs
-    from .keys import KeyChange
-    from .listimport import ImportSummary, import_lists
-    from .listing import list_records, records_as_json
     from .models import Link, LinkRole, ListedLink, Listing, Provenance, Record, SyncStatus, Value
-    from .render import RenderResult, render_readme
+    from .reading.bibread import BibImportSummary, import_bib
+    from .reading.listimport import ImportSummary, import_lists
     from .survey import OwnWorks, ReadmeUpdate, citation_block, cite_readme
-    from .syncing import SyncOptions, SyncResult, sync
+    from .writing.export import ExportResult, export_bibliography, rekey_refs
+    from .writing.keys import KeyChange
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,7 @@ writer, the exporter, and with them YAML and bibtexparser) just for that would
 double its start-up time.
 """
 
-#: Bibliography formats :func:`slmbib.write.render` writes.
+#: Bibliography formats :func:`slmbib.writing.write.render` writes.
 FORMATS = ("bibtex", "biblatex", "csl-json")
-#: Entry orders of :func:`slmbib.export.export`.
+#: Entry orders of :func:`slmbib.writing.export.export`.
 ORDERS = ("key", "survey")

@@ -33,12 +33,12 @@ from pathlib import Path
 
 from . import store
 from .errors import InputError
-from .identify import identify
-from .keys import assign_keys, check_pinned, taken_keys
 from .latex import to_text
 from .merge import identity_keys
 from .models import Link, LinkRole, Listing, Provenance, Record, Value
-from .write import render
+from .reading.identify import identify
+from .writing.keys import assign_keys, check_pinned, taken_keys
+from .writing.write import render
 
 #: The id the survey's record had in ``refs/survey.yaml``; it keeps it in ``refs/own/``.
 SURVEY_ID = "survey"
@@ -191,7 +191,7 @@ def _entries(fence: _Fence, shown: str) -> list[Record]:
     """The records a hand-pasted BibTeX block gives, or an error naming its line."""
     from bibtexparser.entrypoint import parse_string
 
-    from .bibread import entry_record
+    from .reading.bibread import entry_record
 
     library = parse_string(fence.content)
     if library.failed_blocks:
@@ -218,7 +218,7 @@ def read_own_works(refs: Path, readme: Path, text: str) -> OwnWorks:
     """Create the own works the README's citation section names that ``refs/`` does not have yet."""
     # Imported here, not with the module: every export loads this module for the own works,
     # and the list reader behind this would be most of its start-up.
-    from .listimport import new_record_id
+    from .reading.listimport import new_record_id
 
     shown = str(readme)
     candidates = [record for fence in _hand_pasted(text) for record in _entries(fence, shown)]
@@ -294,7 +294,7 @@ def cite_readme(refs: Path, readme: Path) -> tuple[OwnWorks, ReadmeUpdate]:
 
 def update_readme(readme: Path, block: str, text: str | None = None) -> ReadmeUpdate:
     """Put ``block`` (BibTeX text) into ``readme``; see the module docstring."""
-    from .readme import split_lines  # see read_own_works
+    from .reading.readme import split_lines  # see read_own_works
 
     if text is None:
         text = read_readme(readme)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.listimport import import_lists
+from slmbib.reading.listimport import import_lists
 from slmbib.store import load_records
 
 from ..seeds import SEED_000, SEED_001

@@ -22,14 +22,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from slmbib import merge
-from slmbib.bibread import import_bib
 from slmbib.errors import InputErrors
-from slmbib.export import export_bibliography
-from slmbib.keys import assign_keys, check_key
 from slmbib.latex import clean, to_text
 from slmbib.models import Link, Record, Value
+from slmbib.reading.bibread import import_bib
 from slmbib.store import check_record_id, load_records, save_records
-from slmbib.write import render
+from slmbib.writing.export import export_bibliography
+from slmbib.writing.keys import assign_keys, check_key
+from slmbib.writing.write import render
 
 from ..test_latex_text import ALLOWED_COMMANDS
 from ..workspace import CACHES

@@ -14,11 +14,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from slmbib.check import check_lists
+from slmbib.commands.check import check_lists
+from slmbib.commands.render import render_readme
 from slmbib.errors import InputError, InputErrors
-from slmbib.listimport import import_lists
-from slmbib.readme import Row, read_list, read_text, scan_text
-from slmbib.render import render_readme
+from slmbib.reading.listimport import import_lists
+from slmbib.reading.readme import Row, read_list, read_text, scan_text
 from slmbib.store import check_record_id, load_records
 
 from ..workspace import CACHES

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.check import check_lists
+from slmbib.commands.check import check_lists
+from slmbib.commands.render import render_readme
 from slmbib.errors import InputErrors
-from slmbib.listimport import import_lists
 from slmbib.models import ListedLink, Listing, Record
-from slmbib.readme import read_text, scan_text
-from slmbib.render import render_readme
+from slmbib.reading.listimport import import_lists
+from slmbib.reading.readme import read_text, scan_text
 from slmbib.store import load_records, save_records
 
 PAPER = "https://arxiv.org/abs/2401.00001"

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from slmbib.commands.listing import records_as_json
 from slmbib.errors import InputError
-from slmbib.listing import records_as_json
 from slmbib.models import Link, Listing, Record, SyncStatus, Value
 from slmbib.store import dump_record, load_records, parse_record, read_record_file, save_records
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from slmbib.export import export_bibliography
+from slmbib.enriching.syncing import sync
 from slmbib.models import Value
 from slmbib.store import load_records
-from slmbib.syncing import sync
-from slmbib.write import MAX_AUTHORS, MAX_TITLE
+from slmbib.writing.export import export_bibliography
+from slmbib.writing.write import MAX_AUTHORS, MAX_TITLE
 
 from ..replay_server import ReplayServer
 from ..sync_corpus import make_refs, options, record

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from slmbib.errors import LockedError
-from slmbib.listimport import import_lists
+from slmbib.reading.listimport import import_lists
 from slmbib.store import locked
 
 from ..seeds import SEED_000, SEED_001

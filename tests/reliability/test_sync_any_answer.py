@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slmbib.enriching.syncing import sync
 from slmbib.store import load_records
-from slmbib.syncing import sync
 
 from ..replay_server import FEED_OPEN, ReplayServer
 from ..sync_corpus import MOBILELLM, TINYSTORIES, make_refs, options, record, serve_papers, snapshot

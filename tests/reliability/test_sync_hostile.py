@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from slmbib.cli import main
+from slmbib.enriching.syncing import sync
 from slmbib.store import load_records
-from slmbib.syncing import sync
 
 from ..replay_server import ReplayServer, gzip_bomb, huge_body
 from ..sync_corpus import (

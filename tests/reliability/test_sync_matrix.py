@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from slmbib.enriching.syncing import sync
 from slmbib.models import Record
 from slmbib.store import load_records
-from slmbib.syncing import sync
 
 from ..replay_server import ReplayServer, synthetic_corpus
 from ..sync_corpus import make_refs, options, record

@@ -37,14 +37,14 @@ def export_command(
     to_stdout = str(output) == "-"
     if not to_stdout:
         # Checked before the exporter and its dependencies are even imported.
-        from ..uptodate import export_settings, unchanged_export
+        from ..writing.uptodate import export_settings, unchanged_export
 
         report = unchanged_export(refs_folder(ctx), output, export_settings(fmt, order, sections, strict))
         if report is not None:
             for line in report:
                 say(ctx, line)
             return
-    from ..export import export_bibliography
+    from ..writing.export import export_bibliography
 
     result = export_bibliography(
         refs_folder(ctx), None if to_stdout else output, fmt, order, sections, strict
@@ -76,7 +76,7 @@ def cite_command(ctx: click.Context, readme: str | None) -> None:
 
     The survey and its companions, the survey first.
     """
-    from ..init import project_readme
+    from ..commands.init import project_readme
     from ..store import require_refs
     from ..survey import citation_block, cite_readme
 
@@ -106,7 +106,7 @@ def rekey_command(ctx: click.Context, targets: tuple[str, ...], everything: bool
 
     The only command that changes a pinned key.
     """
-    from ..export import rekey_refs
+    from ..writing.export import rekey_refs
 
     if not targets and not everything:
         raise click.UsageError("name records by id or key, or give --all")

@@ -11,7 +11,7 @@ from .options import LISTS, given_or_recorded_lists, refs_folder, say
 
 def _codes(values: tuple[str, ...]) -> set[str]:
     """``--ignore a,b --ignore c`` -> {a, b, c}; an unknown code is a usage error."""
-    from ..check import CODES
+    from ..commands.check import CODES
 
     codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
     unknown = sorted(codes - CODES.keys())
@@ -51,7 +51,7 @@ def check_command(ctx: click.Context, lists: tuple[Path, ...], output: str, igno
 
     Year, title and unknown-identifier findings use the records `slmbib sync` filled.
     """
-    from ..check import FORMATS, check_lists
+    from ..commands.check import FORMATS, check_lists
     from ..store import require_refs
 
     refs = refs_folder(ctx)
@@ -81,8 +81,8 @@ def render_command(ctx: click.Context, readme: Path | None, check_only: bool, in
 
     Everything outside the markers is left as it is.
     """
-    from ..init import project_readme
-    from ..render import render_readme
+    from ..commands.init import project_readme
+    from ..commands.render import render_readme
 
     readme = readme or project_readme(refs_folder(ctx))
     result = render_readme(refs_folder(ctx), readme, init=init, write=not check_only)

@@ -18,7 +18,7 @@ from ..choices import FORMATS, ORDERS
 from ..errors import SlmbibError
 
 if TYPE_CHECKING:
-    from ..syncing import SyncOptions
+    from ..enriching.syncing import SyncOptions
 
 REFS = click.option(
     "--refs",
@@ -49,7 +49,7 @@ LISTS = click.argument("lists", nargs=-1, type=click.Path(dir_okay=False, path_t
 
 def given_or_recorded_lists(refs: Path, lists: Sequence[Path]) -> list[Path]:
     """The lists given, else those refs/config.yaml records; none at all is a usage error."""
-    from ..init import project_lists
+    from ..commands.init import project_lists
 
     paths = list(lists) or project_lists(refs)
     if not paths:
@@ -71,7 +71,7 @@ ORDER = click.option(
 
 def _api_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A malformed service URL is a usage error, found before anything is locked or asked."""
-    from ..pacing import check_api_url
+    from ..enriching.pacing import check_api_url
 
     if value is None:
         return None
@@ -131,8 +131,8 @@ TIMEOUT = click.option(
 
 def sync_options(given: dict[str, Any], only: tuple[str, ...] = ()) -> SyncOptions:
     """The options given on the command line; a value the library refuses is a usage error."""
+    from ..enriching.syncing import SyncOptions
     from ..errors import UsageError
-    from ..syncing import SyncOptions
 
     try:
         return SyncOptions(only=only, **{name: value for name, value in given.items() if value is not None})

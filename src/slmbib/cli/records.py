@@ -26,7 +26,7 @@ def init_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
 
     Refuses a refs/ that exists; writes nothing when a list has an unreadable line.
     """
-    from ..init import init_project
+    from ..commands.init import init_project
 
     for line in init_project(refs_folder(ctx), list(lists)).lines():
         say(ctx, line)
@@ -49,7 +49,7 @@ def import_command(ctx: click.Context, lists: tuple[Path, ...]) -> None:
     imported.  A .bib file's entries merge into refs/ as written (every field,
     LaTeX kept), with source `bib`.
     """
-    from ..init import import_paths, init_project, record_lists
+    from ..commands.init import import_paths, init_project, record_lists
     from ..store import require_refs
 
     refs = refs_folder(ctx)
@@ -77,7 +77,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
             the first export), title, then flags in brackets (unlisted,
             no-paper-link, placeholder-link), separated by tabs.
     """
-    from ..listing import list_records, records_as_json
+    from ..commands.listing import list_records, records_as_json
 
     records = list_records(refs_folder(ctx))
     if as_json:

@@ -96,7 +96,7 @@ def sync_command(ctx: click.Context, /, record_ids: tuple[str, ...], **given: An
     could not be reached (after saving what was fetched), and with --dry-run
     when something would change.
     """
-    from ..syncing import sync
+    from ..enriching.syncing import sync
 
     options = sync_options(given, only=record_ids)
     progress, is_bar = _progress(ctx)
@@ -170,9 +170,9 @@ def add_command(
     writes the new rows into the list.  With --own, one paper (by id) becomes
     one of the list's own works instead.
     """
-    from ..add import add_own, add_paper, paper_link, section_list
+    from ..commands.add import add_own, add_paper, paper_link, section_list
     from ..errors import SlmbibError
-    from ..listimport import source_name
+    from ..reading.listimport import source_name
 
     if not papers and checklist is None:
         raise click.UsageError("give PAPERS or --from FILE")
@@ -220,7 +220,7 @@ def _add_many(
     """Check every paper given, report each, and (without --dry-run) place the found ones."""
     import json
 
-    from ..add import STATUSES, add_found, check_papers, read_checklist
+    from ..commands.add import STATUSES, add_found, check_papers, read_checklist
 
     refs = refs_folder(ctx)
     entries = [(number, text) for number, text in enumerate(papers, 1)]

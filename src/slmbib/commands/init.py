@@ -30,12 +30,12 @@ from pathlib import Path
 
 import yaml
 
-from .bibread import import_bib, import_stoppers
-from .errors import InputError, InputErrors, SlmbibError
-from .listimport import import_lists, source_name
-from .readme import read_list
-from .store import atomic_write, dump_yaml, lists_dir, locked, own_dir
-from .survey import read_own_works, read_readme
+from ..errors import InputError, InputErrors, SlmbibError
+from ..reading.bibread import import_bib, import_stoppers
+from ..reading.listimport import import_lists, source_name
+from ..reading.readme import read_list
+from ..store import atomic_write, dump_yaml, lists_dir, locked, own_dir
+from ..survey import read_own_works, read_readme
 
 CONFIG_FILE = "config.yaml"
 DEFAULT_LIST = "README.md"

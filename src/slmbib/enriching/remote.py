@@ -6,7 +6,7 @@ these functions; the cache converts what it reads back the same way, so an
 answer stored by an older version is checked too.  Their contract:
 
 * a value has the type the service documents, or is missing (``null``);
-  anything else makes the whole answer :class:`~slmbib.pacing.UnusableAnswer`
+  anything else makes the whole answer :class:`~slmbib.enriching.pacing.UnusableAnswer`
   (a wrong type means a broken or hostile server, and half an answer applied
   would be wrong data);
 * text is one line: whitespace runs become one space, other control and
@@ -28,7 +28,7 @@ import json
 import unicodedata
 from typing import Any
 
-from .errors import UnusableAnswer, hide_secrets
+from ..errors import UnusableAnswer, hide_secrets
 
 #: Longest text value accepted (the longest real titles are a few hundred characters).
 MAX_TEXT = 2_000

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ...errors import ApiError, UnknownRecordError, UsageError, printable
+from ...identity import normalise_title, parse_arxiv_id, plain_title
+from ...models import Record
 from .. import arxiv, s2
 from ..answers import Entry, Paper, Rejected
 from ..cache import Cached
-from ..errors import ApiError, UnknownRecordError, UsageError, printable
-from ..identity import normalise_title, parse_arxiv_id, plain_title
-from ..models import Record
 from ..resolve import (
     NOT_APPLICABLE,
     Lookup,

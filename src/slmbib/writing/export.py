@@ -25,13 +25,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import store
-from .choices import FORMATS, ORDERS
-from .errors import InputError, KeyClashError, SlmbibError, StrictError, UsageError
+from .. import store
+from ..choices import FORMATS, ORDERS
+from ..errors import InputError, KeyClashError, SlmbibError, StrictError, UsageError
+from ..merge import merge_records
+from ..models import Record
+from ..survey import load_own, own_order, save_own
 from .keys import KeyChange, assign_keys, rekey, survey_order
-from .merge import merge_records
-from .models import Record
-from .survey import load_own, own_order, save_own
 from .uptodate import export_settings, remember
 from .write import listed_names, render
 

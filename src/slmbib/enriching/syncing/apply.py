@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ...errors import ApiError, SyncFailure
+from ...merge import merge_records
+from ...models import Record
+from ...store import dump_record, own_path, record_path, save_records
+from ...survey import save_own
 from .. import arxiv, s2
-from ..errors import ApiError, SyncFailure
-from ..merge import merge_records
-from ..models import Record
 from ..resolve import apply
-from ..store import dump_record, own_path, record_path, save_records
-from ..survey import save_own
 from .plan import Plan, Slot, Standing, unavailable_reason
 
 
@@ -66,7 +66,7 @@ class SyncResult:
 
 @dataclass
 class State:
-    """What a run has done so far (its :class:`~slmbib.syncing.plan.Plan` says what it set out to do)."""
+    """What a run has done so far (its :class:`.plan.Plan` says what it set out to do)."""
 
     #: Every record as it stands now.
     records: dict[str, Record]

@@ -41,8 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from .answers import Entry, Paper
-from .identity import (
+from ..identity import (
     DATE_FIELDS,
     FIELD_GROUPS,
     KEPT_SOURCES,
@@ -57,8 +56,9 @@ from .identity import (
     plain_title,
     record_year,
 )
-from .latex import ascii_fold
-from .models import Provenance, Record, SyncStatus, Value
+from ..latex import ascii_fold
+from ..models import Provenance, Record, SyncStatus, Value
+from .answers import Entry, Paper
 
 #: Titles at least this similar (0..1, after normalisation) are the same title.
 SAME_TITLE = 0.9

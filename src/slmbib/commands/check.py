@@ -33,15 +33,15 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import InputErrors, UsageError
-from .identify import column_roles, identify, place_links, url_role
-from .identity import arxiv_year, family_name, name_key, normalise_title, year_in
-from .listimport import record_from_row
-from .merge import conflict, identity_keys, listed_name_key, paper_url_key
-from .models import LinkRole, Provenance, Record
-from .names import author_list
-from .readme import Row, nothing_read, read_document, scan_text, split_lines
-from .store import load_records
+from ..errors import InputErrors, UsageError
+from ..identity import arxiv_year, family_name, name_key, normalise_title, year_in
+from ..merge import conflict, identity_keys, listed_name_key, paper_url_key
+from ..models import LinkRole, Provenance, Record
+from ..names import author_list
+from ..reading.identify import column_roles, identify, place_links, url_role
+from ..reading.listimport import record_from_row
+from ..reading.readme import Row, nothing_read, read_document, scan_text, split_lines
+from ..store import load_records
 
 SEVERITIES = ("error", "warning", "info")
 JSON_FORMAT = "slmbib-findings"

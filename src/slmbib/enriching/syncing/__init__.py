@@ -47,13 +47,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ...store import load_records, locked, require_refs
+from ...survey import load_own
 from .. import arxiv, s2
 from ..arxiv import ArxivClient
 from ..cache import Cache
 from ..pacing import quiet_http_loggers
 from ..s2 import S2Client
-from ..store import load_records, locked, require_refs
-from ..survey import load_own
 from . import apply, fetch, plan
 from .apply import SyncResult
 from .plan import SyncOptions

@@ -18,8 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .models import Record
-from .store import load_records, require_refs
+from ..models import Record
+from ..store import load_records, require_refs
 
 JSON_FORMAT = "slmbib-records"
 JSON_VERSION = 1

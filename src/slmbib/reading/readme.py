@@ -46,10 +46,10 @@ from urllib.parse import unquote
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .errors import InputError, InputErrors
+from ..errors import InputError, InputErrors
+from ..models import LinkRole
 from .identify import badge_text, identify
 from .listitem import NEWLINE_RUN, Item, Run, links_of, plain, read_item, split_authors
-from .models import LinkRole
 
 FENCE = re.compile(r"^ {0,3}(```|~~~)")
 YEAR_COLUMNS = ("year", "date")

@@ -22,8 +22,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from .identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
-from .models import LinkRole, is_usable_url
+from ..identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
+from ..models import LinkRole, is_usable_url
 
 #: Query parameters that only track where a click came from.
 _TRACKING = re.compile(r"^(utm_.*|tab|ref|ref_src|source|fbclid|gclid|s|sharing)$")

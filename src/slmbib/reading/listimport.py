@@ -29,13 +29,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import InputErrors
+from ..errors import InputErrors
+from ..identity import year_in
+from ..merge import identity_keys, listed_name_key, merge_records, paper_url_key
+from ..models import IDENTIFIER_KINDS, Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
+from ..store import RecordChanges, load_records, locked, save_records
 from .identify import identify
-from .identity import year_in
-from .merge import identity_keys, listed_name_key, merge_records, paper_url_key
-from .models import IDENTIFIER_KINDS, Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
 from .readme import Row, read_document, read_scan
-from .store import RecordChanges, load_records, locked, save_records
 
 
 @dataclass

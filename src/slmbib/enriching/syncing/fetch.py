@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...errors import ApiError
+from ...models import Record
 from .. import arxiv, s2
 from ..answers import Paper
 from ..cache import Cache, Codec
-from ..errors import ApiError
-from ..models import Record
 from ..resolve import name_query
 from .plan import SyncOptions
 

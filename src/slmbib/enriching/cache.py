@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CacheError, UnusableAnswer
+from ..errors import CacheError, UnusableAnswer
 
 log = logging.getLogger(__name__)
 

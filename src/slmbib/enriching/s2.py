@@ -26,7 +26,7 @@ Version 0.12 cannot do four things slmbib needs, handled here:
   papers exist"; and it logs the request headers, API key included, at debug
   level.  So the package is built with ``retry=False`` and its requester is
   replaced by :class:`_Requester`, which sends through slmbib's
-  :class:`~slmbib.pacing.PacedClient` (pacing, Retry-After, bounded retries).
+  :class:`~slmbib.enriching.pacing.PacedClient` (pacing, Retry-After, bounded retries).
 * ``get_papers`` drops the ``null`` entries of a batch answer, and with them
   the positions that S2 documents ("same size and same order as the requested
   ids"); the requester hands it a stand-in for each ``null`` entry, so that
@@ -49,10 +49,10 @@ from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
+from ..errors import ApiError, SlmbibError, UnusableAnswer, keep_secret
+from ..identity import is_doi, parse_arxiv_id
 from . import remote
 from .answers import S2_EXTERNAL_IDS, Paper
-from .errors import ApiError, SlmbibError, UnusableAnswer, keep_secret
-from .identity import is_doi, parse_arxiv_id
 from .pacing import PacedClient, ServiceClient, check_api_url
 
 SERVICE = "s2"

@@ -41,10 +41,10 @@ import defusedxml
 import httpx
 from defusedxml.ElementTree import fromstring
 
+from ..errors import RefusedAnswer, UnusableAnswer
+from ..identity import parse_arxiv_id
 from . import remote
 from .answers import ArxivAnswer, Entry, Rejected
-from .errors import RefusedAnswer, UnusableAnswer
-from .identity import parse_arxiv_id
 from .pacing import PacedClient, ServiceClient, check_api_url
 
 log = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .errors import KeyClashError, UnknownRecordError
-from .identity import first_author_family, name_key, plain_title, record_year
-from .latex import ascii_fold
-from .models import Record
+from ..errors import KeyClashError, UnknownRecordError
+from ..identity import first_author_family, name_key, plain_title, record_year
+from ..latex import ascii_fold
+from ..models import Record
 
 #: Characters bibtex, biber and Zotero all accept in a key (DBLP's ``DBLP:conf/x/Y20`` included).
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:./+-]{0,99}$")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
 
 EXPORTS_FILE = Path(".slmbib") / "exports.json"
 # The files an export reads, named here rather than imported from the modules that read them,
@@ -94,7 +94,7 @@ def unchanged_export(refs: Path, output: Path, settings: Sequence[str]) -> list[
 
 def remember(refs: Path, output: Path, settings: Sequence[str], lines: list[str]) -> None:
     """Note that ``output`` is what ``refs/`` now gives with ``settings``; ``lines`` is a rerun's report."""
-    from .store import atomic_write
+    from ..store import atomic_write
 
     memo = _read(refs)
     memo[os.path.abspath(output)] = {

@@ -18,7 +18,7 @@ Contract:
   each entry (``bib_preamble``).  The fields slmbib itself reasons about
   (title, authors, year, venue, DOI, arXiv id, ...) are also read into the
   record, with provenance ``bib``.  The exporter writes the entry back from
-  these; see :mod:`slmbib.write`.
+  these; see :mod:`slmbib.writing.write`.
 * Entries become records merged into ``refs/`` by :mod:`merge`'s identity
   rules (identifiers, title, citation key).  An entry's key becomes the
   record's pinned key unless the record already has one; then it is kept as
@@ -35,17 +35,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import BibSyntaxError, InputError, InputErrors, KeyClashError, printable
+from ..errors import BibSyntaxError, InputError, InputErrors, KeyClashError, printable
+from ..identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
+from ..latex import clean
+from ..merge import merge_records
+from ..models import Link, Provenance, Record, Value
+from ..names import split_names
+from ..store import RecordChanges, load_records, locked, save_records
+from ..writing.keys import check_key, check_pinned
+from ..writing.write import MONTHS, VERBATIM_FIELDS, safe_doi
 from .identify import identify
-from .identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
-from .keys import check_key, check_pinned
-from .latex import clean
 from .listimport import new_record_id
-from .merge import merge_records
-from .models import Link, Provenance, Record, Value
-from .names import split_names
-from .store import RecordChanges, load_records, locked, save_records
-from .write import MONTHS, VERBATIM_FIELDS, safe_doi
 
 logger = logging.getLogger(__name__)
 

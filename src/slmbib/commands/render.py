@@ -36,12 +36,12 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, InputErrors
-from .identify import identify, place_links
-from .listimport import source_name
-from .models import LinkRole, Listing, Record
-from .names import author_list
-from .readme import (
+from ..errors import InputError, InputErrors
+from ..models import LinkRole, Listing, Record
+from ..names import author_list
+from ..reading.identify import identify, place_links
+from ..reading.listimport import source_name
+from ..reading.readme import (
     FENCE,
     YEAR_COLUMNS,
     ListBlock,
@@ -53,7 +53,7 @@ from .readme import (
     split_cells,
     split_lines,
 )
-from .store import atomic_write, load_records, require_refs
+from ..store import atomic_write, load_records, require_refs
 
 BEGIN = re.compile(r"^\s*<!--\s*slmbib:begin\s+(?P<section>.*?)\s*-->\s*$")
 END = re.compile(r"^\s*<!--\s*slmbib:end\s*-->\s*$")

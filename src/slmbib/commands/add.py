@@ -56,27 +56,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import s2
-from .answers import Paper
-from .errors import InputErrors, SlmbibError
-from .identify import Identified, column_roles, identify, url_role
-from .identity import clean_doi, normalise_title, parse_arxiv_id
-from .listimport import new_record_id, project_root
-from .merge import identity_keys, listed_name_key
-from .models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
-from .readme import read_document, scan_text
-from .resolve import (
-    MIN_TITLE_WORDS,
-    Lookup,
-    judge_name_matches,
-    judge_title_match,
-    s2_fields,
-)
-from .store import load_records, locked, require_refs, save_records
-from .survey import load_own, save_own
-from .syncing import SyncOptions, SyncResult, sync
-from .syncing.fetch import ask_by_text, open_cache, s2_client, store_answers
-from .syncing.plan import is_stale
+from ..enriching import s2
+from ..enriching.answers import Paper
+from ..enriching.resolve import MIN_TITLE_WORDS, Lookup, judge_name_matches, judge_title_match, s2_fields
+from ..enriching.syncing import SyncOptions, SyncResult, sync
+from ..enriching.syncing.fetch import ask_by_text, open_cache, s2_client, store_answers
+from ..enriching.syncing.plan import is_stale
+from ..errors import InputErrors, SlmbibError
+from ..identity import clean_doi, normalise_title, parse_arxiv_id
+from ..merge import identity_keys, listed_name_key
+from ..models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
+from ..reading.identify import Identified, column_roles, identify, url_role
+from ..reading.listimport import new_record_id, project_root
+from ..reading.readme import read_document, scan_text
+from ..store import load_records, locked, require_refs, save_records
+from ..survey import load_own, save_own
 
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.
 _MARKERS = re.compile(r"^(?:\s*(?:[-+*\u2022\u2013]|\d+[.)]|\[[ xX]?\])(?=\s|$))+\s*")

@@ -55,12 +55,12 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .choices import FORMATS
-from .errors import UsageError
-from .identity import arxiv_doi, clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
-from .latex import braces_balanced, clean, encode, protect_title, to_text
-from .models import LinkRole, Provenance, Record
-from .names import Person, author_list, bibtex_name, person, split_names, written_bibtex_name
+from ..choices import FORMATS
+from ..errors import UsageError
+from ..identity import arxiv_doi, clean_doi, is_arxiv_doi, is_preprint_venue, parse_arxiv_id, record_year
+from ..latex import braces_balanced, clean, encode, protect_title, to_text
+from ..models import LinkRole, Provenance, Record
+from ..names import Person, author_list, bibtex_name, person, split_names, written_bibtex_name
 
 KINDS = ("article", "inproceedings", "preprint", "online", "misc")
 
@@ -604,7 +604,7 @@ _MASTERS = re.compile(r"^\s*(ma|master|mathesis|master'?s)", re.IGNORECASE)
 
 
 def bib_source(record: Record) -> BibSource | None:
-    """The .bib entry a record was read from, if it was (see :mod:`slmbib.bibread`)."""
+    """The .bib entry a record was read from, if it was (see :mod:`slmbib.reading.bibread`)."""
     raw = record.fields.get("bib_fields")
     entry_type = record.fields.get("bib_type")
     if raw is None or entry_type is None or raw.source != Provenance.BIB or not isinstance(raw.value, list):

@@ -42,8 +42,8 @@ from typing import Any, TypeVar
 import httpcore
 import httpx
 
-from . import __version__
-from .errors import AnswerTooLarge, ApiError, RefusedAnswer, SlmbibError, UnusableAnswer, printable
+from .. import __version__
+from ..errors import AnswerTooLarge, ApiError, RefusedAnswer, SlmbibError, UnusableAnswer, printable
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,3 @@
+"""The commands that are no one stage of the pipeline: ``init``, ``list``, ``check``,
+``render`` and ``add``.
+"""
