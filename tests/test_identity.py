@@ -34,6 +34,8 @@ from slmbib.identity import (
     normalise_title,
     parse_arxiv_id,
     record_year,
+    without_written_identifiers,
+    written_identifiers,
     year_in,
 )
 from slmbib.merge import merge_records
@@ -288,3 +290,29 @@ def test_sources_rank_in_one_order() -> None:
     assert sorted(SOURCE_RANK, key=SOURCE_RANK.__getitem__, reverse=True)[:2] == ["manual", "bib"]
     assert KEPT_SOURCES == ("manual", "bib") and REMOTE_SOURCES == ("s2", "arxiv")
     assert all(SOURCE_RANK[source] == SOURCE_RANK["s2"] for source in REMOTE_SOURCES)
+
+
+@pytest.mark.parametrize(
+    ("text", "identifiers", "rest"),
+    [
+        ("arXiv preprint arXiv:2401.01234v2.", [("arxiv", "2401.01234")], "arXiv preprint"),
+        (
+            "Nature, ARXIV: 2401.01234, DOI:10.1038/x-1.",
+            [("arxiv", "2401.01234"), ("doi", "10.1038/x-1")],
+            "Nature,",
+        ),
+        (
+            "doi:10.1234/x) and arXiv:hep-th/9901001",
+            [("doi", "10.1234/x"), ("arxiv", "hep-th/9901001")],
+            " and",
+        ),
+        ("arXiv:not-an-id, doi:11.1/x", [], ""),
+        ("ICML 2024", [], "ICML 2024"),
+    ],
+)
+def test_identifiers_written_in_text_are_one_rule_for_links_and_venue(
+    text: str, identifiers: list[tuple[str, str]], rest: str
+) -> None:
+    """The reader took ``ARXIV:…`` for a link but left it in the venue: one pattern serves both now."""
+    assert written_identifiers(text) == identifiers
+    assert without_written_identifiers(text) == rest

@@ -124,6 +124,36 @@ def clean_doi(text: str) -> str:
     return doi if is_doi(doi) else ""
 
 
+# -- identifiers written out in text ------------------------------------------------------------
+
+#: ``arXiv:2401.01234``, ``arXiv preprint arXiv: 2401.01234v2``, ``doi:10.1/x``: a prefix, in any
+#: case, then the identifier.  Where a list item writes one, it is a link to the paper, not venue text.
+_WRITTEN = re.compile(r"\s*\b(?P<kind>arXiv|doi):\s?(?P<value>\S+)", re.IGNORECASE)
+_WRITTEN_PREFIX = re.compile(r"arXiv:|doi:", re.IGNORECASE)
+_ARXIV_AT_START = re.compile(ARXIV_ID)
+
+
+def written_identifiers(text: str) -> list[tuple[str, str]]:
+    """The identifiers ``text`` writes out, as (kind, id): ``("arxiv", "2401.01234")``, ``("doi", …)``."""
+    if not _WRITTEN_PREFIX.search(text):
+        return []  # most texts write none: one search instead of a scan for each kind
+    found = []
+    for written in _WRITTEN.finditer(text):
+        value = written.group("value")
+        if written.group("kind").lower() == "arxiv":
+            arxiv = _ARXIV_AT_START.match(value)
+            if arxiv:
+                found.append(("arxiv", arxiv_id_from_match(arxiv).id))
+        elif is_doi(doi := value.rstrip(".,;)]\"'")):
+            found.append(("doi", doi))
+    return found
+
+
+def without_written_identifiers(text: str) -> str:
+    """``text`` without the identifiers it writes out (see :func:`written_identifiers`)."""
+    return _WRITTEN.sub("", text)
+
+
 # -- titles and authors -------------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z0-9]+")

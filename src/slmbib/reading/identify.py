@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from ..identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi
+from ..identity import ARXIV_ID, NEW_ARXIV, arxiv_id_from_match, is_doi, written_identifiers
 from ..models import LinkRole, is_usable_url
 
 #: Query parameters that only track where a click came from.
@@ -35,11 +35,6 @@ _ACL_OLD = re.compile(r"^(?P<letter>[A-Z])(?P<yy>\d{2})-\d{4}$")
 _PMLR = re.compile(r"^/(?P<volume>v\d+)/(?P<name>[A-Za-z0-9_\-]+?)(?:\.html|\.pdf|/[^/]*\.pdf)?/?$")
 _ZENODO = re.compile(r"^/records?/(?P<id>\d+)/?$")
 _DATED_POST = re.compile(r"/(19|20)\d{2}/\d{1,2}/")
-#: Identifiers written as text: ``arXiv:2401.01234``, ``arXiv preprint arXiv:2401.01234v2``, ``doi:10.1/x``.
-_ARXIV_IN_TEXT = re.compile(rf"\barXiv:\s?{ARXIV_ID}", re.IGNORECASE)
-_DOI_IN_TEXT = re.compile(r"\bdoi:\s?(?P<doi>10\.\S+)", re.IGNORECASE)
-#: What both start with: a text without it writes no identifier.
-_IDENTIFIER_PREFIX = re.compile(r"arXiv:|doi:", re.IGNORECASE)
 #: Hosts that serve badges and counters: their images say something of a paper but never link it.
 _BADGE_HOSTS = ("img.shields.io", "badgen.net", "badge.fury.io", "api.star-history.com", "contrib.rocks")
 _BADGE_HOST_IN = re.compile("|".join(map(re.escape, _BADGE_HOSTS)))
@@ -82,12 +77,9 @@ def acl_doi(acl_id: str) -> str:
 
 def identifier_urls(text: str) -> list[str]:
     """Links to the papers whose identifiers ``text`` writes out (``arXiv:ID``, ``doi:10.…``)."""
-    if not _IDENTIFIER_PREFIX.search(text):
-        return []  # most items write none: one search instead of two
-    urls = [f"https://arxiv.org/abs/{arxiv_id_from_match(m).id}" for m in _ARXIV_IN_TEXT.finditer(text)]
-    dois = (m.group("doi").rstrip(".,;)]\"'") for m in _DOI_IN_TEXT.finditer(text))
-    urls += [f"https://doi.org/{doi}" for doi in dois if is_doi(doi)]
-    return urls
+    written = written_identifiers(text)
+    arxiv = [f"https://arxiv.org/abs/{value}" for kind, value in written if kind == "arxiv"]
+    return arxiv + [f"https://doi.org/{value}" for kind, value in written if kind == "doi"]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..identity import without_written_identifiers
 from .identify import badge_text, identifier_urls
 
 #: Link labels that name what a link is, not the paper (``[[pdf]](…)``, ``[Code](…)``).
@@ -39,6 +40,7 @@ _TAGS = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<![\d.])(19|20)\d{2}(?:[.\-/](?:0?[1-9]|1[0-2])(?!\d))?(?![\d])")
+_TRAILING_YEAR = re.compile(r"\s*\((19|20)\d{2}[a-z]?\)\W*$")
 _BARE_YEAR = re.compile(r"^\(?(19|20)\d{2}[a-z]?\)?$")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*")
@@ -55,8 +57,6 @@ _TWO_LETTERS = re.compile(r"[^\W\d_]{2}")
 _AFFILIATION_MARKS = re.compile(r"<sup>.*?</sup>|\d+$")
 #: A name that ends in an initial or a suffix keeps its period (``J.``, ``Jr.``).
 _INITIAL_END = re.compile(r"(\b[A-Z]|\bJr|\bSr)\.$")
-#: Identifiers written as text, which are no venue (``arXiv:2401.01234``, ``doi:10.1/x``).
-_WRITTEN_IDENTIFIER = re.compile(r"\s*\b(?:arXiv:\S+|doi:\S+)")
 
 
 class Run(NamedTuple):
@@ -203,8 +203,14 @@ def _year_of(text: str) -> str:
 
 
 def _venue(text: str) -> str:
-    """The venue a text starts with: its first sentence, without stray brackets (``NeurIPS, 2024. [``)."""
+    """The venue a text starts with: its first sentence, without stray brackets (``NeurIPS, 2024. [``).
+
+    An identifier written out (``arXiv:2401.01234``) is a link to the paper, and a year in brackets
+    at its end (ACM's ``arXiv preprint arXiv:2401.01234 (2024).``) the item's year: neither is venue.
+    """
+    text = without_written_identifiers(text)
     first = next(iter(_sentences(text.replace("[", " ").replace("]", " "))), "")
+    first = _TRAILING_YEAR.sub("", first)
     venue = _WHITESPACE.sub(" ", first).strip(" .,;:-|")
     if venue.count("(") != venue.count(")"):
         venue = venue.replace("(", " ").replace(")", " ")
@@ -321,7 +327,7 @@ def _finish(item: Item, runs: list[Run], unlinked: list[Run], after: int) -> Ite
     """Venue and year from what follows the title and authors, else from a badge or a trailing date."""
     if not item.venue and after >= 0:
         rest = plain([run for run in unlinked[after:] if not run.underline])
-        venue_text = _venue(_WRITTEN_IDENTIFIER.sub("", rest.split("\x00")[0]))
+        venue_text = _venue(rest.split("\x00")[0])
         # A venue is a few words (``EMNLP 2023 Findings``); a sentence after the title is prose.
         item.venue = venue_text if len(venue_text.split()) <= _VENUE_WORDS else ""
     badges = [text for run in runs if run.image and (text := badge_text(run.image))]
