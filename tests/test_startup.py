@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import slmbib
 from slmbib.cli import main
 
 HEAVY = ("yaml", "httpx", "bibtexparser", "pylatexenc", "semanticscholar", "defusedxml", "ftfy", "sqlite3")
@@ -24,6 +25,7 @@ LIGHT = {"slmbib", "slmbib.choices", "slmbib.errors"}
 
 _PROBE = """
 import json, sys
+import slmbib
 from slmbib.cli import main
 try:
     main(sys.argv[1:], prog_name="slmbib")
@@ -92,3 +94,10 @@ def test_an_export_is_up_to_date_only_with_the_code_of_every_subpackage() -> Non
     assert folders[0] == Path(slmbib.__file__).parent
     assert Path(slmbib.cli.__file__).parent in folders
     assert all(folder.name != "__pycache__" for folder in folders)
+
+
+def test_python_dash_m_runs_the_same_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "slmbib", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (0, f"slmbib, version {slmbib.__version__}\n")

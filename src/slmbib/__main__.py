@@ -1,0 +1,5 @@
+"""``python -m slmbib``: the same command line as ``slmbib``."""
+
+from .cli import main
+
+main(prog_name="slmbib")
