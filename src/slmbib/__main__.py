@@ -2,4 +2,5 @@
 
 from .cli import main
 
-main(prog_name="slmbib")
+if __name__ == "__main__":  # importing the module (as a walk of the package does) runs nothing
+    main(prog_name="slmbib")
