@@ -26,8 +26,9 @@ from slmbib.merge import merge_records
 from slmbib.models import Record
 from slmbib.reading.bibread import parse_bib
 from slmbib.store import atomic_write
+from slmbib.writing.citation import listed_names
 from slmbib.writing.keys import assign_keys
-from slmbib.writing.write import listed_names, render
+from slmbib.writing.write import render
 
 T = TypeVar("T")
 

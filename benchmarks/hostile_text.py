@@ -2,8 +2,8 @@
 
 A title of ``a`` + n ``!`` + ``a`` once made the title encoder backtrack
 quadratically (100,000 characters: 145 s of ``export``); a record with n
-authors or an n-character title is written capped (``write.MAX_AUTHORS``,
-``write.MAX_TITLE``), so writing it costs reading it.  Each shape is timed
+authors or an n-character title is written capped (``citation.MAX_AUTHORS``,
+``citation.MAX_TITLE``), so writing it costs reading it.  Each shape is timed
 (CPU, best of a few runs, in this process) at n and 10n; linear growth is a
 ratio near 10, quadratic near 100.
 """

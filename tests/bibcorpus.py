@@ -16,8 +16,9 @@ from pathlib import Path
 from slmbib.latex import clean, to_text
 from slmbib.merge import merge_records
 from slmbib.reading.bibread import parse_bib, read_bibtex, repair_latex
+from slmbib.writing.bibtex import VERBATIM_FIELDS, month_macro
 from slmbib.writing.keys import assign_keys
-from slmbib.writing.write import VERBATIM_FIELDS, month_macro, render
+from slmbib.writing.write import render
 
 from . import texbuild
 

@@ -42,8 +42,8 @@ from slmbib.merge import merge_records
 from slmbib.models import Listing, Record, Value
 from slmbib.reading.bibread import entry_record
 from slmbib.reading.identify import identify
+from slmbib.writing.citation import arxiv_id, citation, entry_kind, safe_doi
 from slmbib.writing.keys import base_key
-from slmbib.writing.write import arxiv_id, citation, entry_kind, safe_doi
 
 from .seeds import SEEDS
 

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from slmbib.latex import ascii_fold, to_text
 from slmbib.models import Link, Record, Value
 from slmbib.names import person, split_names
+from slmbib.writing.bibtex import BibEntry, bibtex_layout
+from slmbib.writing.citation import MONTHS, latex_safe_doi
 from slmbib.writing.keys import assign_keys
-from slmbib.writing.write import MONTHS, BibEntry, bibtex_layout, latex_safe_doi, render
+from slmbib.writing.write import render
 
 from .corpus import FULL, HOSTILE, LONG_AUTHORS
 

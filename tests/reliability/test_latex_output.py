@@ -19,8 +19,8 @@ import pytest
 from slmbib.enriching.syncing import sync
 from slmbib.models import Value
 from slmbib.store import load_records
+from slmbib.writing.citation import MAX_AUTHORS, MAX_TITLE
 from slmbib.writing.export import export_bibliography
-from slmbib.writing.write import MAX_AUTHORS, MAX_TITLE
 
 from ..replay_server import ReplayServer
 from ..sync_corpus import make_refs, options, record

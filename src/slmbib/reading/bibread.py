@@ -18,7 +18,7 @@ Contract:
   each entry (``bib_preamble``).  The fields slmbib itself reasons about
   (title, authors, year, venue, DOI, arXiv id, ...) are also read into the
   record, with provenance ``bib``.  The exporter writes the entry back from
-  these; see :mod:`slmbib.writing.write`.
+  these; see :mod:`slmbib.writing.bibtex`.
 * Entries become records merged into ``refs/`` by :mod:`merge`'s identity
   rules (identifiers, title, citation key).  An entry's key becomes the
   record's pinned key unless the record already has one; then it is kept as
@@ -42,8 +42,9 @@ from ..merge import merge_records
 from ..models import Link, Provenance, Record, Value
 from ..names import split_names
 from ..store import RecordChanges, load_records, locked, save_records
+from ..writing.bibtex import VERBATIM_FIELDS
+from ..writing.citation import MONTHS, safe_doi
 from ..writing.keys import check_key, check_pinned
-from ..writing.write import MONTHS, VERBATIM_FIELDS, safe_doi
 from .identify import identify
 from .listimport import new_record_id
 

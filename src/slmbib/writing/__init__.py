@@ -1,6 +1,7 @@
 """Writing: records to a bibliography (``slmbib export``).
 
-:mod:`.write` reads a record into a citation and writes BibTeX, biblatex or CSL-JSON,
-:mod:`.keys` makes citation keys; :mod:`.export` runs an export and :mod:`.uptodate`
-skips one whose inputs have not changed.
+:mod:`.citation` reads a record into a checked citation, :mod:`.bibtex` writes it as
+BibTeX or biblatex and :mod:`.csljson` as CSL-JSON, :mod:`.write` renders a whole
+bibliography in one format; :mod:`.keys` makes citation keys, :mod:`.export` runs an
+export and :mod:`.uptodate` skips one whose inputs have not changed.
 """

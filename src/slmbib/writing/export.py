@@ -31,9 +31,10 @@ from ..errors import InputError, KeyClashError, SlmbibError, StrictError, UsageE
 from ..merge import merge_records
 from ..models import Record
 from ..survey import load_own, own_order, save_own
+from .citation import listed_names
 from .keys import KeyChange, assign_keys, rekey, survey_order
 from .uptodate import export_settings, remember
-from .write import listed_names, render
+from .write import render
 
 logger = logging.getLogger(__name__)
 
