@@ -381,6 +381,14 @@ def test_a_compressed_answer_is_read_whole(
 
 # -- item 16: one Ctrl-C stops sync ------------------------------------------------------------------
 
+#: slmbib as a terminal starts it, Ctrl-C raising KeyboardInterrupt: a process started from a
+#: background job inherits SIGINT ignored, and Python then leaves it ignored.
+SLMBIB_IN_A_TERMINAL = [
+    SLMBIB[0],
+    "-c",
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); " + SLMBIB[2],
+]
+
 
 @pytest.mark.parametrize(
     ("service", "fault", "extra"),
@@ -397,7 +405,7 @@ def test_one_interrupt_stops_sync_in_a_wait(
     refs, cache = make_refs(tmp_path, papers()), tmp_path / "cache.sqlite"
     served.inject(service, fault, **extra)
     process = subprocess.Popen(
-        [*SLMBIB, *cli_args(served, refs, cache, "--timeout", "200")],
+        [*SLMBIB_IN_A_TERMINAL, *cli_args(served, refs, cache, "--timeout", "200")],
         env=subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
