@@ -9,6 +9,16 @@ import pytest
 from .replay_server import ReplayServer
 from .seeds import REPO
 
+#: Where a command sends what a test did not point at the replay server: a loopback port nothing
+#: listens on, so a forgotten URL fails the test at once instead of reaching the live services.
+NOWHERE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def no_live_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLMBIB_S2_API_URL", NOWHERE)
+    monkeypatch.setenv("SLMBIB_ARXIV_API_URL", f"{NOWHERE}/api/query")
+
 
 @pytest.fixture
 def replay_server() -> Iterator[ReplayServer]:

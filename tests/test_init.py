@@ -205,7 +205,7 @@ SCENARIOS = [
     (["list", "--bogus"], 2),
     (["list"], 0),
     (["--refs", "nowhere", "list"], 1),
-    (["sync", "--arxiv-interval", "1"], 2),
+    (["sync", "--arxiv-api-url", "https://export.arxiv.org/api/query", "--arxiv-interval", "1"], 2),
     (["sync", "--s2-api-url", "http://127.0.0.1:9", "--arxiv-api-url", "http://127.0.0.1:9"], 1),
     (["sync", "--s2-api-url", "{s2}", "--arxiv-api-url", "{arxiv}"], 0),
     (["check", "--ignore", "nosuch-code"], 2),

@@ -418,7 +418,11 @@ def test_cli_takes_its_settings_from_the_environment(served: ReplayServer, tmp_p
     assert run.stderr.splitlines()[-1].startswith("requests: s2 1, arxiv 1; cache hits: 0; time: ")
 
 
-def test_the_public_arxiv_service_is_never_asked_faster_than_its_terms_allow(tmp_path: Path) -> None:
+def test_the_public_arxiv_service_is_never_asked_faster_than_its_terms_allow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default URL, the public service: refused before anything is asked.
+    monkeypatch.delenv("SLMBIB_ARXIV_API_URL")
     refs = make_refs(tmp_path, [])
     run = CliRunner().invoke(main, ["--refs", str(refs), "sync", "--arxiv-interval", "1"])
     assert run.exit_code == 2 and "arXiv asks for 3 s or more" in run.stderr
