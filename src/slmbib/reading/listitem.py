@@ -40,7 +40,10 @@ _TAGS = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<![\d.])(19|20)\d{2}(?:[.\-/](?:0?[1-9]|1[0-2])(?!\d))?(?![\d])")
-_TRAILING_YEAR = re.compile(r"\s*\((19|20)\d{2}[a-z]?\)\W*$")
+#: A year in brackets, as APA and ACM write it: ``(2024)``.
+_BRACKETED_YEAR = r"\s*\((19|20)\d{2}[a-z]?\)"
+_YEAR_AT_END = re.compile(_BRACKETED_YEAR + "$")
+_TRAILING_YEAR = re.compile(_BRACKETED_YEAR + r"\W*$")
 _BARE_YEAR = re.compile(r"^\(?(19|20)\d{2}[a-z]?\)?$")
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*")
@@ -301,7 +304,7 @@ def _read_unmarked(item: Item, runs: list[Run]) -> None:
     if year_at < 0:
         # APA: ``Lee, A., & Chen, B. (2024). Title. Venue.``
         for i, sentence in enumerate(sentences):
-            paren = re.search(r"\s*\((19|20)\d{2}[a-z]?\)$", sentence)
+            paren = _YEAR_AT_END.search(sentence)
             if paren and i + 1 < len(sentences):
                 sentences = [
                     *sentences[:i],
