@@ -63,7 +63,7 @@ def test_an_up_to_date_export_reads_no_record(project: Path) -> None:
     assert "yaml" in modules_loaded_by("export", "survey.bib")  # the first one exports
     written = (project / "survey.bib").stat()
     loaded = modules_loaded_by("export", "survey.bib")
-    assert sorted(name for name in loaded if name.split(".")[0] in HEAVY) == []
+    assert sorted(name for name in loaded if name.split(".")[0] in (*HEAVY, "logging")) == []
     assert (project / "survey.bib").stat().st_mtime_ns == written.st_mtime_ns
 
     # Any record changed, and the export runs in full again.
@@ -73,6 +73,35 @@ def test_an_up_to_date_export_reads_no_record(project: Path) -> None:
     assert "yaml" in modules_loaded_by("export", "survey.bib")
     assert (project / "survey.bib").stat().st_mtime_ns != written.st_mtime_ns
     assert b"{zzzrenamed2024," in (project / "survey.bib").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("command", "first_run"),
+    [(("export", "survey.bib"), True), (("export", "survey.bib"), False), (("import",), False)],
+    ids=["first export", "export of a changed refs", "import"],
+)
+def test_a_command_that_works_shows_the_library_messages(
+    project: Path, command: tuple[str, ...], first_run: bool
+) -> None:
+    """Logging starts late for `export`, only once it has work to do: its messages still show."""
+    if not first_run:
+        subprocess.run(
+            [sys.executable, "-m", "slmbib", *command], check=True, capture_output=True, timeout=120
+        )
+        next((project / "refs" / "papers").glob("*.yaml")).touch()
+    left_over = project / "refs" / "papers" / ".x.yaml.tmp1.part"
+    left_over.write_text("half a record")
+
+    def run(*options: str) -> str:
+        left_over.write_text("half a record")
+        done = subprocess.run(
+            [sys.executable, "-m", "slmbib", *options, *command], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert f"removed refs/papers/{left_over.name}, left by an interrupted run" in run()
+    assert "left by an interrupted run" not in run("--quiet")
 
 
 def test_an_export_is_up_to_date_only_with_the_files_it_reads() -> None:

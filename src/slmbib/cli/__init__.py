@@ -15,7 +15,6 @@ add) and :mod:`.lists` (check, render).
 from __future__ import annotations
 
 import gc
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from .. import __version__
 from ..errors import SlmbibError
 from .bibliography import cite_command, export_command, rekey_command
 from .lists import check_command, render_command
-from .options import QUIET, REFS, VERBOSE
+from .options import QUIET, REFS, VERBOSE, start_logging
 from .records import import_command, init_command, list_command
 from .sync import add_command, sync_command
 
@@ -54,9 +53,11 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, refs: Path, verbose: int, quiet: bool) -> None:
     """Keep the survey's paper list as a reference database and export it as BibTeX."""
-    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s")
-    ctx.obj = {"refs": refs, "quiet": quiet}
+    ctx.obj = {"refs": refs, "quiet": quiet, "verbose": verbose}
+    # An export with nothing new answers from its up-to-date check alone, and importing
+    # logging would be a tenth of its start-up; it starts logging when it has work to do.
+    if ctx.invoked_subcommand != export_command.name:
+        start_logging(ctx)
     # Restored when the command ends, for callers that run it in their own process (tests).
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)

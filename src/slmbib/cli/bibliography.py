@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import FORMAT, ORDER, refs_folder, say
+from .options import FORMAT, ORDER, refs_folder, say, start_logging
 
 
 @click.command("export")
@@ -44,6 +44,7 @@ def export_command(
             for line in report:
                 say(ctx, line)
             return
+    start_logging(ctx)
     from ..writing.export import export_bibliography
 
     result = export_bibliography(

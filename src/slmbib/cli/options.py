@@ -38,6 +38,15 @@ def refs_folder(ctx: click.Context) -> Path:
     return Path(ctx.obj["refs"])
 
 
+def start_logging(ctx: click.Context) -> None:
+    """Send the library's log messages to stderr, at the level ``-v`` and ``-q`` ask for."""
+    import logging
+
+    quiet, verbose = ctx.obj["quiet"], ctx.obj["verbose"]
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s")
+
+
 def say(ctx: click.Context, message: str) -> None:
     """A message on stderr, unless ``-q``."""
     if not ctx.obj["quiet"]:
