@@ -7,9 +7,7 @@ kernel's ``ru_maxrss`` of exactly that process (read with ``os.wait4``).
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +26,10 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(SRC), env.get("PYTHONPATH"))))
     env.setdefault("PYTHONHASHSEED", "0")
+    # An installed package runs from its compiled bytecode (pip writes it at install, and a
+    # checkout installed in place writes it on the first run); without it every start would
+    # compile slmbib's sources again, a cost no user pays.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 
@@ -75,38 +77,21 @@ def run(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path 
         )
 
 
-def repeat(command: Sequence[str], runs: int, warmup: int = 1, env: Mapping[str, str] | None = None) -> float:
-    """Median wall time of ``command`` over ``runs`` runs, after ``warmup`` untimed ones.
+def interleaved(commands: Sequence[Sequence[str]], runs: int, warmup: int = 1) -> list[float]:
+    """Median wall time of each command over ``runs`` rounds, after ``warmup`` untimed ones.
 
-    Uses hyperfine when it is installed (it corrects for its own shell-less
-    spawn cost); otherwise times ``subprocess`` runs, which is as good for ratios
-    because every command in a comparison pays the same spawn cost.
+    Each round runs every command once, in turn: a figure of tens of milliseconds
+    moves as much with a minute's change in the machine's load as with what it
+    measures, and in turn every command meets the same load.  Spawning a process
+    costs each command the same, so the ratios hold.
     """
-    if shutil.which("hyperfine"):
-        return _hyperfine(command, runs, warmup, env)
-    for _ in range(warmup):
-        run(command, env).check(" ".join(command))
-    return statistics.median(run(command, env).check(" ".join(command)).seconds for _ in range(runs))
-
-
-def _hyperfine(command: Sequence[str], runs: int, warmup: int, env: Mapping[str, str] | None) -> float:
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder) / "hyperfine.json"
-        subprocess.run(
-            [
-                "hyperfine",
-                "--style=none",
-                "-N",
-                f"--warmup={warmup}",
-                f"--runs={runs}",
-                f"--export-json={report}",
-                subprocess.list2cmdline(command),
-            ],
-            env=env or child_env(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        return float(json.loads(report.read_text())["results"][0]["median"])
+    times: list[list[float]] = [[] for _ in commands]
+    for round_number in range(warmup + runs):
+        for command, seen in zip(commands, times, strict=True):
+            took = run(command).check(" ".join(command)).seconds
+            if round_number >= warmup:
+                seen.append(took)
+    return [statistics.median(seen) for seen in times]
 
 
 @dataclass

@@ -14,24 +14,22 @@ import shutil
 import sys
 from pathlib import Path
 
-from .measure import REPO, Row, repeat, seconds, slmbib_command
+from .measure import REPO, Row, interleaved, seconds, slmbib_command
 
 #: The everyday export, with nothing new, may take this many times Python importing click.
 EXPORT_LIMIT = 1.5
 
 
 def bench_startup(work: Path, runs: int) -> list[Row]:
-    python = sys.executable
-    bare = repeat([python, "-c", "pass"], runs)
-    click = repeat([python, "-c", "import click"], runs)
-    help_time = repeat([*slmbib_command(), "--help"], runs)
-
     refs = work / "startup" / "refs"
     shutil.rmtree(refs.parent, ignore_errors=True)
     shutil.copytree(REPO / "refs", refs)
     count = len(list((refs / "papers").glob("*.yaml")))
     export = [*slmbib_command(), "--quiet", "--refs", str(refs), "export", str(refs.parent / "survey.bib")]
-    export_time = repeat(export, runs)
+    python = sys.executable
+    bare, click, help_time, export_time = interleaved(
+        [[python, "-c", "pass"], [python, "-c", "import click"], [*slmbib_command(), "--help"], export], runs
+    )
 
     return [
         Row(
