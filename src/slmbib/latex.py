@@ -178,11 +178,14 @@ class Encoded:
 
 def clean(text: str) -> str:
     """Plain text on one line: control characters dropped, whitespace collapsed, NFC."""
-    text = unicodedata.normalize("NFC", text)
-    # The per-character pass is needed only for tabs, newlines and control characters:
-    # the only printable whitespace is the plain space (and this runs on every field).
-    if not text.isprintable():
-        text = "".join(" " if c.isspace() else c for c in text if c.isprintable() or c.isspace())
+    # This runs on every field of every entry, so each step is skipped where it changes nothing:
+    # ASCII is already NFC, and in printable text the only white space is the plain space, so
+    # the per-character pass is needed only for tabs, line breaks and control characters.
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if text.isprintable():
+        return (_SPACES.sub(" ", text) if "  " in text else text).strip()
+    text = "".join(" " if c.isspace() else c for c in text if c.isprintable() or c.isspace())
     return _SPACES.sub(" ", text).strip()
 
 
