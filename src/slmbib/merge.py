@@ -324,25 +324,40 @@ def combine(kept: Record, other: Record) -> Record:
     )
 
 
-def _blocks(key: str, record: Record) -> list[str]:
-    """Where a record holding ``key`` is filed: a title also under its first author.
+def _blocks(key: str, author: str) -> list[str]:
+    """Where a record holding ``key``, by first author ``author``, is filed: a title also under that author.
 
     One title shared by many papers of different first authors (``Introduction``,
     ``Editorial``) would otherwise compare every record with every other one.
     """
     if not key.startswith(_TITLE):
         return [key]
-    return [key, f"{key}|{_first_author(record)}"]
+    return [key, f"{key}|{author}"]
 
 
-def _candidates(by_key: dict[str, list[int]], key: str, record: Record) -> list[int]:
-    """The records filed under ``key`` that ``record`` may be one paper with."""
-    if not key.startswith(_TITLE):
-        return by_key.get(key, [])
-    author = _first_author(record)
-    if not author:
+def _candidates(by_key: dict[str, list[int]], key: str, author: str) -> list[int]:
+    """The records filed under ``key`` that a record by first author ``author`` may be one paper with."""
+    if not key.startswith(_TITLE) or not author:
         return by_key.get(key, [])
     return [*by_key.get(f"{key}|", []), *by_key.get(f"{key}|{author}", [])]
+
+
+class _Filing:
+    """A record's identity keys and first author, worked out once for every pass of a merge.
+
+    A record that a pass left alone is the same object in the next pass.  Each
+    entry holds its record, so the id() it is found by cannot be another's.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Record, list[str], str]] = {}
+
+    def __call__(self, record: Record) -> tuple[list[str], str]:
+        known = self._known.get(id(record))
+        if known is None or known[0] is not record:
+            known = (record, sorted(identity_keys(record)), _first_author(record))
+            self._known[id(record)] = known
+        return known[1], known[2]
 
 
 @dataclass
@@ -372,11 +387,12 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
         kept, gone = pair
         return (given[kept].id, kept, given[gone].id, gone)
 
-    survivors, origins, united, rekeyed = _merge_pass(given, list(range(len(given))), existing)
+    filing = _Filing()
+    survivors, origins, united, rekeyed = _merge_pass(given, list(range(len(given))), existing, filing)
     # A pass that unites nothing leaves the records as they were: another would unite nothing
     # either (an export of a merged refs/ paid for two passes).
     while united:
-        again_survivors, again_origins, again, more = _merge_pass(survivors, origins, existing)
+        again_survivors, again_origins, again, more = _merge_pass(survivors, origins, existing, filing)
         if not again:
             break
         survivor = {gone: kept for kept, gone in again}
@@ -393,7 +409,7 @@ def merge_records(records: Iterable[Record], existing: Collection[str] = ()) -> 
 
 
 def _merge_pass(
-    records: list[Record], origins: list[int], existing: Collection[str]
+    records: list[Record], origins: list[int], existing: Collection[str], filing: _Filing
 ) -> tuple[list[Record], list[int], list[tuple[int, int]], list[tuple[str, str]]]:
     """One pass: the survivors and their origins, the (kept, removed) origins united, the aliased keys."""
 
@@ -419,8 +435,9 @@ def _merge_pass(
         return index
 
     for index, record in enumerate(ordered):
-        for key in sorted(identity_keys(record)):
-            for holder in _candidates(by_key, key, record):
+        keys, author = filing(record)
+        for key in keys:
+            for holder in _candidates(by_key, key, author):
                 mine, theirs = find(index), find(holder)
                 if mine == theirs or not may_unite(key, group[mine], group[theirs]):
                     continue
@@ -429,7 +446,7 @@ def _merge_pass(
                 parent[gone] = kept
                 group[kept] = combine(group[kept], group[gone])
                 members[kept].extend(members[gone])
-            for block in _blocks(key, record):
+            for block in _blocks(key, author):
                 by_key.setdefault(block, []).append(index)
     roots = [index for index in range(len(ordered)) if find(index) == index]
 
