@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .latex import ascii_fold, to_text
 from .models import Provenance, Record
@@ -152,6 +153,17 @@ def written_identifiers(text: str) -> list[tuple[str, str]]:
 def without_written_identifiers(text: str) -> str:
     """``text`` without the identifiers it writes out (see :func:`written_identifiers`)."""
     return _WRITTEN.sub("", text)
+
+
+# -- paper URLs -------
+
+
+def paper_url_key(url: str) -> str:
+    """A paper URL without the differences that do not make it another page."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.rstrip("/")
+    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 # -- titles and authors -------------------------------------------------------------------------

@@ -40,7 +40,6 @@ import json
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 from .identity import (
     AUTHOR_FIELDS,
@@ -51,20 +50,13 @@ from .identity import (
     is_published,
     name_key,
     normalise_title,
+    paper_url_key,
     plain_title,
     year_in,
 )
 from .latex import ascii_fold
 from .models import Link, LinkRole, Listing, Record, Value
 from .names import author_list
-
-
-def paper_url_key(url: str) -> str:
-    """A paper URL without the differences that do not make it another page."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    path = parts.path.rstrip("/")
-    return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
 
 
 def listed_name_key(name: str) -> str:

@@ -216,10 +216,6 @@ class OwnWorks:
 
 def read_own_works(refs: Path, readme: Path, text: str) -> OwnWorks:
     """Create the own works the README's citation section names that ``refs/`` does not have yet."""
-    # Imported here, not with the module: every export loads this module for the own works,
-    # and the list reader behind this would be most of its start-up.
-    from .reading.listimport import new_record_id
-
     shown = str(readme)
     candidates = [record for fence in _hand_pasted(text) for record in _entries(fence, shown)]
     for line, url in _citation_section(text)[1]:
@@ -243,7 +239,7 @@ def read_own_works(refs: Path, readme: Path, text: str) -> OwnWorks:
             if same is None:
                 # A key another record holds already is not taken over: the new work gets its own.
                 key = "" if candidate.key.lower() in keys_taken else candidate.key
-                same = replace(candidate, id=new_record_id(candidate, taken), key=key)
+                same = replace(candidate, id=store.new_record_id(candidate, taken), key=key)
                 taken.add(same.id)
                 result.created.append(same.id)
             elif same.id not in result.known + result.created:

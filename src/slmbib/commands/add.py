@@ -67,9 +67,9 @@ from ..identity import clean_doi, normalise_title, parse_arxiv_id
 from ..merge import identity_keys, listed_name_key
 from ..models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
 from ..reading.identify import Identified, column_roles, identify, url_role
-from ..reading.listimport import new_record_id, project_root
+from ..reading.listimport import project_root
 from ..reading.readme import read_document, scan_text
-from ..store import load_records, locked, require_refs, save_records
+from ..store import load_records, locked, new_record_id, require_refs, save_records
 from ..survey import load_own, save_own
 
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.

@@ -34,8 +34,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import InputErrors, UsageError
-from ..identity import arxiv_year, family_name, name_key, normalise_title, year_in
-from ..merge import conflict, identity_keys, listed_name_key, paper_url_key
+from ..identity import arxiv_year, family_name, name_key, normalise_title, paper_url_key, year_in
+from ..merge import conflict, identity_keys, listed_name_key
 from ..models import LinkRole, Provenance, Record
 from ..names import author_list
 from ..reading.identify import column_roles, identify, place_links, url_role

@@ -41,12 +41,11 @@ from ..latex import clean
 from ..merge import merge_records
 from ..models import Link, Provenance, Record, Value
 from ..names import split_names
-from ..store import RecordChanges, load_records, locked, save_records
+from ..store import RecordChanges, load_records, locked, new_record_id, save_records
 from ..writing.bibtex import VERBATIM_FIELDS
 from ..writing.citation import MONTHS, safe_doi
 from ..writing.keys import check_key, check_pinned
 from .identify import identify
-from .listimport import new_record_id
 
 logger = logging.getLogger(__name__)
 

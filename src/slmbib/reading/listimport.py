@@ -20,10 +20,7 @@ Contract:
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -31,9 +28,9 @@ from pathlib import Path
 
 from ..errors import InputErrors
 from ..identity import year_in
-from ..merge import identity_keys, listed_name_key, merge_records, paper_url_key
-from ..models import IDENTIFIER_KINDS, Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
-from ..store import RecordChanges, load_records, locked, save_records
+from ..merge import identity_keys, listed_name_key, merge_records
+from ..models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
+from ..store import RecordChanges, load_records, locked, new_record_id, save_records
 from .identify import identify
 from .readme import Row, read_document, read_scan
 
@@ -65,55 +62,6 @@ def project_root(refs: Path) -> Path:
 def source_name(path: Path, refs: Path) -> str:
     """How listings name their list: relative to the project, so any working folder gives the same."""
     return Path(os.path.relpath(path.resolve(), project_root(refs))).as_posix()
-
-
-def _slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    # A run of dots is cut too: ".." from a DOI like 10.1234/../x is no part of a safe file name.
-    return re.sub(r"(?:[^a-z0-9.]|\.{2,})+", "-", folded.lower()).strip("-.")[:80]
-
-
-def new_record_id(record: Record, taken: set[str]) -> str:
-    """A file name for a new record from its strongest identifier, else its paper link, else its name."""
-    for kind in IDENTIFIER_KINDS:
-        value = record.identifiers.get(kind)
-        if value:
-            base = f"{kind}-{_slug(value)}"
-            # Lower-casing would let two OpenReview ids share a file name: keep them apart.
-            if value != value.lower() and kind != "doi":
-                base += "-" + hashlib.sha1(value.encode()).hexdigest()[:6]
-            break
-    else:
-        papers = record.links_with_role(LinkRole.PAPER)
-        base = (
-            f"url-{_slug(paper_url_key(papers[0]))}"
-            if papers
-            else f"name-{_slug(record.title) or 'untitled'}"
-        )
-    if base not in taken:
-        return base
-    return f"{base}-{_first_free_number(base, taken)}"
-
-
-def _first_free_number(base: str, taken: set[str]) -> int:
-    """The lowest n >= 2 with ``base-n`` free, when the numbers taken run on without gaps.
-
-    Thousands of works can share one base (entries with one title and no
-    identifier): counting up one by one made naming them quadratic.  Galloping,
-    then halving, finds a free number in logarithmic steps; with gaps in the
-    numbers taken it is still a free one, just not always the lowest.
-    """
-    free = 2
-    while f"{base}-{free}" in taken:
-        free *= 2
-    low = free // 2 + 1 if free > 2 else 2
-    while low < free:  # base-(low - 1) is taken (or low is 2), base-free is free
-        middle = (low + free) // 2
-        if f"{base}-{middle}" in taken:
-            low = middle + 1
-        else:
-            free = middle
-    return free
 
 
 def identify_listing(listing: Listing) -> tuple[dict[str, str], list[Link]]:
