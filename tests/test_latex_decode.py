@@ -8,8 +8,11 @@ common forms are checked not to reach pylatexenc at all.
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
+import uuid
+import weakref
 
 import pytest
 from hypothesis import assume, given, settings
@@ -72,6 +75,34 @@ def test_other_latex_still_goes_to_pylatexenc() -> None:
         "Sparse $\\ell_1$ {\\em Models} -- Revisited"
     )
     assert to_text("A~B") == "A B"  # a tie is a non-breaking space, then plain space
+
+
+def test_decoding_by_pylatexenc_keeps_no_caller_alive() -> None:
+    """pylatexenc makes a reference cycle of the exception it catches at the end of a text.
+
+    Reached from a caller's frame, the cycle would hold the caller's locals (a merge's
+    records) until the cycle collector runs: here, with it off, the caller's data must go
+    when the caller returns.
+    """
+
+    class Data:
+        pass
+
+    def caller(text: str) -> tuple[weakref.ref[Data], str]:
+        data = Data()
+        return weakref.ref(data), to_text(text)
+
+    # A text no earlier test decoded: the caches must not answer it.
+    text = f"Sparse $\\ell_1$ {{\\em Models}} {uuid.uuid4().hex}"
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        gone, decoded = caller(text)
+        assert gone() is None
+    finally:
+        if collecting:
+            gc.enable()
+    assert decoded == pylatexenc_text(text)
 
 
 def reference_clean(text: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 # Escapes for ASCII characters that mean something to TeX or to BibTeX.  Braces are
@@ -435,7 +435,19 @@ _LOGO = re.compile(r"\\(" + "|".join(sorted(_LOGOS, key=len, reverse=True)) + r"
 # file may have turned over: pylatexenc takes a millisecond a text.
 @functools.lru_cache(maxsize=2**16)
 def _decode_by_pylatexenc(latex: str) -> str:
-    return clean(_converter().latex_to_text(latex, latex_context=_parser_context()))  # type: ignore[attr-defined]
+    return clean(next(_decoded_apart(latex)))
+
+
+def _decoded_apart(latex: str) -> Iterator[str]:
+    """pylatexenc's text for ``latex``, decoded in a generator's frame.
+
+    pylatexenc keeps the end-of-text exception it catches in a local of a frame
+    on that exception's own traceback: a reference cycle, which holds every
+    calling frame and its locals (a merge's records, all of them) until the
+    cycle collector runs, and at a large import that was only at exit, seconds
+    later.  A suspended generator's frame has no caller, so the cycle ends here.
+    """
+    yield _converter().latex_to_text(latex, latex_context=_parser_context())  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=1)
