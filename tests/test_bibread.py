@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from slmbib.errors import InputErrors
 from slmbib.names import person
-from slmbib.reading.bibread import import_bib, parse_bib
+from slmbib.reading.bibread import import_bib, parse_bib, read_bibtex
 from slmbib.store import load_records
 from slmbib.writing.export import export_bibliography
 
@@ -445,3 +445,23 @@ def test_a_bib_with_every_common_field_keeps_them_through_export_and_import_agai
     again = tmp_path / f"again.{fmt}.bib"
     again.write_text(exported, encoding="utf-8")
     assert lost_fields(_EVERY_COMMON_FIELD, bibliography(again, fmt)[0], fmt, merged) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fields", "error"),
+    [
+        ('@article{k, title\n  =\n {x} , author= "A"}', [("title", "x"), ("author", "A")], None),
+        ("@article{k, title {x}}", None, "expected '=' after title, found '{'"),
+        ("@article{k, = {x}}", None, "expected a field name, found '='"),
+        ('@article{k, ti"tle = {x}}', None, "expected '=' after ti, found '\"'"),
+    ],
+    ids=["spaces and line breaks around =", "no =", "no name", "a quote in the name"],
+)
+def test_a_field_name_and_its_equals_sign(
+    text: str, fields: list[tuple[str, str]] | None, error: str | None
+) -> None:
+    parsed = read_bibtex(text + "\n@misc{next, title = {Read on}}")
+    read = {entry.key: entry.fields for entry in parsed.entries}
+    assert read.get("k") == fields
+    assert [message for _, message in parsed.errors] == ([error] if error else [])
+    assert read["next"] == [("title", "Read on")]  # a broken entry costs only itself

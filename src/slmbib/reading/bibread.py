@@ -117,6 +117,7 @@ def _read(path: Path) -> tuple[str, list[InputError]]:
 
 _IDENTIFIER = re.compile(r"[^\s\"#%'(),={}]+")
 _SPACE = re.compile(r"\s*")
+_FIELD_NAME = re.compile(r"([^\s\"#%'(),={}]+)\s*=")
 _DIGITS = re.compile(r"\d+")
 #: What ends or nests a value closed by each character: its braces and that character.
 _STOPS: dict[str, re.Pattern[str]] = {}
@@ -309,8 +310,14 @@ def _read_block(reader: _Reader, start: int, result: BibFile) -> None:
             reader.at += 1
             break
         field_start = reader.at
-        name = reader.identifier("a field name")
-        reader.expect("=", f"'=' after {name}")
+        # ``name =`` in one match; anything else is read piece by piece, to say what is wrong.
+        written = _FIELD_NAME.match(reader.text, reader.at)
+        if written:
+            name = written.group(1)
+            reader.at = written.end()
+        else:
+            name = reader.identifier("a field name")
+            reader.expect("=", f"'=' after {name}")
         value = reader.value(entry.warnings, name)
         following = reader.peek()
         if following not in (",", close):
