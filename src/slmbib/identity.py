@@ -155,7 +155,7 @@ def without_written_identifiers(text: str) -> str:
     return _WRITTEN.sub("", text)
 
 
-# -- paper URLs -------
+# -- paper URLs ---------------------------------------------------------------------------------
 
 
 def paper_url_key(url: str) -> str:
