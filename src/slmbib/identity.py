@@ -14,6 +14,8 @@ keys and the writer when they need a year, a family name or an eprint.
 * **DOIs**: ``10.<registrant>/<suffix>``, where the suffix holds no space,
   brace or backslash (it is written verbatim into BibTeX).  :func:`clean_doi`
   takes one as written (``doi:``, ``https://doi.org/...``) to its bare form.
+* A **paper URL** is compared without what does not make it another page:
+  scheme, ``www.``, host case, a trailing slash, a fragment (:func:`paper_url_key`).
 * **Titles** are compared as their words: no case, accents, punctuation,
   LaTeX markup or spacing.  **Authors** by their family name, folded the same
   way.  A **year** is the first standalone four-digit number from 1000 to 2999 in a text.
