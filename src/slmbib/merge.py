@@ -346,7 +346,7 @@ class _Filing:
 
     def __call__(self, record: Record) -> tuple[list[str], str]:
         known = self._known.get(id(record))
-        if known is None or known[0] is not record:
+        if known is None:
             known = (record, sorted(identity_keys(record)), _first_author(record))
             self._known[id(record)] = known
         return known[1], known[2]
