@@ -117,7 +117,8 @@ def _read(path: Path) -> tuple[str, list[InputError]]:
 
 _IDENTIFIER = re.compile(r"[^\s\"#%'(),={}]+")
 _SPACE = re.compile(r"\s*")
-_FIELD_NAME = re.compile(r"([^\s\"#%'(),={}]+)\s*=")
+#: A field's name and its ``=``: the name is an identifier as above.
+_FIELD_NAME = re.compile(rf"({_IDENTIFIER.pattern})\s*=")
 _DIGITS = re.compile(r"\d+")
 #: What ends or nests a value closed by each character: its braces and that character.
 _STOPS: dict[str, re.Pattern[str]] = {}
