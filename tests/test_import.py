@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slmbib.errors import InputErrors
+from slmbib.identity import new_record_id
 from slmbib.models import ListedLink, Record, Value
 from slmbib.reading.listimport import import_lists
 from slmbib.reading.readme import read_list
-from slmbib.store import load_records, new_record_id, save_records
+from slmbib.store import load_records, save_records
 
 from .seeds import SEED_000, SEED_001, SEEDS
 from .workspace import run, snapshot

@@ -16,6 +16,8 @@ keys and the writer when they need a year, a family name or an eprint.
   takes one as written (``doi:``, ``https://doi.org/...``) to its bare form.
 * A **paper URL** is compared without what does not make it another page:
   scheme, ``www.``, host case, a trailing slash, a fragment (:func:`paper_url_key`).
+* A new record's **id** (its file's name) comes from its strongest identifier,
+  else its paper URL, else its title (:func:`new_record_id`).
 * **Titles** are compared as their words: no case, accents, punctuation,
   LaTeX markup or spacing.  **Authors** by their family name, folded the same
   way.  A **year** is the first standalone four-digit number from 1000 to 2999 in a text.
@@ -30,12 +32,14 @@ keys and the writer when they need a year, a family name or an eprint.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .latex import ascii_fold, to_text
-from .models import Provenance, Record
+from .models import IDENTIFIER_KINDS, LinkRole, Provenance, Record
 from .names import first_author, person
 
 # -- arXiv ids ----------------------------------------------------------------------------------
@@ -166,6 +170,58 @@ def paper_url_key(url: str) -> str:
     host = (parts.hostname or "").lower().removeprefix("www.")
     path = parts.path.rstrip("/")
     return f"{host}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+# -- record ids ---------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    # A run of dots is cut too: ".." from a DOI like 10.1234/../x is no part of a safe file name.
+    return re.sub(r"(?:[^a-z0-9.]|\.{2,})+", "-", folded.lower()).strip("-.")[:80]
+
+
+def new_record_id(record: Record, taken: set[str]) -> str:
+    """A file name for a new record from its strongest identifier, else its paper link, else its name."""
+    for kind in IDENTIFIER_KINDS:
+        value = record.identifiers.get(kind)
+        if value:
+            base = f"{kind}-{_slug(value)}"
+            # Lower-casing would let two OpenReview ids share a file name: keep them apart.
+            if value != value.lower() and kind != "doi":
+                base += "-" + hashlib.sha1(value.encode()).hexdigest()[:6]
+            break
+    else:
+        papers = record.links_with_role(LinkRole.PAPER)
+        base = (
+            f"url-{_slug(paper_url_key(papers[0]))}"
+            if papers
+            else f"name-{_slug(record.title) or 'untitled'}"
+        )
+    if base not in taken:
+        return base
+    return f"{base}-{_first_free_number(base, taken)}"
+
+
+def _first_free_number(base: str, taken: set[str]) -> int:
+    """The lowest n >= 2 with ``base-n`` free, when the numbers taken run on without gaps.
+
+    Thousands of works can share one base (entries with one title and no
+    identifier): counting up one by one made naming them quadratic.  Galloping,
+    then halving, finds a free number in logarithmic steps; with gaps in the
+    numbers taken it is still a free one, just not always the lowest.
+    """
+    free = 2
+    while f"{base}-{free}" in taken:
+        free *= 2
+    low = free // 2 + 1 if free > 2 else 2
+    while low < free:  # base-(low - 1) is taken (or low is 2), base-free is free
+        middle = (low + free) // 2
+        if f"{base}-{middle}" in taken:
+            low = middle + 1
+        else:
+            free = middle
+    return free
 
 
 # -- titles and authors -------------------------------------------------------------------------

@@ -21,8 +21,8 @@ Contract:
   temporary files a killed run leaves (``.<name>.<random>.part``) are removed
   by the next run that takes the lock.
 * The same records always give the same bytes (fixed key order, UTF-8, LF).
-* Record ids become file names, so they are checked to stay inside ``papers/``;
-  :func:`new_record_id` names a new record, by every reader and command alike.
+* Record ids become file names, so they are checked to stay inside ``papers/``
+  (:func:`identity.new_record_id` names a new record).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import contextlib
 import errno
 import fcntl
 import glob
-import hashlib
 import io
 import json
 import logging
@@ -41,7 +40,6 @@ import re
 import stat
 import tempfile
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,8 +48,7 @@ from typing import IO, Any
 import yaml
 
 from .errors import InputError, LockedError, MissingRefsError, SlmbibError, UsageError
-from .identity import paper_url_key
-from .models import IDENTIFIER_KINDS, LinkRole, Record
+from .models import Record
 
 PAPERS_DIR = "papers"
 LISTS_DIR = "lists"
@@ -466,55 +463,6 @@ def papers_dir(refs: Path) -> Path:
 
 def record_path(refs: Path, record_id: str) -> Path:
     return papers_dir(refs) / f"{check_record_id(record_id)}.yaml"
-
-
-def _slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    # A run of dots is cut too: ".." from a DOI like 10.1234/../x is no part of a safe file name.
-    return re.sub(r"(?:[^a-z0-9.]|\.{2,})+", "-", folded.lower()).strip("-.")[:80]
-
-
-def new_record_id(record: Record, taken: set[str]) -> str:
-    """A file name for a new record from its strongest identifier, else its paper link, else its name."""
-    for kind in IDENTIFIER_KINDS:
-        value = record.identifiers.get(kind)
-        if value:
-            base = f"{kind}-{_slug(value)}"
-            # Lower-casing would let two OpenReview ids share a file name: keep them apart.
-            if value != value.lower() and kind != "doi":
-                base += "-" + hashlib.sha1(value.encode()).hexdigest()[:6]
-            break
-    else:
-        papers = record.links_with_role(LinkRole.PAPER)
-        base = (
-            f"url-{_slug(paper_url_key(papers[0]))}"
-            if papers
-            else f"name-{_slug(record.title) or 'untitled'}"
-        )
-    if base not in taken:
-        return base
-    return f"{base}-{_first_free_number(base, taken)}"
-
-
-def _first_free_number(base: str, taken: set[str]) -> int:
-    """The lowest n >= 2 with ``base-n`` free, when the numbers taken run on without gaps.
-
-    Thousands of works can share one base (entries with one title and no
-    identifier): counting up one by one made naming them quadratic.  Galloping,
-    then halving, finds a free number in logarithmic steps; with gaps in the
-    numbers taken it is still a free one, just not always the lowest.
-    """
-    free = 2
-    while f"{base}-{free}" in taken:
-        free *= 2
-    low = free // 2 + 1 if free > 2 else 2
-    while low < free:  # base-(low - 1) is taken (or low is 2), base-free is free
-        middle = (low + free) // 2
-        if f"{base}-{middle}" in taken:
-            low = middle + 1
-        else:
-            free = middle
-    return free
 
 
 def own_dir(refs: Path) -> Path:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import store
 from .errors import InputError
+from .identity import new_record_id
 from .latex import to_text
 from .merge import identity_keys
 from .models import Link, LinkRole, Listing, Provenance, Record, Value
@@ -239,7 +240,7 @@ def read_own_works(refs: Path, readme: Path, text: str) -> OwnWorks:
             if same is None:
                 # A key another record holds already is not taken over: the new work gets its own.
                 key = "" if candidate.key.lower() in keys_taken else candidate.key
-                same = replace(candidate, id=store.new_record_id(candidate, taken), key=key)
+                same = replace(candidate, id=new_record_id(candidate, taken), key=key)
                 taken.add(same.id)
                 result.created.append(same.id)
             elif same.id not in result.known + result.created:

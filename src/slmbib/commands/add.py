@@ -63,13 +63,13 @@ from ..enriching.syncing import SyncOptions, SyncResult, sync
 from ..enriching.syncing.fetch import ask_by_text, open_cache, s2_client, store_answers
 from ..enriching.syncing.plan import is_stale
 from ..errors import InputErrors, SlmbibError
-from ..identity import clean_doi, normalise_title, parse_arxiv_id
+from ..identity import clean_doi, new_record_id, normalise_title, parse_arxiv_id
 from ..merge import identity_keys, listed_name_key
 from ..models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
 from ..reading.identify import Identified, column_roles, identify, url_role
 from ..reading.listimport import project_root
 from ..reading.readme import read_document, scan_text
-from ..store import load_records, locked, new_record_id, require_refs, save_records
+from ..store import load_records, locked, require_refs, save_records
 from ..survey import load_own, save_own
 
 #: What a checklist line may start with: bullets, ``+``/``-`` markers, numbers, check boxes.

@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BibSyntaxError, InputError, InputErrors, KeyClashError, printable
-from ..identity import arxiv_id_in_text, is_preprint_venue, parse_arxiv_id, year_in
+from ..identity import arxiv_id_in_text, is_preprint_venue, new_record_id, parse_arxiv_id, year_in
 from ..latex import clean
 from ..merge import merge_records
 from ..models import Link, Provenance, Record, Value
 from ..names import split_names
-from ..store import RecordChanges, load_records, locked, new_record_id, save_records
+from ..store import RecordChanges, load_records, locked, save_records
 from ..writing.bibtex import VERBATIM_FIELDS
 from ..writing.citation import MONTHS, safe_doi
 from ..writing.keys import check_key, check_pinned

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InputErrors
-from ..identity import year_in
+from ..identity import new_record_id, year_in
 from ..merge import identity_keys, listed_name_key, merge_records
 from ..models import Link, LinkRole, ListedLink, Listing, Provenance, Record, Value
-from ..store import RecordChanges, load_records, locked, new_record_id, save_records
+from ..store import RecordChanges, load_records, locked, save_records
 from .identify import identify
 from .readme import Row, read_document, read_scan
 
