@@ -1170,6 +1170,33 @@ Some prose with a [link](https://example.org/page) in it, 2024.
     assert scan_text(text, "l.md").rows == ()
 
 
+def test_a_paper_given_a_heading_of_its_own() -> None:
+    # The shape of Meirtz/Awesome-LLM-Model-Editing: a numbered heading per paper, a summary below it.
+    text = """## Daily Updates
+
+### 2024-10-09
+
+### 1. [Neurosymbolic AI approach to Attribution](https://arxiv.org/pdf/2410.03726)
+**Summary**: The paper proposes an approach to attribution.
+
+### 2. [Revisiting the Superficial Alignment Hypothesis](https://arxiv.org/pdf/2410.03717)
+**Summary**: The paper challenges a hypothesis.
+
+## News: accepted at TMLR, camera ready [here](https://openreview.net/pdf?id=bsCCJHbO8A)
+
+## [Model Editing](https://example.org/editing)
+"""
+    scan = scan_text(text, "l.md")
+    assert [(r.line, r.section, r.title, sorted(_identifiers(r).values())) for r in scan.rows] == [
+        (5, "Daily Updates", "Neurosymbolic AI approach to Attribution", ["2410.03726"]),
+        (8, "Daily Updates", "Revisiting the Superficial Alignment Hypothesis", ["2410.03717"]),
+    ]
+    # A heading that only mentions a paper, or links no paper, still names the section below it.
+    assert [line for line, _ in scan.headings] == [1, 3, 5, 8, 11, 13]
+    assert scan.headings[-1] == (13, "[Model Editing](https://example.org/editing)")
+    assert scan.headings[-2][1].startswith("News: accepted at TMLR")
+
+
 def _as_listed(refs: Path) -> dict[str, object]:
     """What the records say of their rows, but for where the rows sit and the columns links moved to."""
     return {

@@ -380,9 +380,14 @@ class _Reader:
             if kind == "heading_open" and token.map:
                 level = int(token.tag[1])
                 title = tokens[index + 1].content.strip()
-                self.levels = [h for h in self.levels if h[0] < level] + [(level, title)]
+                # Some lists give each paper a heading of its own (``### 1. [Title](arxiv…)``): an
+                # item of the section around it, which ends the headings below its level.
+                paper = level > 1 and _links_a_paper(tokens[index + 1])
+                self.levels = [h for h in self.levels if h[0] < level] + ([] if paper else [(level, title)])
                 self.section = " > ".join(name for depth, name in self.levels if depth > 1)
                 self.sections.append((token.map[0] + 1, self.section))
+                if paper:
+                    self._read_item(token.map[0] + 1, tokens[index + 1], False, token.map[1])
             elif kind == "table_open":
                 index = self._read_table(tokens, index)
                 continue
@@ -626,6 +631,26 @@ class _Reader:
                     line,
                     f"link markup inside a link target{where}: {_printable(unquote(target))}",
                 )
+
+
+def _links_a_paper(inline: Token) -> bool:
+    """Whether a heading opens with a link to a paper, after its number if any: ``1. [Title](arxiv…)``.
+
+    A heading that only mentions a paper (``News: accepted at TMLR, [here](…)``) names a section.
+    """
+    children = inline.children or []
+    opening = next(
+        (child for child in children if child.type != "text" or not _HEADING_NUMBER.fullmatch(child.content)),
+        None,
+    )
+    return (
+        opening is not None
+        and opening.type == "link_open"
+        and bool(identify(str(opening.attrs.get("href", ""))).identifiers)
+    )
+
+
+_HEADING_NUMBER = re.compile(r"\s*(?:\d+[.)]?)?\s*")
 
 
 def _link_name(runs: list[Run], links: list[RawLink]) -> str:
