@@ -74,6 +74,8 @@ _COMMENT_CELL = re.compile(r"\[//\]:\s*#.*|<!--.*-->")
 _CELL_PIPE = re.compile(r"(?<!\\)\|")
 
 _NESTED_TARGET = re.compile(r"^\[[^\[\]]*\]\((?P<url>[^()\s]+)\)$")
+#: The number a heading may open with, before the link of the paper it names: ``### 1. [Title](…)``.
+_HEADING_NUMBER = re.compile(r"\s*(?:\d+[.)]?)?\s*")
 
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
@@ -648,9 +650,6 @@ def _links_a_paper(inline: Token) -> bool:
         and opening.type == "link_open"
         and bool(identify(str(opening.attrs.get("href", ""))).identifiers)
     )
-
-
-_HEADING_NUMBER = re.compile(r"\s*(?:\d+[.)]?)?\s*")
 
 
 def _link_name(runs: list[Run], links: list[RawLink]) -> str:
